@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs everything fpm-sink needs to build, test, benchmark and run its demo.
+# Idempotent and non-interactive; safe to run on every CI job.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  clang llvm libbpf-dev bpftool linux-libc-dev libc6-dev-i386
+  libmnl-dev libprotobuf-dev protobuf-compiler
+  libboost-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
+  frr frr-pythontools iproute2 iputils-ping procps psmisc jq python3 python3-pytest
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The FRR package starts its own watchfrr/zebra; fpm-sink's tests run their own
+# instances inside namespaces, so the system service must not hold sockets.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet frr 2>/dev/null; then
+  systemctl stop frr || true
+fi
+pkill -x watchfrr 2>/dev/null || true
+
+if ! mountpoint -q /sys/fs/bpf; then
+  mount -t bpf bpf /sys/fs/bpf
+fi
+echo "setup: dependencies present, bpffs mounted"

@@ -1,0 +1,58 @@
+// The seam between the RIB model and whatever programs a forwarding plane.
+//
+// The fast path never sees zebra's raw objects. Every unicast route points at a
+// FibGroup: zebra's own next-hop-group id (RTA_NH_ID mode) or an internal id the
+// RIB allocates for an inline next-hop set (RTA_GATEWAY / RTA_MULTIPATH mode),
+// interned and reference counted so identical sets share one group. A next-hop
+// change is therefore one group_changed() call, whatever the number of routes.
+//
+// Ordering promises made to observers:
+//  - a group is Added before any route that uses it is Added/Changed onto it;
+//  - routes stop using a group (Changed/Removed) before the group is Removed;
+//  - pending objects (waiting for a group or member not yet received) are not
+//    announced until they are complete.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "common/ip.hpp"
+#include "fpm/events.hpp"
+
+namespace fpm_sink {
+
+// Internal ids for interned inline next-hop sets live above zebra's id space use.
+constexpr uint32_t kInlineGroupIdBase = 0x80000000u;
+
+enum class ChangeKind : uint8_t { Added, Changed, Removed };
+
+struct ResolvedNextHop {
+  NextHop nh;
+  uint32_t weight = 1;
+
+  auto operator<=>(const ResolvedNextHop&) const = default;
+};
+
+struct FibGroup {
+  uint32_t id = 0;
+  bool blackhole = false;                // every member is a blackhole next hop
+  std::vector<ResolvedNextHop> members;  // flattened single next hops with weights
+};
+
+struct RouteView {
+  uint32_t table = 254;
+  Prefix prefix;
+  RouteType type = RouteType::Unicast;
+  uint8_t protocol = 0;
+  uint32_t metric = 0;
+  uint32_t group_id = 0;  // FibGroup id for unicast routes; 0 otherwise
+};
+
+class RibObserver {
+ public:
+  virtual ~RibObserver() = default;
+  virtual void group_changed(ChangeKind kind, const FibGroup& group) = 0;
+  virtual void route_changed(ChangeKind kind, const RouteView& route) = 0;
+};
+
+}  // namespace fpm_sink
