@@ -1,0 +1,74 @@
+// What fpm-sink mirrors from the kernel over rtnetlink: links (for egress MAC,
+// MTU and carrier), neighbours (for next-hop MACs) and the router's own
+// addresses (punted to the kernel). Parsing is pure: bytes in, values out.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <variant>
+
+#include "common/ip.hpp"
+#include "common/result.hpp"
+
+namespace fpm_sink {
+
+using MacAddr = std::array<uint8_t, 6>;
+std::string mac_to_string(const MacAddr& mac);
+
+struct LinkInfo {
+  uint32_t ifindex = 0;
+  std::string name;
+  MacAddr mac{};
+  uint32_t mtu = 1500;
+  bool up = false;  // administratively up AND carrier (IFF_UP && IFF_LOWER_UP / oper up)
+  bool is_loopback = false;
+
+  auto operator<=>(const LinkInfo&) const = default;
+};
+
+enum class NeighState : uint8_t {
+  Usable,      // reachable, stale, delay, probe, permanent, noarp: a MAC we can write
+  Unresolved,  // incomplete, failed, none: the kernel must resolve it first
+};
+
+struct NeighInfo {
+  IpAddr addr;
+  uint32_t ifindex = 0;
+  MacAddr mac{};
+  NeighState state = NeighState::Unresolved;
+  uint16_t nud = 0;  // raw NUD_* bits, for display
+
+  auto operator<=>(const NeighInfo&) const = default;
+};
+
+struct AddrInfo {
+  IpAddr addr;
+  uint32_t ifindex = 0;
+  uint8_t prefix_len = 0;
+
+  auto operator<=>(const AddrInfo&) const = default;
+};
+
+template <typename T>
+struct Upsert {
+  T value;
+};
+template <typename T>
+struct Removal {
+  T value;
+};
+
+using KernelEvent = std::variant<Upsert<LinkInfo>, Removal<LinkInfo>, Upsert<NeighInfo>,
+                                 Removal<NeighInfo>, Upsert<AddrInfo>, Removal<AddrInfo>>;
+
+NeighState classify_nud(uint16_t nud_state);
+
+// Parses one rtnetlink message (RTM_NEW/DELLINK, RTM_NEW/DELNEIGH, RTM_NEW/DELADDR).
+// nullopt for message types or families that are not mirrored (bridge FDB entries,
+// neighbours without an address); Error for malformed messages.
+Result<std::optional<KernelEvent>> parse_kernel_message(std::span<const uint8_t> nlmsg);
+
+}  // namespace fpm_sink

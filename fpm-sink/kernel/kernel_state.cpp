@@ -1,0 +1,96 @@
+#include "kernel/kernel_state.hpp"
+
+namespace fpm_sink {
+
+void KernelState::apply(const KernelEvent& event) {
+  std::visit(
+      [this](const auto& e) {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<T, Upsert<LinkInfo>> || std::is_same_v<T, Upsert<NeighInfo>> ||
+                      std::is_same_v<T, Upsert<AddrInfo>>)
+          upsert(e.value);
+        else
+          remove(e.value);
+      },
+      event);
+}
+
+const LinkInfo* KernelState::link(uint32_t ifindex) const {
+  auto it = links_.find(ifindex);
+  return it == links_.end() ? nullptr : &it->second;
+}
+
+const LinkInfo* KernelState::link_by_name(const std::string& name) const {
+  for (const auto& [_, l] : links_)
+    if (l.name == name) return &l;
+  return nullptr;
+}
+
+const NeighInfo* KernelState::neighbour(const IpAddr& addr, uint32_t ifindex) const {
+  auto it = neighs_.find({addr, ifindex});
+  return it == neighs_.end() ? nullptr : &it->second;
+}
+
+std::vector<IpAddr> KernelState::local_addresses() const {
+  std::vector<IpAddr> out;
+  for (const auto& [a, _] : local_) out.push_back(a);
+  return out;
+}
+
+void KernelState::upsert(const LinkInfo& l) {
+  auto [it, inserted] = links_.try_emplace(l.ifindex, l);
+  if (!inserted) {
+    if (it->second == l) return;
+    it->second = l;
+  }
+  for (auto* x : listeners_) x->link_changed(l.ifindex, &it->second);
+}
+
+void KernelState::remove(const LinkInfo& l) {
+  if (links_.erase(l.ifindex) == 0) return;
+  // The kernel drops the neighbours of a vanished link; it does not always say so.
+  for (auto it = neighs_.begin(); it != neighs_.end();) {
+    if (it->first.second == l.ifindex) {
+      const auto key = it->first;
+      it = neighs_.erase(it);
+      for (auto* x : listeners_) x->neighbour_changed(key.first, key.second, nullptr);
+    } else {
+      ++it;
+    }
+  }
+  for (auto* x : listeners_) x->link_changed(l.ifindex, nullptr);
+}
+
+void KernelState::upsert(const NeighInfo& n) {
+  const auto key = std::make_pair(n.addr, n.ifindex);
+  auto [it, inserted] = neighs_.try_emplace(key, n);
+  if (!inserted) {
+    const bool same_use = it->second.state == n.state &&
+                          (n.state == NeighState::Unresolved || it->second.mac == n.mac);
+    it->second = n;
+    if (same_use) return;
+  }
+  for (auto* x : listeners_) x->neighbour_changed(n.addr, n.ifindex, &it->second);
+}
+
+void KernelState::remove(const NeighInfo& n) {
+  if (neighs_.erase({n.addr, n.ifindex}) == 0) return;
+  for (auto* x : listeners_) x->neighbour_changed(n.addr, n.ifindex, nullptr);
+}
+
+void KernelState::upsert(const AddrInfo& a) {
+  if (!local_on_.insert({a.addr, a.ifindex}).second) return;
+  if (++local_[a.addr] == 1)
+    for (auto* x : listeners_) x->local_address_changed(a.addr, true);
+}
+
+void KernelState::remove(const AddrInfo& a) {
+  if (local_on_.erase({a.addr, a.ifindex}) == 0) return;
+  auto it = local_.find(a.addr);
+  if (it != local_.end() && --it->second == 0) {
+    local_.erase(it);
+    for (auto* x : listeners_) x->local_address_changed(a.addr, false);
+  }
+}
+
+}  // namespace fpm_sink

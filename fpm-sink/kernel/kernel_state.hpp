@@ -1,0 +1,57 @@
+// The mirrored kernel state (no I/O): links, neighbours, the router's own addresses.
+// Listeners hear only about changes that matter to a forwarding plane: a neighbour
+// moving from REACHABLE to STALE keeps its MAC and stays usable, so it is silent.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "kernel/kernel_events.hpp"
+
+namespace fpm_sink {
+
+class KernelListener {
+ public:
+  virtual ~KernelListener() = default;
+  // `link` is null when the interface vanished.
+  virtual void link_changed(uint32_t ifindex, const LinkInfo* link) = 0;
+  // `neigh` is null when the entry was deleted.
+  virtual void neighbour_changed(const IpAddr& addr, uint32_t ifindex, const NeighInfo* neigh) = 0;
+  virtual void local_address_changed(const IpAddr& addr, bool present) = 0;
+};
+
+class KernelState {
+ public:
+  void add_listener(KernelListener* l) { listeners_.push_back(l); }
+  void apply(const KernelEvent& event);
+
+  const LinkInfo* link(uint32_t ifindex) const;
+  const LinkInfo* link_by_name(const std::string& name) const;
+  const NeighInfo* neighbour(const IpAddr& addr, uint32_t ifindex) const;
+  bool is_local(const IpAddr& addr) const { return local_.contains(addr); }
+
+  const std::unordered_map<uint32_t, LinkInfo>& links() const { return links_; }
+  const std::map<std::pair<IpAddr, uint32_t>, NeighInfo>& neighbours() const { return neighs_; }
+  std::vector<IpAddr> local_addresses() const;
+
+ private:
+  void upsert(const LinkInfo& l);
+  void remove(const LinkInfo& l);
+  void upsert(const NeighInfo& n);
+  void remove(const NeighInfo& n);
+  void upsert(const AddrInfo& a);
+  void remove(const AddrInfo& a);
+
+  std::vector<KernelListener*> listeners_;
+  std::unordered_map<uint32_t, LinkInfo> links_;
+  std::map<std::pair<IpAddr, uint32_t>, NeighInfo> neighs_;
+  // The same address can sit on several interfaces: count them.
+  std::map<IpAddr, uint32_t> local_;
+  std::set<std::pair<IpAddr, uint32_t>> local_on_;
+};
+
+}  // namespace fpm_sink

@@ -1,0 +1,126 @@
+#include "kernel/kernel_events.hpp"
+
+#include <gtest/gtest.h>
+
+#include "rtnl_builder.hpp"
+
+namespace fpm_sink {
+namespace {
+
+using test::addr_msg;
+using test::link_msg;
+using test::neigh_msg;
+
+const MacAddr kMac{0x02, 0x00, 0x00, 0x00, 0x00, 0x2a};
+
+IpAddr ip(const char* s) {
+  return *IpAddr::parse(s);
+}
+
+template <typename T>
+T expect_event(const Result<std::optional<KernelEvent>>& r) {
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().to_string());
+  EXPECT_TRUE(r->has_value());
+  return std::get<T>(**r);
+}
+
+TEST(KernelEvents, LinkUp) {
+  auto m = link_msg(RTM_NEWLINK, 7, "veth-a", kMac, 9000, true);
+  const auto e = expect_event<Upsert<LinkInfo>>(parse_kernel_message(m.span()));
+  EXPECT_EQ(e.value.ifindex, 7u);
+  EXPECT_EQ(e.value.name, "veth-a");
+  EXPECT_EQ(e.value.mac, kMac);
+  EXPECT_EQ(e.value.mtu, 9000u);
+  EXPECT_TRUE(e.value.up);
+}
+
+TEST(KernelEvents, LinkAdminUpWithoutCarrierIsDown) {
+  auto m = link_msg(RTM_NEWLINK, 7, "veth-a", kMac, 1500, false);
+  m.header();
+  auto r = parse_kernel_message(m.span());
+  EXPECT_FALSE(std::get<Upsert<LinkInfo>>(**r).value.up);
+}
+
+TEST(KernelEvents, LinkDeleted) {
+  auto m = link_msg(RTM_DELLINK, 9, "gone", kMac, 1500, false);
+  const auto e = expect_event<Removal<LinkInfo>>(parse_kernel_message(m.span()));
+  EXPECT_EQ(e.value.ifindex, 9u);
+}
+
+TEST(KernelEvents, NeighbourStatesClassified) {
+  struct Case {
+    uint16_t nud;
+    NeighState want;
+  } cases[] = {{NUD_REACHABLE, NeighState::Usable},  {NUD_STALE, NeighState::Usable},
+               {NUD_DELAY, NeighState::Usable},      {NUD_PROBE, NeighState::Usable},
+               {NUD_PERMANENT, NeighState::Usable},  {NUD_INCOMPLETE, NeighState::Unresolved},
+               {NUD_FAILED, NeighState::Unresolved}, {NUD_NONE, NeighState::Unresolved}};
+  for (const auto& c : cases) {
+    auto m = neigh_msg(RTM_NEWNEIGH, ip("10.0.0.2"), 3, c.nud, &kMac);
+    const auto e = expect_event<Upsert<NeighInfo>>(parse_kernel_message(m.span()));
+    EXPECT_EQ(e.value.state, c.want) << "nud " << c.nud;
+    EXPECT_EQ(e.value.addr, ip("10.0.0.2"));
+    EXPECT_EQ(e.value.ifindex, 3u);
+  }
+}
+
+TEST(KernelEvents, UsableStateWithoutMacIsUnresolved) {
+  auto m = neigh_msg(RTM_NEWNEIGH, ip("2001:db8::2"), 3, NUD_REACHABLE, nullptr);
+  const auto e = expect_event<Upsert<NeighInfo>>(parse_kernel_message(m.span()));
+  EXPECT_EQ(e.value.state, NeighState::Unresolved);
+  EXPECT_EQ(e.value.addr.family, Family::V6);
+}
+
+TEST(KernelEvents, NeighbourWithoutDestinationIsMalformed) {
+  test::RtnlMessage m(RTM_NEWNEIGH);
+  m.extra<ndmsg>()->ndm_family = AF_INET;
+  auto r = parse_kernel_message(m.span());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().id, "kernel.nl.malformed");
+}
+
+TEST(KernelEvents, NeighbourWithWrongSizedAddressIsMalformed) {
+  test::RtnlMessage m(RTM_NEWNEIGH);
+  m.extra<ndmsg>()->ndm_family = AF_INET;
+  const uint8_t three[3] = {1, 2, 3};
+  m.bytes(NDA_DST, three);
+  EXPECT_FALSE(parse_kernel_message(m.span()).ok());
+}
+
+TEST(KernelEvents, BridgeFdbEntriesIgnored) {
+  test::RtnlMessage m(RTM_NEWNEIGH);
+  m.extra<ndmsg>()->ndm_family = AF_BRIDGE;
+  auto r = parse_kernel_message(m.span());
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->has_value());
+}
+
+TEST(KernelEvents, Addresses) {
+  auto m = addr_msg(RTM_NEWADDR, ip("192.0.2.1"), 4, 24);
+  const auto e = expect_event<Upsert<AddrInfo>>(parse_kernel_message(m.span()));
+  EXPECT_EQ(e.value.addr, ip("192.0.2.1"));
+  EXPECT_EQ(e.value.prefix_len, 24);
+  auto d = addr_msg(RTM_DELADDR, ip("2001:db8::1"), 4, 64);
+  expect_event<Removal<AddrInfo>>(parse_kernel_message(d.span()));
+}
+
+TEST(KernelEvents, LengthsThatLieAreRejected) {
+  auto m = link_msg(RTM_NEWLINK, 7, "veth-a", kMac, 1500, true);
+  auto bytes = std::vector<uint8_t>(m.span().begin(), m.span().end());
+  EXPECT_FALSE(parse_kernel_message(std::span(bytes).first(bytes.size() - 4)).ok());
+  EXPECT_FALSE(parse_kernel_message(std::span(bytes).first(8)).ok());
+  // Claimed header shorter than an ifinfomsg.
+  reinterpret_cast<nlmsghdr*>(bytes.data())->nlmsg_len = sizeof(nlmsghdr) + 2;
+  EXPECT_FALSE(parse_kernel_message(bytes).ok());
+}
+
+TEST(KernelEvents, OtherMessagesIgnored) {
+  test::RtnlMessage m(RTM_NEWROUTE);
+  m.extra<rtmsg>();
+  auto r = parse_kernel_message(m.span());
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->has_value());
+}
+
+}  // namespace
+}  // namespace fpm_sink

@@ -1,0 +1,93 @@
+#include "kernel/kernel_state.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace fpm_sink {
+namespace {
+
+IpAddr ip(const char* s) {
+  return *IpAddr::parse(s);
+}
+const MacAddr kMacA{0x02, 0, 0, 0, 0, 0xa};
+const MacAddr kMacB{0x02, 0, 0, 0, 0, 0xb};
+
+struct Recorder : KernelListener {
+  std::vector<std::string> log;
+  void link_changed(uint32_t ifindex, const LinkInfo* l) override {
+    log.push_back("link " + std::to_string(ifindex) + (l ? (l->up ? " up" : " down") : " gone"));
+  }
+  void neighbour_changed(const IpAddr& a, uint32_t ifindex, const NeighInfo* n) override {
+    std::string what = !n                               ? "gone"
+                       : n->state == NeighState::Usable ? "usable " + mac_to_string(n->mac)
+                                                        : "unresolved";
+    log.push_back("neigh " + a.to_string() + "%" + std::to_string(ifindex) + " " + what);
+  }
+  void local_address_changed(const IpAddr& a, bool present) override {
+    log.push_back("local " + a.to_string() + (present ? " +" : " -"));
+  }
+};
+
+NeighInfo neigh(const char* a, uint32_t ifindex, NeighState s, MacAddr mac, uint16_t nud) {
+  return NeighInfo{ip(a), ifindex, mac, s, nud};
+}
+
+TEST(KernelState, NeighbourTransitionsWithinUsableAreSilent) {
+  KernelState st;
+  Recorder r;
+  st.add_listener(&r);
+  st.apply(Upsert<NeighInfo>{neigh("10.0.0.2", 3, NeighState::Unresolved, {}, 0x01)});
+  st.apply(Upsert<NeighInfo>{neigh("10.0.0.2", 3, NeighState::Usable, kMacA, 0x02)});
+  st.apply(Upsert<NeighInfo>{neigh("10.0.0.2", 3, NeighState::Usable, kMacA, 0x04)});   // stale
+  st.apply(Upsert<NeighInfo>{neigh("10.0.0.2", 3, NeighState::Usable, kMacB, 0x02)});   // new MAC
+  st.apply(Upsert<NeighInfo>{neigh("10.0.0.2", 3, NeighState::Unresolved, {}, 0x20)});  // failed
+  st.apply(Removal<NeighInfo>{neigh("10.0.0.2", 3, NeighState::Unresolved, {}, 0)});
+  EXPECT_EQ(r.log, (std::vector<std::string>{
+                       "neigh 10.0.0.2%3 unresolved",
+                       "neigh 10.0.0.2%3 usable 02:00:00:00:00:0a",
+                       "neigh 10.0.0.2%3 usable 02:00:00:00:00:0b",
+                       "neigh 10.0.0.2%3 unresolved",
+                       "neigh 10.0.0.2%3 gone",
+                   }));
+  EXPECT_EQ(st.neighbour(ip("10.0.0.2"), 3), nullptr);
+}
+
+TEST(KernelState, LinkChangesAndRemovalDropNeighbours) {
+  KernelState st;
+  Recorder r;
+  st.add_listener(&r);
+  LinkInfo l{5, "eth5", kMacA, 1500, true, false};
+  st.apply(Upsert<LinkInfo>{l});
+  st.apply(Upsert<LinkInfo>{l});  // unchanged: silent
+  st.apply(Upsert<NeighInfo>{neigh("10.0.0.2", 5, NeighState::Usable, kMacB, 0x02)});
+  l.up = false;
+  st.apply(Upsert<LinkInfo>{l});
+  st.apply(Removal<LinkInfo>{l});
+  EXPECT_EQ(r.log, (std::vector<std::string>{
+                       "link 5 up",
+                       "neigh 10.0.0.2%5 usable 02:00:00:00:00:0b",
+                       "link 5 down",
+                       "neigh 10.0.0.2%5 gone",
+                       "link 5 gone",
+                   }));
+  EXPECT_EQ(st.link(5), nullptr);
+}
+
+TEST(KernelState, LocalAddressesCountedAcrossInterfaces) {
+  KernelState st;
+  Recorder r;
+  st.add_listener(&r);
+  st.apply(Upsert<AddrInfo>{{ip("192.0.2.1"), 3, 24}});
+  st.apply(Upsert<AddrInfo>{{ip("192.0.2.1"), 4, 24}});
+  EXPECT_TRUE(st.is_local(ip("192.0.2.1")));
+  st.apply(Removal<AddrInfo>{{ip("192.0.2.1"), 3, 24}});
+  EXPECT_TRUE(st.is_local(ip("192.0.2.1")));
+  st.apply(Removal<AddrInfo>{{ip("192.0.2.1"), 4, 24}});
+  EXPECT_FALSE(st.is_local(ip("192.0.2.1")));
+  EXPECT_EQ(r.log, (std::vector<std::string>{"local 192.0.2.1 +", "local 192.0.2.1 -"}));
+}
+
+}  // namespace
+}  // namespace fpm_sink
