@@ -1,0 +1,30 @@
+// Answers the fast path's questions about neighbours and links from the
+// rtnetlink mirror (KernelState), so next hops get real MACs, MTUs and carrier.
+#pragma once
+
+#include "dataplane/neighbour_source.hpp"
+#include "kernel/kernel_state.hpp"
+
+namespace fpm_sink {
+
+class KernelView final : public NeighbourSource, public LinkSource {
+ public:
+  explicit KernelView(const KernelState& state) : state_(state) {}
+
+  std::optional<NeighbourEntry> neighbour(const IpAddr& gateway, uint32_t ifindex) const override {
+    const NeighInfo* n = state_.neighbour(gateway, ifindex);
+    if (!n) return std::nullopt;
+    return NeighbourEntry{n->mac, n->state == NeighState::Usable};
+  }
+
+  std::optional<LinkEntry> link(uint32_t ifindex) const override {
+    const LinkInfo* l = state_.link(ifindex);
+    if (!l) return std::nullopt;
+    return LinkEntry{l->mac, l->mtu, l->up};
+  }
+
+ private:
+  const KernelState& state_;
+};
+
+}  // namespace fpm_sink
