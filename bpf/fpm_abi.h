@@ -1,8 +1,44 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * The one ABI shared by the XDP program (C, bpf target) and fpm-sink (C++).
- * Fixed-width types, explicit padding, byte order named per field.
- * Both sides static_assert the sizes and offsets (see the end of this file).
+ * Fixed-width types, explicit padding, byte order named per field
+ * ("host" = the machine's order, which BPF and userspace share;
+ *  "net" = big endian as on the wire). Both sides compile the static
+ * assertions at the end of this file.
+ *
+ * Maps (declared in lib/maps.h, reached from C++ as skel->maps.<name>;
+ * the LPM tables themselves are declared in lpm4.h / lpm6.h):
+ *
+ *   name            type             key                 value                  writer
+ *   fpm_nhg         ARRAY, MMAPABLE  __u32 group index   struct fpm_nhg         map writer
+ *   fpm_nexthops    ARRAY            __u32 nh index      struct fpm_nexthop     map writer + neighbour source
+ *   fpm_ifaces      HASH             __u32 ifindex       struct fpm_iface       attach code
+ *   fpm_local4      HASH             __be32 address      __u32 (0, reserved)    address source
+ *   fpm_local6      HASH             struct fpm_in6      __u32 (0, reserved)    address source
+ *   fpm_tx_ports    DEVMAP_HASH      __u32 ifindex       __u32 ifindex          attach code (every egress port)
+ *   fpm_stats       PERCPU_ARRAY     __u32 FPM_CNT_*     struct fpm_counter     XDP program (userspace reads, sums CPUs)
+ *   fpm_iface_stats PERCPU_ARRAY     __u32 iface slot    struct fpm_iface_stats XDP program
+ *   .rodata         fpm_cfg          -                   struct fpm_config      loader, before load
+ *
+ * Indices (group, next hop, iface slot) are small dense numbers allocated by
+ * fpm-sink; zebra's ids never reach the fast path. Index 0 of fpm_nhg and
+ * fpm_nexthops is valid storage but all-zero entries mean "not usable"
+ * (group without FPM_NHG_F_VALID, next hop in FPM_NH_UNRESOLVED), so a
+ * zeroed slot always punts to the kernel.
+ *
+ * Route writer's duties: connected (on-link) prefixes are PUNT actions with
+ * FPM_REASON_CONNECTED (the kernel resolves hosts and directed broadcasts);
+ * unreachable / prohibit routes are PUNT with their reason so the kernel
+ * sends the ICMP error; blackhole routes are FPM_ACT_DROP.
+ *
+ * Publication order (the XDP program may run at any moment):
+ *   next hop entries -> group buckets + flags -> LPM entry pointing at the group.
+ * Removing: LPM entry first, then group, then next hops. XDP runs inside an
+ * RCU read-side section that userspace cannot wait for directly: keep a
+ * freed group / next-hop index in quarantine (>= 1 s) before reusing it.
+ * Writes of whole entries through bpf_map_update_elem() are plain copies; a
+ * packet racing with one may see a mix of old and new fields, so change a
+ * next hop's MACs by writing it as FPM_NH_UNRESOLVED first when it matters.
  */
 #ifndef FPM_ABI_H
 #define FPM_ABI_H
@@ -13,7 +49,7 @@
  * What an LPM lookup resolves to: one u32 "action".
  *   bits 31    : reserved for the tables' internal use (e.g. "points at a tbl8 group")
  *   bits 28-30: kind
- *   bits 0-27 : argument (next-hop-group index for FORWARD, punt reason for PUNT)
+ *   bits 0-27 : argument (next-hop-group index for FORWARD, enum fpm_reason for PUNT)
  * Zero means "no route": the packet goes to the kernel.
  */
 #define FPM_ACT_KIND_SHIFT 28
@@ -21,10 +57,10 @@
 #define FPM_ACT_ARG_MASK 0x0fffffffu
 
 enum fpm_act_kind {
-	FPM_ACT_NONE = 0,    /* no route -> XDP_PASS */
-	FPM_ACT_FORWARD = 1, /* arg = index into the next-hop-group table */
-	FPM_ACT_DROP = 2,    /* blackhole route -> XDP_DROP */
-	FPM_ACT_PUNT = 3,    /* arg = enum fpm_punt_reason; kernel handles it */
+	FPM_ACT_NONE = 0,    /* no route -> XDP_PASS (FPM_REASON_NO_ROUTE) */
+	FPM_ACT_FORWARD = 1, /* arg = index into fpm_nhg */
+	FPM_ACT_DROP = 2,    /* blackhole route -> XDP_DROP (FPM_REASON_BLACKHOLE) */
+	FPM_ACT_PUNT = 3,    /* arg = enum fpm_reason; kernel handles it */
 };
 
 static inline __u32 fpm_act_make(__u32 kind, __u32 arg)
@@ -41,5 +77,201 @@ static inline __u32 fpm_act_arg(__u32 act)
 {
 	return act & FPM_ACT_ARG_MASK;
 }
+
+/* ------------------------------------------------------------------ sizes */
+
+/*
+ * Buckets per next-hop group. Power of two; the XDP program picks
+ * buckets[hash & (FPM_NHG_BUCKETS - 1)]. Weighted members get a number of
+ * buckets proportional to their weight; a resilient rewrite changes only
+ * the buckets of the member that left / joined.
+ */
+#define FPM_NHG_BUCKETS 256u
+/* Default map sizes; the loader may change them with bpf_map__set_max_entries(). */
+#define FPM_MAX_NHG 8192u
+#define FPM_MAX_NEXTHOPS 65536u
+#define FPM_MAX_IFACES 256u	/* interface slots (counters), ifindex is the key */
+#define FPM_MAX_LOCAL 4096u	/* local addresses per family */
+#define FPM_MAX_TX_PORTS 256u
+
+/* LPM table slots. Only the main table (254) has a slot for now. */
+#define FPM_TABLE_SLOT_MAIN 0u
+#define FPM_MAX_TABLE_SLOTS 1u
+
+/* ---------------------------------------------------------- next hops */
+
+enum fpm_nh_state {
+	FPM_NH_UNRESOLVED = 0, /* no neighbour entry yet -> XDP_PASS, kernel resolves */
+	FPM_NH_VALID = 1,      /* MACs and ifindex usable -> redirect */
+	FPM_NH_FAILED = 2,     /* neighbour FAILED / link down -> XDP_PASS */
+};
+
+/* Value of fpm_nexthops[nh index]. */
+struct fpm_nexthop {
+	__u32 ifindex;	 /* host: egress ifindex, must be in fpm_tx_ports */
+	__u32 mtu;	 /* host: L3 MTU of the egress port; IP total length above it
+			  * punts (FPM_REASON_MTU), so 0 punts every packet */
+	__u8 dst_mac[6]; /* wire order: neighbour's MAC */
+	__u8 src_mac[6]; /* wire order: egress port's MAC */
+	__u8 state;	 /* enum fpm_nh_state */
+	__u8 flags;	 /* reserved, 0 */
+	__u16 pad;	 /* 0 */
+};
+
+/* ---------------------------------------------------- next-hop groups */
+
+#define FPM_NHG_F_VALID 0x1u /* buckets filled; otherwise XDP_PASS (FPM_REASON_NO_GROUP) */
+
+/*
+ * Value of fpm_nhg[group index]. The map is BPF_F_MMAPABLE: the writer may
+ * rewrite single buckets in place with 32-bit atomic stores (resilient
+ * rebalancing) or replace whole entries with bpf_map_update_elem().
+ * Every bucket of a valid group holds a next-hop index < max entries of
+ * fpm_nexthops; a group with a single member has that index everywhere.
+ */
+struct fpm_nhg {
+	__u32 flags;			 /* host: FPM_NHG_F_* */
+	__u32 n_members;		 /* host: informational (distinct next hops) */
+	__u32 buckets[FPM_NHG_BUCKETS]; /* host: next-hop index per bucket */
+};
+
+/* ---------------------------------------------------- ingress ports */
+
+#define FPM_IFACE_F_V4 0x1u /* forward IPv4 received on this port */
+#define FPM_IFACE_F_V6 0x2u /* forward IPv6 received on this port */
+
+/*
+ * Value of fpm_ifaces[ifindex]. A packet arriving on an ifindex without an
+ * entry, or with the family's flag clear, goes to the kernel
+ * (FPM_REASON_NO_IFACE). slot indexes fpm_iface_stats.
+ */
+struct fpm_iface {
+	__u32 slot;	  /* host: < FPM_MAX_IFACES, counter slot */
+	__u16 table_slot; /* host: LPM table slot, FPM_TABLE_SLOT_MAIN for now */
+	__u16 flags;	  /* host: FPM_IFACE_F_* */
+	__u32 mtu;	  /* host: informational (ingress L3 MTU) */
+	__u32 pad;	  /* 0 */
+};
+
+/* Key of fpm_local6: an IPv6 address in wire order. */
+struct fpm_in6 {
+	__u8 addr[16]; /* wire order */
+};
+
+/* ------------------------------------------------------------ counters */
+
+/* What the program returned. */
+enum fpm_verdict {
+	FPM_VERDICT_REDIRECT = 0, /* forwarded by the fast path */
+	FPM_VERDICT_PASS = 1,	  /* handed to the kernel; see the reason */
+	FPM_VERDICT_DROP = 2,	  /* blackhole route */
+	FPM_VERDICT_MAX = 4,	  /* room for one more */
+};
+
+/*
+ * Why a packet was not simply forwarded. Also the argument of FPM_ACT_PUNT
+ * actions, so the route writer can say why a prefix punts.
+ */
+enum fpm_reason {
+	FPM_REASON_NONE = 0,	       /* forwarded */
+	FPM_REASON_NO_IFACE = 1,       /* ingress port not configured for this family */
+	FPM_REASON_NON_IP = 2,	       /* ARP, LLDP, anything not IPv4/IPv6 */
+	FPM_REASON_VLAN = 3,	       /* 802.1Q / 802.1ad tagged: the kernel owns VLANs */
+	FPM_REASON_MALFORMED = 4,      /* truncated, bad version / IHL / lengths, bytes
+					* after the IP datagram in a frame > 60 bytes */
+	FPM_REASON_BAD_CSUM = 5,       /* IPv4 header checksum wrong */
+	FPM_REASON_MULTICAST = 6,      /* L2 or L3 multicast / broadcast */
+	FPM_REASON_LINK_LOCAL = 7,     /* link-local destination (fe80::/10, 169.254/16) */
+	FPM_REASON_LOCAL = 8,	       /* destination is one of the router's addresses */
+	FPM_REASON_TTL = 9,	       /* TTL / hop limit <= 1: kernel sends ICMP */
+	FPM_REASON_IP_OPTIONS = 10,    /* IPv4 header with options */
+	FPM_REASON_IPV6_HBH = 11,      /* IPv6 hop-by-hop options header */
+	FPM_REASON_NO_TABLE = 12,      /* the port's table slot has no table */
+	FPM_REASON_NO_ROUTE = 13,      /* LPM miss */
+	FPM_REASON_UNREACHABLE = 14,   /* unreachable route: kernel sends ICMP */
+	FPM_REASON_PROHIBIT = 15,      /* prohibit route: kernel sends ICMP */
+	FPM_REASON_CONNECTED = 16,     /* on-link route (no gateway): kernel resolves host */
+	FPM_REASON_OFFLOAD_FAILED = 17, /* route known but not offloaded (e.g. table full) */
+	FPM_REASON_NO_GROUP = 18,      /* group index out of range or not valid */
+	FPM_REASON_UNRESOLVED = 19,    /* next hop has no neighbour entry */
+	FPM_REASON_NH_FAILED = 20,     /* next hop failed / bad index */
+	FPM_REASON_MTU = 21,	       /* packet larger than the egress MTU */
+	FPM_REASON_NO_TX_PORT = 22,    /* egress ifindex not in fpm_tx_ports */
+	FPM_REASON_BLACKHOLE = 23,     /* blackhole route (verdict DROP) */
+	FPM_REASON_MARTIAN = 24,       /* 0/8, 127/8, ::, ::1 and other never-forward addresses */
+	FPM_REASON_MAX = 32,
+};
+
+/*
+ * fpm_stats index: FPM_CNT_VERDICT + verdict, FPM_CNT_REASON + reason.
+ * Every packet the program sees bumps exactly one verdict counter and one
+ * reason counter (FPM_REASON_NONE for forwarded packets).
+ */
+#define FPM_CNT_VERDICT 0u
+#define FPM_CNT_REASON ((__u32)FPM_VERDICT_MAX)
+#define FPM_CNT_MAX (FPM_CNT_REASON + (__u32)FPM_REASON_MAX)
+
+struct fpm_counter {
+	__u64 packets; /* host */
+	__u64 bytes;   /* host: frame length as received (L2 included) */
+};
+
+/* Value of fpm_iface_stats[slot] (per CPU): one counter per verdict. */
+struct fpm_iface_stats {
+	struct fpm_counter verdict[FPM_VERDICT_MAX];
+};
+
+/* -------------------------------------------------------------- config */
+
+/*
+ * Load-time constants, in the program's .rodata as `fpm_cfg`
+ * (skel->rodata->fpm_cfg). Set them between open and load.
+ */
+struct fpm_config {
+	__u32 hash_seed; /* host: ECMP hash seed; pick randomly per router */
+	__u32 flags;	 /* host: reserved, 0 */
+};
+
+/* ------------------------------------------------- layout assertions */
+
+#ifdef __cplusplus
+#define FPM_ABI_ASSERT(cond, msg) static_assert(cond, msg)
+#else
+#define FPM_ABI_ASSERT(cond, msg) _Static_assert(cond, msg)
+#endif
+#define FPM_ABI_OFF(type, field) __builtin_offsetof(struct type, field)
+
+FPM_ABI_ASSERT(sizeof(struct fpm_nexthop) == 24, "fpm_nexthop size");
+FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_nexthop, ifindex) == 0, "fpm_nexthop.ifindex");
+FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_nexthop, mtu) == 4, "fpm_nexthop.mtu");
+FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_nexthop, dst_mac) == 8, "fpm_nexthop.dst_mac");
+FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_nexthop, src_mac) == 14, "fpm_nexthop.src_mac");
+FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_nexthop, state) == 20, "fpm_nexthop.state");
+FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_nexthop, flags) == 21, "fpm_nexthop.flags");
+FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_nexthop, pad) == 22, "fpm_nexthop.pad");
+
+FPM_ABI_ASSERT((FPM_NHG_BUCKETS & (FPM_NHG_BUCKETS - 1)) == 0, "buckets: power of two");
+FPM_ABI_ASSERT(sizeof(struct fpm_nhg) == 8 + 4 * FPM_NHG_BUCKETS, "fpm_nhg size");
+FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_nhg, flags) == 0, "fpm_nhg.flags");
+FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_nhg, n_members) == 4, "fpm_nhg.n_members");
+FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_nhg, buckets) == 8, "fpm_nhg.buckets");
+
+FPM_ABI_ASSERT(sizeof(struct fpm_iface) == 16, "fpm_iface size");
+FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_iface, slot) == 0, "fpm_iface.slot");
+FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_iface, table_slot) == 4, "fpm_iface.table_slot");
+FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_iface, flags) == 6, "fpm_iface.flags");
+FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_iface, mtu) == 8, "fpm_iface.mtu");
+
+FPM_ABI_ASSERT(sizeof(struct fpm_in6) == 16, "fpm_in6 size");
+FPM_ABI_ASSERT(sizeof(struct fpm_counter) == 16, "fpm_counter size");
+FPM_ABI_ASSERT(sizeof(struct fpm_iface_stats) == 16 * FPM_VERDICT_MAX, "fpm_iface_stats size");
+FPM_ABI_ASSERT(sizeof(struct fpm_config) == 8, "fpm_config size");
+FPM_ABI_ASSERT(FPM_REASON_MARTIAN < FPM_REASON_MAX, "reasons fit the counter block");
+FPM_ABI_ASSERT((FPM_REASON_MAX & (FPM_REASON_MAX - 1)) == 0, "reasons: power of two");
+FPM_ABI_ASSERT((FPM_VERDICT_MAX & (FPM_VERDICT_MAX - 1)) == 0, "verdicts: power of two");
+FPM_ABI_ASSERT(FPM_REASON_MAX <= FPM_ACT_ARG_MASK, "reason fits an action argument");
+
+#undef FPM_ABI_OFF
+#undef FPM_ABI_ASSERT
 
 #endif /* FPM_ABI_H */

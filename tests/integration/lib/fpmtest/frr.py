@@ -1,0 +1,191 @@
+"""FRR daemons (Debian FRR 8.4) run inside one namespace with their own paths.
+
+What works here (verified with FRR 8.4.4):
+- Per-instance paths: ``-f <conf> -i <pidfile> -z <zserv socket>
+  --vty_socket <dir>`` on every daemon (the clients take the same ``-z``), and
+  ``vtysh --vty_socket <dir>`` to talk to exactly that instance. ``-N`` is not
+  needed (and ``-z`` overrides it anyway).
+- Run them as the default user ``frr``: ``-u root -g root`` fails with
+  "user(root) is not part of vty group specified(frrvty)". So the instance
+  directory is owned by frr.
+- ``-P 0`` switches off the TCP vty listener; ``--log file:...`` keeps logs.
+- zebra needs ``-M dplane_fpm_nl`` *and* ``fpm address A.B.C.D [port N]`` in
+  its config: without the address the module never connects.
+"""
+
+import json
+import os
+import pwd
+import shutil
+import string
+
+from .netns import sh, stop_process
+from .poll import Abort, wait_until
+
+FRR_BIN = "/usr/lib/frr"
+TEMPLATES = os.path.join(os.path.dirname(__file__), "templates")
+# Start order matters only for speed: clients retry zserv every few seconds.
+DAEMONS = ("zebra", "staticd", "bgpd")
+
+
+def render(template, **values):
+    with open(os.path.join(TEMPLATES, template), encoding="utf-8") as f:
+        return string.Template(f.read()).substitute(values)
+
+
+def static_lines(routes):
+    """routes: iterable of (prefix, target) where target is a gateway,
+    'gw ifname', 'blackhole' or 'reject'; one line per next hop (ECMP =
+    several entries with the same prefix)."""
+    out = []
+    for prefix, target in routes:
+        kw = "ipv6" if ":" in prefix else "ip"
+        out.append(f"{kw} route {prefix} {target}")
+    return "\n".join(out)
+
+
+class FrrRouter:
+    def __init__(self, ns, hostname=None, log_level="informational"):
+        self.ns = ns
+        self.hostname = hostname or ns.node
+        self.dir = os.path.join(ns.dir, "frr")
+        os.makedirs(self.dir, exist_ok=True)
+        frr = pwd.getpwnam("frr")
+        os.chown(self.dir, frr.pw_uid, frr.pw_gid)
+        self.log_level = log_level
+        self.procs = {}
+        self.zserv = os.path.join(self.dir, "zserv.api")
+        ns.run.on_close(self.stop)
+
+    # ---- configuration -------------------------------------------------
+    def _write(self, daemon, text):
+        path = os.path.join(self.dir, f"{daemon}.conf")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        shutil.chown(path, "frr", "frr")
+        return path
+
+    def configure_zebra(self, fpm_port=2620, use_nhg=True, fpm_address="127.0.0.1"):
+        """fpm_port=None: no FPM client (e.g. a peer router)."""
+        fpm = []
+        if fpm_port:
+            fpm.append(f"fpm address {fpm_address} port {fpm_port}")
+            if not use_nhg:
+                fpm.append("no fpm use-next-hop-groups")
+        self._write("zebra", render(
+            "zebra.conf.in", hostname=self.hostname, dir=self.dir, log_level=self.log_level,
+            fpm_lines="\n".join(fpm)))
+
+    def configure_staticd(self, routes):
+        self._write("staticd", render(
+            "staticd.conf.in", hostname=self.hostname, dir=self.dir, log_level=self.log_level,
+            static_routes=static_lines(routes)))
+
+    def configure_bgpd(self, asn, router_id, neighbors, networks=(), redistribute=()):
+        """neighbors: list of (address, remote_as); networks: prefixes to announce;
+        redistribute: e.g. ('static', 'connected'), applied to both families."""
+        nb, af4, af6 = [], [], []
+        for addr, remote_as in neighbors:
+            nb.append(f" neighbor {addr} remote-as {remote_as}")
+            nb.append(f" neighbor {addr} timers connect 1")
+            (af6 if ":" in addr else af4).append(f"  neighbor {addr} activate")
+        for p in networks:
+            (af6 if ":" in p else af4).append(f"  network {p}")
+        for proto in redistribute:
+            af4.append(f"  redistribute {proto}")
+            af6.append(f"  redistribute {proto}")
+        self._write("bgpd", render(
+            "bgpd.conf.in", hostname=self.hostname, dir=self.dir, log_level=self.log_level,
+            asn=asn, router_id=router_id, neighbors="\n".join(nb),
+            af_ipv4="\n".join(af4), af_ipv6="\n".join(af6)))
+
+    # ---- processes -----------------------------------------------------
+    def start(self, *daemons):
+        for d in daemons or [d for d in DAEMONS
+                             if os.path.exists(os.path.join(self.dir, f"{d}.conf"))]:
+            self.start_daemon(d)
+
+    def start_daemon(self, daemon, timeout=15):
+        if daemon in self.procs and self.procs[daemon].poll() is None:
+            raise RuntimeError(f"{daemon} already running on {self.hostname}")
+        vty = os.path.join(self.dir, f"{daemon}.vty")
+        if os.path.exists(vty):
+            os.unlink(vty)
+        args = [os.path.join(FRR_BIN, daemon),
+                "-f", os.path.join(self.dir, f"{daemon}.conf"),
+                "-i", os.path.join(self.dir, f"{daemon}.pid"),
+                "-z", self.zserv, "--vty_socket", self.dir, "-P", "0"]
+        if daemon == "zebra":
+            args += ["-M", "dplane_fpm_nl"]
+        proc = self.ns.popen(args, os.path.join(self.dir, f"{daemon}.out"))
+        self.procs[daemon] = proc
+
+        def ready():
+            if proc.poll() is not None:
+                raise Abort(f"{daemon} exited with {proc.returncode}: "
+                                   f"{self.tail(daemon + '.out')}")
+            return os.path.exists(vty) and self.vtysh("show version", daemon=daemon, check=False)
+        wait_until(ready, timeout, what=f"{daemon} on {self.hostname} to answer on its vty")
+        return proc
+
+    def stop_daemon(self, daemon, sig=None):
+        proc = self.procs.pop(daemon, None)
+        if proc is None:
+            return None
+        return stop_process(proc, sig=sig) if sig else stop_process(proc)
+
+    def stop(self):
+        for d in reversed(list(self.procs)):
+            self.stop_daemon(d)
+
+    def running(self, daemon):
+        p = self.procs.get(daemon)
+        return p is not None and p.poll() is None
+
+    def tail(self, name, lines=20):
+        try:
+            with open(os.path.join(self.dir, name), encoding="utf-8", errors="replace") as f:
+                return "".join(f.readlines()[-lines:])
+        except OSError:
+            return ""
+
+    # ---- vtysh ---------------------------------------------------------
+    def vtysh(self, *commands, daemon=None, check=True):
+        args = ["vtysh", "--vty_socket", self.dir]
+        if daemon:
+            args += ["-d", daemon]
+        for c in commands:
+            args += ["-c", c]
+        res = sh(args, check=False, timeout=30)
+        # vtysh exits 0 on "% Unknown command" in some versions: check output too.
+        bad = res.returncode != 0 or "% Unknown command" in res.stdout \
+            or "% Command incomplete" in res.stdout
+        if bad:
+            if check:
+                raise RuntimeError(f"vtysh {commands!r} on {self.hostname}: rc {res.returncode} "
+                                   f"{res.stdout.strip()} {res.stderr.strip()}")
+            return None
+        return res.stdout
+
+    def config(self, *lines, daemon=None):
+        """Apply configuration lines in config mode (not saved to the files)."""
+        return self.vtysh("configure terminal", *lines, daemon=daemon)
+
+    def show_json(self, command, daemon=None):
+        out = self.vtysh(command, daemon=daemon)
+        return json.loads(out) if out.strip() else {}
+
+    def routes_json(self):
+        """zebra's RIB, both families: {prefix: [route entries]}."""
+        table = dict(self.show_json("show ip route json", daemon="zebra"))
+        table.update(self.show_json("show ipv6 route json", daemon="zebra"))
+        return table
+
+    def bgp_established(self, peer):
+        summary = self.show_json("show bgp neighbors json", daemon="bgpd")
+        return summary.get(peer, {}).get("bgpState") == "Established"
+
+
+def frr_available():
+    return os.access(os.path.join(FRR_BIN, "zebra"), os.X_OK) and shutil.which("vtysh") is not None
+

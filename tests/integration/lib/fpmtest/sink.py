@@ -1,0 +1,111 @@
+"""fpm-sink and fpm-sinkctl, run inside the router's namespace.
+
+zebra's dplane_fpm_nl connects to 127.0.0.1:<port> in its own namespace, so
+fpm-sink listens on the loopback of that same namespace.
+"""
+
+import json
+import os
+
+from .netns import sh, stop_process
+from .poll import Abort, wait_until
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
+ENV_SINK = "FPM_SINK_BIN"
+ENV_CTL = "FPM_SINKCTL_BIN"
+
+
+def find_binaries():
+    """(fpm-sink, fpm-sinkctl) from $FPM_SINK_BIN / $FPM_SINKCTL_BIN (set by
+    CTest), else the first build dir that has both; (None, None) if none."""
+    sink, ctl = os.environ.get(ENV_SINK), os.environ.get(ENV_CTL)
+    if sink and ctl:
+        return sink, ctl
+    for build in (os.environ.get("BUILD_DIR"), "build", "build-h5", "build-demo"):
+        if not build:
+            continue
+        base = build if os.path.isabs(build) else os.path.join(REPO, build)
+        found = {}
+        for root, _dirs, files in os.walk(base):
+            for name in ("fpm-sink", "fpm-sinkctl"):
+                path = os.path.join(root, name)
+                if name in files and os.access(path, os.X_OK) and name not in found:
+                    found[name] = path
+            if len(found) == 2:
+                return found["fpm-sink"], found["fpm-sinkctl"]
+    return None, None
+
+
+class FpmSink:
+    def __init__(self, ns, binary, ctl_binary, port=2620, sweep_delay=3,
+                 log_level="info", extra_args=()):
+        self.ns = ns
+        self.binary = binary
+        self.ctl_binary = ctl_binary
+        self.port = port
+        self.sweep_delay = sweep_delay
+        self.log_level = log_level
+        self.extra_args = list(extra_args)
+        self.dir = os.path.join(ns.dir, "fpm-sink")
+        os.makedirs(self.dir, exist_ok=True)
+        self.socket = os.path.join(self.dir, "control.sock")
+        self.log = os.path.join(self.dir, "fpm-sink.log")
+        self.proc = None
+        ns.run.on_close(self.stop)
+
+    def start(self, timeout=15):
+        if os.path.exists(self.socket):
+            os.unlink(self.socket)
+        self.proc = self.ns.popen(
+            [self.binary, "--fpm-listen", f"127.0.0.1:{self.port}",
+             "--control-socket", self.socket, "--log-level", self.log_level,
+             "--sweep-delay", str(self.sweep_delay), *self.extra_args], self.log)
+
+        def ready():
+            if self.proc.poll() is not None:
+                raise Abort(f"fpm-sink exited with {self.proc.returncode}:\n{self.tail()}")
+            return os.path.exists(self.socket) and self.fpm()
+        wait_until(ready, timeout, what="fpm-sink control socket")
+        return self
+
+    def stop(self):
+        if self.proc is not None:
+            rc = stop_process(self.proc)
+            self.proc = None
+            return rc
+        return None
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def tail(self, lines=30):
+        try:
+            with open(self.log, encoding="utf-8", errors="replace") as f:
+                return "".join(f.readlines()[-lines:])
+        except OSError:
+            return ""
+
+    def ctl(self, *args, as_json=True):
+        cmd = [self.ctl_binary, "--socket", self.socket, *args]
+        if as_json:
+            cmd.append("--json")
+        # The control socket is a path, so no need to enter the namespace.
+        res = sh(cmd, timeout=30)
+        return json.loads(res.stdout) if as_json else res.stdout
+
+    def routes(self, prefix=None, table=None):
+        args = ["show", "routes"]
+        if prefix:
+            args.append(prefix)
+        if table is not None:
+            args += ["--table", str(table)]
+        return self.ctl(*args)
+
+    def nexthop_groups(self):
+        return self.ctl("show", "nexthop-groups")
+
+    def fpm(self):
+        return self.ctl("show", "fpm")
+
+    def connected(self):
+        return self.fpm().get("fpm", {}).get("session", {}).get("state") == "connected"

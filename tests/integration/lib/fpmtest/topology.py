@@ -1,0 +1,129 @@
+"""The standard lab used by the integration tests and ci/demo.sh.
+
+        peer1 (AS 65002, bgpd)                  peer2
+          eth0 10.0.1.2/24 fd00:1::2/64           eth0 10.0.2.2/24 fd00:2::2/64
+            |                                       |
+          eth1 10.0.1.1/24 fd00:1::1/64           eth2 10.0.2.1/24 fd00:2::1/64
+        +-----------------------------------------------------+
+        | dut: zebra -M dplane_fpm_nl + staticd [+ bgpd 65001] |
+        |      fpm-sink on 127.0.0.1:2620 (same namespace)     |
+        +-----------------------------------------------------+
+
+All addresses live only inside the run's namespaces.
+"""
+
+import ipaddress
+
+from .frr import FrrRouter
+from .poll import wait_until
+from .routes import diff_fib, sink_fib, zebra_fib
+from .sink import FpmSink
+
+LINKS = [
+    # dut ifname, peer, peer ifname, dut addrs, peer addrs
+    ("eth1", "peer1", "eth0", ["10.0.1.1/24", "fd00:1::1/64"], ["10.0.1.2/24", "fd00:1::2/64"]),
+    ("eth2", "peer2", "eth0", ["10.0.2.1/24", "fd00:2::1/64"], ["10.0.2.2/24", "fd00:2::2/64"]),
+]
+DUT_AS, PEER_AS = 65001, 65002
+
+# Single next hop (v4 + v6), ECMP over both peers (v4 + v6), blackholes.
+BASE_STATICS = [
+    ("192.0.2.0/24", "10.0.1.2"),
+    ("2001:db8:10::/48", "fd00:1::2"),
+    ("198.51.100.0/24", "10.0.1.2"),
+    ("198.51.100.0/24", "10.0.2.2"),
+    ("2001:db8:20::/48", "fd00:1::2"),
+    ("2001:db8:20::/48", "fd00:2::2"),
+    ("203.0.113.0/24", "blackhole"),
+    ("2001:db8:dead::/48", "blackhole"),
+]
+
+
+def numbered_statics(count, gateway="10.0.2.2"):
+    """``count`` /24 statics 100.127.<i>.0/24 via peer2 (count <= 256)."""
+    return [(f"100.127.{i}.0/24", gateway) for i in range(count)]
+
+
+def bgp_networks(v4_count, v6_count=0):
+    """Prefixes peer1 announces: 100.<64+i/256>.<i%256>.0/24 and 2001:db8:100:<i>::/64."""
+    v4 = [f"100.{64 + i // 256}.{i % 256}.0/24" for i in range(v4_count)]
+    v6 = [str(ipaddress.ip_network(f"2001:db8:100:{i:x}::/64")) for i in range(v6_count)]
+    return v4 + v6
+
+
+class Lab:
+    """dut + peers + optional fpm-sink; everything is torn down by run.close()."""
+
+    def __init__(self, run, sink_bins=None, use_nhg=True, sweep_delay=3, fpm_port=2620):
+        self.run = run
+        self.use_nhg = use_nhg
+        self.fpm_port = fpm_port
+        for dut_if, peer, peer_if, dut_addrs, peer_addrs in LINKS:
+            run.link("dut", dut_if, peer, peer_if, dut_addrs, peer_addrs)
+        self.dut_ns = run.ns("dut")
+        self.dut = FrrRouter(self.dut_ns, "dut")
+        self.peer1 = None
+        self.sink = None
+        if sink_bins and sink_bins[0]:
+            self.sink = FpmSink(self.dut_ns, sink_bins[0], sink_bins[1],
+                                port=fpm_port, sweep_delay=sweep_delay)
+
+    # ---- bring-up --------------------------------------------------------
+    def start_sink(self):
+        if self.sink:
+            self.sink.start()
+
+    def start_dut(self, statics=BASE_STATICS, bgp=False):
+        self.dut.configure_zebra(fpm_port=self.fpm_port, use_nhg=self.use_nhg)
+        self.dut.configure_staticd(statics)
+        daemons = ["zebra", "staticd"]
+        if bgp:
+            self.dut.configure_bgpd(DUT_AS, "10.0.1.1",
+                                    neighbors=[("10.0.1.2", PEER_AS), ("fd00:1::2", PEER_AS)])
+            daemons.append("bgpd")
+        self.dut.start(*daemons)
+
+    def start_bgp_peer(self, networks):
+        """peer1 runs zebra (no FPM) + bgpd announcing ``networks``."""
+        self.peer1 = FrrRouter(self.run.ns("peer1"), "peer1")
+        self.peer1.configure_zebra(fpm_port=None)
+        self.peer1.configure_bgpd(PEER_AS, "10.0.1.2",
+                                  neighbors=[("10.0.1.1", DUT_AS), ("fd00:1::1", DUT_AS)],
+                                  networks=networks)
+        self.peer1.start("zebra", "bgpd")
+
+    # ---- observation -----------------------------------------------------
+    def zebra_fib(self):
+        return zebra_fib(self.dut.routes_json())
+
+    def sink_fib(self):
+        return sink_fib(self.sink.routes())
+
+    def wait_zebra(self, predicate, timeout=60, what="zebra to converge"):
+        """Wait until predicate(zebra_fib) holds; returns that FIB."""
+        def check():
+            fib = self.zebra_fib()
+            return fib if predicate(fib) else None
+        def describe():
+            fib = sorted(self.zebra_fib())
+            return f"zebra FIB has {len(fib)} routes: " + ", ".join(k[1] for k in fib[:40])
+        return wait_until(check, timeout, what=what, describe=describe)
+
+    def wait_sink_matches(self, timeout=30):
+        """Wait until fpm-sink's routes equal zebra's selected FIB; return it."""
+        state = {}
+
+        def check():
+            state["zebra"] = self.zebra_fib()
+            state["sink"] = self.sink_fib()
+            return state["zebra"] == state["sink"] and state["zebra"]
+
+        def describe():
+            return diff_fib(state.get("zebra", set()), state.get("sink", set())) + \
+                "\nfpm-sink log tail:\n" + self.sink.tail()
+        wait_until(check, timeout, what="fpm-sink routes == zebra FIB", describe=describe)
+        return state["zebra"]
+
+    def wait_bgp_up(self, timeout=60):
+        wait_until(lambda: self.dut.bgp_established("10.0.1.2"), timeout,
+                   what="BGP session dut <-> peer1 (IPv4)")
