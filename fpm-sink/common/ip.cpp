@@ -65,7 +65,7 @@ std::optional<Prefix> Prefix::make(const IpAddr& addr, unsigned len) {
   const size_t width = address_bytes(addr.family);
   for (size_t i = 0; i < 16; ++i) {
     const unsigned first_bit = static_cast<unsigned>(i) * 8;
-    if (i >= width || first_bit >= len + 8) {
+    if (i >= width || first_bit >= len) {
       p.addr.bytes[i] = 0;
     } else if (first_bit + 8 > len) {
       const unsigned keep = len - first_bit;  // 0..7 leading bits kept

@@ -1,0 +1,159 @@
+// Public face of the RIB: dispatch, reconnect mark-and-sweep, read access.
+#include "rib/rib.hpp"
+
+#include <algorithm>
+#include <tuple>
+#include <type_traits>
+
+#include "rib/rib_impl.hpp"
+
+namespace fpm_sink {
+
+Rib::Rib(RibObserver* observer) : impl_(std::make_unique<Impl>()) {
+  impl_->observer = observer;
+}
+Rib::~Rib() = default;
+
+void Rib::set_observer(RibObserver* observer) {
+  impl_->observer = observer;
+}
+
+void Rib::reserve(size_t routes) {
+  impl_->routes.reserve(routes);
+}
+
+Status Rib::apply(FpmEvent&& event) {
+  return std::visit(
+      [this](auto&& e) -> Status {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<T, RouteAdd>)
+          return impl_->add_route(std::move(e));
+        else if constexpr (std::is_same_v<T, RouteDel>)
+          return impl_->del_route(e);
+        else if constexpr (std::is_same_v<T, NexthopAdd>)
+          return impl_->add_nexthop(std::move(e));
+        else
+          return impl_->del_nexthop(e);
+      },
+      std::move(event));
+}
+
+Status Rib::apply(const FpmEvent& event) {
+  // Copying a RouteAdd that names an nhg_id copies an empty vector: no allocation.
+  return std::visit(
+      [this](const auto& e) -> Status {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<T, RouteAdd>)
+          return impl_->add_route(RouteAdd(e));
+        else if constexpr (std::is_same_v<T, RouteDel>)
+          return impl_->del_route(e);
+        else if constexpr (std::is_same_v<T, NexthopAdd>)
+          return impl_->add_nexthop(NexthopAdd(e));
+        else
+          return impl_->del_nexthop(e);
+      },
+      event);
+}
+
+void Rib::begin_replay() {
+  Impl& m = *impl_;
+  m.routes.for_each([](RouteEntry& e) { e.r.stale = true; });
+  m.stats.stale_routes = m.routes.size();
+  m.stats.stale_groups = 0;
+  for (auto& [id, n] : m.nodes) {
+    if (!n.present) continue;
+    n.group.stale = true;
+    ++m.stats.stale_groups;
+  }
+}
+
+size_t Rib::sweep_stale() {
+  Impl& m = *impl_;
+  size_t routes = 0, groups = 0;
+  std::vector<RouteEntry*> stale;
+  m.routes.for_each([&](RouteEntry& e) {
+    if (e.r.stale) stale.push_back(&e);
+  });
+  for (RouteEntry* e : stale) {
+    m.drop_route(*e);
+    m.routes.erase(e);
+  }
+  routes = stale.size();
+  // Removing a stale group can leave its stale members unreferenced: repeat
+  // until nothing more goes. Stale objects that live routes/groups still use stay.
+  for (;;) {
+    std::vector<uint32_t> victims;
+    for (const auto& [id, n] : m.nodes) {
+      if (n.present && n.group.stale && n.group.refcount == 0) victims.push_back(id);
+    }
+    if (victims.empty()) break;
+    for (uint32_t id : victims) {
+      m.remove_nexthop(m.nodes.at(id));
+      ++groups;
+    }
+  }
+  m.stats.swept_routes += routes;
+  m.stats.swept_groups += groups;
+  return routes + groups;
+}
+
+const RibStats& Rib::stats() const {
+  return impl_->stats;
+}
+
+const RibRoute* Rib::find_route(uint32_t table, const Prefix& prefix) const {
+  const RouteEntry* e = impl_->routes.find(table, prefix);
+  return e ? &e->r : nullptr;
+}
+
+const RibGroup* Rib::find_group(uint32_t id) const {
+  auto it = impl_->nodes.find(id);
+  return it == impl_->nodes.end() || !it->second.present ? nullptr : &it->second.group;
+}
+
+std::optional<FibGroup> Rib::fib_group(uint32_t id) const {
+  if (id >= kInlineGroupIdBase) {
+    auto it = impl_->inline_sets.find(id);
+    if (it == impl_->inline_sets.end()) return std::nullopt;
+    return it->second.fib;
+  }
+  auto it = impl_->nodes.find(id);
+  if (it == impl_->nodes.end() || !it->second.announced) return std::nullopt;
+  return it->second.fib;
+}
+
+void Rib::for_each_route(const std::function<void(const RibRoute&)>& fn) const {
+  std::vector<const RibRoute*> sorted;
+  sorted.reserve(impl_->routes.size());
+  impl_->routes.for_each([&](const RouteEntry& e) { sorted.push_back(&e.r); });
+  std::sort(sorted.begin(), sorted.end(), [](const RibRoute* a, const RibRoute* b) {
+    const RouteAdd& x = a->spec;
+    const RouteAdd& y = b->spec;
+    return std::tie(x.table, x.prefix.addr.family, x.prefix.addr.bytes, x.prefix.len) <
+           std::tie(y.table, y.prefix.addr.family, y.prefix.addr.bytes, y.prefix.len);
+  });
+  for (const RibRoute* r : sorted) fn(*r);
+}
+
+void Rib::for_each_group(const std::function<void(const RibGroup&)>& fn) const {
+  std::vector<const NhNode*> sorted;
+  for (const auto& [id, n] : impl_->nodes) {
+    if (n.present) sorted.push_back(&n);
+  }
+  std::sort(sorted.begin(), sorted.end(),
+            [](const NhNode* a, const NhNode* b) { return a->id < b->id; });
+  for (const NhNode* n : sorted) fn(n->group);
+}
+
+void Rib::for_each_fib_group(const std::function<void(const FibGroup&)>& fn) const {
+  std::vector<const FibGroup*> sorted;
+  for (const auto& [id, n] : impl_->nodes) {
+    if (n.announced) sorted.push_back(&n.fib);
+  }
+  for (const auto& [id, s] : impl_->inline_sets) sorted.push_back(&s.fib);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const FibGroup* a, const FibGroup* b) { return a->id < b->id; });
+  for (const FibGroup* g : sorted) fn(*g);
+}
+
+}  // namespace fpm_sink

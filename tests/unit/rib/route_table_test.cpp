@@ -1,0 +1,54 @@
+// The RIB's open-addressing route table under churn: backward-shift deletion
+// must keep every remaining key reachable, and growth must keep them all.
+#include <map>
+#include <random>
+
+#include "rib/route_table.hpp"
+#include "rib_test_util.hpp"
+
+namespace fpm_sink::test {
+namespace {
+
+TEST(RouteTable, ChurnMatchesReference) {
+  RouteTable t;
+  std::map<std::tuple<uint32_t, Prefix>, uint32_t> ref;  // key -> metric written
+  std::mt19937 rng(7);
+  auto key = [&](unsigned n) {
+    const bool v6 = n % 5 == 0;
+    IpAddr a = v6 ? IpAddr::v6({0x20, 0x01, 0x0d, 0xb8, uint8_t(n >> 8), uint8_t(n)})
+                  : IpAddr::v4(0x0a000000u | (n << 8));
+    return std::tuple<uint32_t, Prefix>{n % 3 ? 254u : 100u, *Prefix::make(a, v6 ? 48 : 24)};
+  };
+  for (int step = 0; step < 200000; ++step) {
+    const auto k = key(rng() % 5000);
+    const auto& [table, prefix] = k;
+    if (rng() % 3 == 0) {
+      RouteEntry* e = t.find(table, prefix);
+      ASSERT_EQ(e != nullptr, ref.count(k) != 0) << step;
+      if (e) {
+        t.erase(e);
+        ref.erase(k);
+      }
+    } else {
+      auto [e, inserted] = t.try_emplace(table, prefix);
+      ASSERT_EQ(inserted, ref.count(k) == 0) << step;
+      EXPECT_EQ(e->r.spec.prefix, prefix);
+      e->r.spec.metric = step;
+      ref[k] = step;
+    }
+    ASSERT_EQ(t.size(), ref.size());
+  }
+  for (const auto& [k, metric] : ref) {
+    RouteEntry* e = t.find(std::get<0>(k), std::get<1>(k));
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(e->r.spec.metric, metric);
+  }
+  size_t seen = 0;
+  t.for_each([&](const RouteEntry&) { ++seen; });
+  EXPECT_EQ(seen, ref.size());
+  t.reserve(100000);  // rehash keeps everything
+  for (const auto& [k, metric] : ref) ASSERT_NE(t.find(std::get<0>(k), std::get<1>(k)), nullptr);
+}
+
+}  // namespace
+}  // namespace fpm_sink::test
