@@ -1,0 +1,111 @@
+#include "app/control_handler.hpp"
+
+#include "control/rib_query.hpp"
+#include "control/server.hpp"
+
+namespace fpm_sink {
+namespace {
+
+void fill_decode(const DecodeStats& s, control::DecodeCounters* out) {
+  out->set_messages(s.messages);
+  out->set_new_route(s.new_route);
+  out->set_del_route(s.del_route);
+  out->set_new_nexthop(s.new_nexthop);
+  out->set_del_nexthop(s.del_nexthop);
+  out->set_other_known(s.other_known);
+  out->set_unknown_type(s.unknown_type);
+  out->set_unknown_attr(s.unknown_attr);
+  out->set_skipped_family(s.skipped_family);
+  out->set_errors(s.errors);
+}
+
+void fill_rib(const RibStats& s, control::RibCounters* out) {
+  out->set_routes_v4(s.routes_v4);
+  out->set_routes_v6(s.routes_v6);
+  out->set_groups(s.groups);
+  out->set_inline_groups(s.inline_groups);
+  out->set_pending_routes(s.pending_routes);
+  out->set_pending_groups(s.pending_groups);
+  out->set_stale_routes(s.stale_routes);
+  out->set_stale_groups(s.stale_groups);
+  out->set_route_adds(s.route_adds);
+  out->set_route_dels(s.route_dels);
+  out->set_group_adds(s.group_adds);
+  out->set_group_dels(s.group_dels);
+  out->set_unknown_deletes(s.unknown_deletes);
+  out->set_swept_routes(s.swept_routes);
+  out->set_swept_groups(s.swept_groups);
+}
+
+control::ReplayState to_proto(ReplayState s) {
+  switch (s) {
+    case ReplayState::Replaying:
+      return control::REPLAY_STATE_REPLAYING;
+    case ReplayState::Settled:
+      return control::REPLAY_STATE_SETTLED;
+    case ReplayState::Idle:
+      break;
+  }
+  return control::REPLAY_STATE_IDLE;
+}
+
+}  // namespace
+
+control::FpmReply fpm_reply(const Rib& rib, const FpmServer& fpm) {
+  const auto& st = fpm.status();
+  const auto& in = fpm.ingest_stats();
+  const auto& rs = rib.stats();
+  control::FpmReply r;
+  r.set_listen_address(st.listen);
+  r.set_session_state(st.connected ? control::SESSION_STATE_CONNECTED
+                                   : control::SESSION_STATE_LISTENING);
+  r.set_peer_address(st.peer);
+  r.set_connected_since(static_cast<uint64_t>(st.connected_since));
+  r.set_frames(in.frames);
+  r.set_bytes(in.bytes);
+  r.set_netlink_frames(in.netlink_frames);
+  r.set_protobuf_frames(in.protobuf_frames);
+  fill_decode(in.decode, r.mutable_decode());
+  r.set_decode_errors(in.decode_errors);
+  r.set_incomplete_frames(in.incomplete_frames);
+  r.set_framing_errors(in.framing_errors);
+  r.set_apply_errors(in.apply_errors);
+  r.set_last_error(in.last_error);
+  r.set_pending_routes(rs.pending_routes);
+  r.set_pending_groups(rs.pending_groups);
+  r.set_replay_state(to_proto(st.replay));
+  r.set_sweep_delay_seconds(std::chrono::duration<double>(fpm.sweep_delay()).count());
+  r.set_stale_routes(rs.stale_routes);
+  r.set_stale_groups(rs.stale_groups);
+  r.set_swept_routes(rs.swept_routes);
+  r.set_swept_groups(rs.swept_groups);
+  r.set_last_sweep(st.last_sweep);
+  r.set_sessions_accepted(st.sessions_accepted);
+  r.set_sessions_replaced(st.sessions_replaced);
+  fill_rib(rs, r.mutable_rib());
+  return r;
+}
+
+control::Response handle_control_request(const control::Request& req, const Rib& rib,
+                                         const FpmServer& fpm) {
+  control::Response resp;
+  switch (req.kind_case()) {
+    case control::Request::kShowRoutes: {
+      auto st = control::query_routes(rib, req.show_routes(), resp.mutable_routes());
+      if (!st) return control::error_response(st.error().id, st.error().message);
+      return resp;
+    }
+    case control::Request::kShowNexthopGroups:
+      control::query_groups(rib, resp.mutable_nexthop_groups());
+      return resp;
+    case control::Request::kShowFpm:
+      *resp.mutable_fpm() = fpm_reply(rib, fpm);
+      return resp;
+    default:
+      return control::error_response(
+          "control.request.unknown",
+          "request kind " + std::to_string(req.kind_case()) + " is not supported by this fpm-sink");
+  }
+}
+
+}  // namespace fpm_sink

@@ -1,0 +1,14 @@
+// Answers control-API requests from the daemon's live state.
+#pragma once
+
+#include "app/fpm_server.hpp"
+#include "control.pb.h"
+#include "rib/rib.hpp"
+
+namespace fpm_sink {
+
+control::FpmReply fpm_reply(const Rib& rib, const FpmServer& fpm);
+control::Response handle_control_request(const control::Request& req, const Rib& rib,
+                                         const FpmServer& fpm);
+
+}  // namespace fpm_sink

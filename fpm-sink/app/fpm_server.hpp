@@ -1,0 +1,77 @@
+// The FPM TCP server: zebra connects as the client; at most one session is
+// live and a new connection replaces the old one. Each (re)connect starts a
+// replay: everything is marked stale and swept once the stream has been quiet
+// for sweep_delay. A disconnect keeps all state (zebra replays on return).
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "app/ingest.hpp"
+#include "app/log_limiter.hpp"
+#include "app/options.hpp"
+#include "common/result.hpp"
+#include "rib/rib.hpp"
+
+namespace fpm_sink {
+
+enum class ReplayState : uint8_t { Idle, Replaying, Settled };
+
+struct FpmSessionStatus {
+  std::string listen;
+  bool connected = false;
+  std::string peer;             // "127.0.0.1:40312" of the current/last session
+  int64_t connected_since = 0;  // unix seconds of the last accept, 0 if never
+  uint64_t sessions_accepted = 0, sessions_replaced = 0;
+  ReplayState replay = ReplayState::Idle;
+  uint64_t last_sweep = 0;  // routes + groups removed by the last sweep
+};
+
+class FpmSession;
+
+class FpmServer {
+ public:
+  FpmServer(boost::asio::io_context& io, Rib& rib, std::chrono::milliseconds sweep_delay);
+  ~FpmServer();
+  FpmServer(const FpmServer&) = delete;
+  FpmServer& operator=(const FpmServer&) = delete;
+
+  // Binds and starts accepting. Port 0 picks an ephemeral port (see port()).
+  // Error: app.fpm.listen.
+  Status listen(const ListenEndpoint& endpoint);
+  uint16_t port() const;
+  // Closes the acceptor and the session, cancels the sweep. State is kept.
+  void stop();
+
+  const FpmSessionStatus& status() const { return status_; }
+  const IngestStats& ingest_stats() const { return stats_; }
+  std::chrono::milliseconds sweep_delay() const { return sweep_delay_; }
+
+ private:
+  friend class FpmSession;
+
+  void accept_next();
+  void on_accept(boost::asio::ip::tcp::socket socket);
+  // Called by the live session only.
+  void on_activity() { last_activity_ = std::chrono::steady_clock::now(); }
+  void on_session_end(FpmSession& session, const std::string& reason);
+  void arm_sweep(std::chrono::steady_clock::time_point due);
+  void on_sweep_timer();
+
+  boost::asio::io_context& io_;
+  Rib& rib_;
+  std::chrono::milliseconds sweep_delay_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer sweep_timer_;
+  std::shared_ptr<FpmSession> session_;
+  std::chrono::steady_clock::time_point last_activity_{};
+  FpmSessionStatus status_;
+  IngestStats stats_;
+  LogLimiter limiter_;
+};
+
+}  // namespace fpm_sink

@@ -1,0 +1,108 @@
+#include "app/ingest.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "fpm/legacy/protobuf_decoder.hpp"
+
+namespace fpm_sink {
+
+Ingest::Ingest(Rib& rib, IngestStats& stats, LogLimiter& limiter)
+    : rib_(rib), stats_(stats), limiter_(limiter), buf_(kBufferSize) {}
+
+std::span<uint8_t> Ingest::prepare() {
+  if (begin_ == end_) begin_ = end_ = 0;
+  if (buf_.size() - end_ < kFpmMaxFrame) {
+    // Only a partial frame (< 64 KiB) is left before begin_ moves to 0.
+    std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
+  }
+  return {buf_.data() + end_, buf_.size() - end_};
+}
+
+Status Ingest::commit(size_t n) {
+  if (failed_) return *failed_;
+  end_ += std::min(n, buf_.size() - end_);
+  stats_.bytes += n;
+  return process();
+}
+
+Status Ingest::feed(std::span<const uint8_t> bytes) {
+  do {
+    auto space = prepare();
+    const size_t n = std::min(space.size(), bytes.size());
+    std::memcpy(space.data(), bytes.data(), n);
+    if (auto st = commit(n); !st) return st;
+    bytes = bytes.subspan(n);
+  } while (!bytes.empty());
+  return ok_status();
+}
+
+Status Ingest::process() {
+  while (end_ - begin_ >= kFpmHeaderSize) {
+    std::span<const uint8_t, kFpmHeaderSize> hdr_bytes(buf_.data() + begin_, kFpmHeaderSize);
+    auto header = parse_frame_header(hdr_bytes);
+    if (!header) {
+      ++stats_.framing_errors;
+      Error e = header.error();
+      e.message += " at stream offset " + std::to_string(offset_);
+      stats_.last_error = e.to_string();
+      failed_ = e;
+      return e;
+    }
+    if (end_ - begin_ < header->length) break;
+    handle_frame(*header, {buf_.data() + begin_ + kFpmHeaderSize, header->body_size()});
+    begin_ += header->length;
+    offset_ += header->length;
+  }
+  return ok_status();
+}
+
+void Ingest::handle_frame(const FrameHeader& header, std::span<const uint8_t> body) {
+  ++stats_.frames;
+  if (header.type == FrameType::Netlink) {
+    ++stats_.netlink_frames;
+    // The hot path: decode into the same DecodedFrame every time so its vectors
+    // keep their capacity instead of allocating per frame.
+    decode_netlink(body, stats_.decode, decoded_);
+  } else {
+    ++stats_.protobuf_frames;
+    decoded_ = decode_protobuf(body, stats_.decode);
+  }
+  for (const auto& e : decoded_.errors) report_decode_error(e);
+  if (!decoded_.complete) ++stats_.incomplete_frames;
+  for (auto& event : decoded_.events) apply(std::move(event));
+}
+
+void Ingest::report_decode_error(const DecodeError& e) {
+  ++stats_.decode_errors;
+  stats_.last_error = e.id + ": " + e.reason;
+  if (!limiter_.allow()) return;
+  if (auto dropped = limiter_.take_suppressed()) {
+    spdlog::warn("fpm.log.suppressed lines={}", dropped);
+  }
+  spdlog::warn("{} reason=\"{}\" frame_offset={} body_offset={}", e.id, e.reason, offset_,
+               e.offset);
+}
+
+void Ingest::apply(FpmEvent&& event) {
+  // Moving hands the next-hop vectors to the Rib instead of copying them.
+  auto st = rib_.apply(std::move(event));
+  if (st) return;
+  ++stats_.apply_errors;
+  const Error& e = st.error();
+  stats_.last_error = e.to_string();
+  // zebra deleting what it never sent us is routine after a reconnect; anything
+  // else the Rib refuses is worth seeing, within the rate limit.
+  const bool routine = e.id.find("unknown_delete") != std::string::npos;
+  if (routine) {
+    spdlog::debug("{} {} frame_offset={}", e.id, e.message, offset_);
+  } else if (limiter_.allow()) {
+    spdlog::warn("{} {} frame_offset={}", e.id, e.message, offset_);
+  }
+}
+
+}  // namespace fpm_sink

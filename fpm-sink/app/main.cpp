@@ -1,0 +1,64 @@
+// fpm-sink: accepts zebra's FPM stream, keeps the RIB model, answers fpm-sinkctl.
+#include <google/protobuf/stubs/common.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <csignal>
+
+#include "app/control_handler.hpp"
+#include "app/fpm_server.hpp"
+#include "app/logging.hpp"
+#include "app/options.hpp"
+#include "control/server.hpp"
+#include "rib/rib.hpp"
+
+int main(int argc, char** argv) {
+  using namespace fpm_sink;
+  GOOGLE_PROTOBUF_VERIFY_VERSION;
+
+  Options opts;
+  CLI::App app{"fpm-sink: FRR FPM receiver feeding an XDP fast path"};
+  add_options(app, opts);
+  try {
+    app.parse(argc, argv);
+    finish_options(opts);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  setup_logging(opts.log_level);
+
+  boost::asio::io_context io(1);
+  Rib rib;
+  FpmServer fpm(io, rib, opts.sweep_delay());
+  control::ControlServer ctl(
+      io, [&](const control::Request& req) { return handle_control_request(req, rib, fpm); });
+
+  if (auto st = fpm.listen(opts.fpm_endpoint); !st) {
+    spdlog::critical("{}", st.error().to_string());
+    return 1;
+  }
+  if (auto st = ctl.open(opts.control_socket); !st) {
+    spdlog::critical("{}", st.error().to_string());
+    return 1;
+  }
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    spdlog::info("app.shutdown signal={}", signo);
+    fpm.stop();
+    ctl.close();
+    io.stop();
+  });
+  // A vanished fpm-sinkctl must not kill the daemon with SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  spdlog::info("app.started fpm={} control={} sweep_delay={}s", opts.fpm_endpoint.to_string(),
+               opts.control_socket, opts.sweep_delay_seconds);
+  io.run();
+  ctl.close();
+  google::protobuf::ShutdownProtobufLibrary();
+  return 0;
+}

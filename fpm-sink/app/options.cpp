@@ -1,0 +1,86 @@
+#include "app/options.hpp"
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <boost/asio/ip/address.hpp>
+#include <charconv>
+
+namespace fpm_sink {
+namespace {
+
+Result<uint16_t> parse_port(std::string_view text) {
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || value == 0 ||
+      value > 65535) {
+    return Error{"app.options.bad_listen", "bad port '" + std::string(text) + "'"};
+  }
+  return static_cast<uint16_t>(value);
+}
+
+}  // namespace
+
+std::string ListenEndpoint::to_string() const {
+  const bool v6 = address.find(':') != std::string::npos;
+  return (v6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
+}
+
+Result<ListenEndpoint> parse_listen(std::string_view text) {
+  ListenEndpoint ep;
+  std::string_view host = text;
+  std::string_view port;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos)
+      return Error{"app.options.bad_listen", "missing ']' in '" + std::string(text) + "'"};
+    host = text.substr(1, close - 1);
+    const auto rest = text.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':')
+        return Error{"app.options.bad_listen", "junk after ']' in '" + std::string(text) + "'"};
+      port = rest.substr(1);
+    }
+  } else if (std::count(text.begin(), text.end(), ':') == 1) {
+    const auto colon = text.find(':');
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  // Several colons and no brackets: a bare IPv6 address on the default port.
+  boost::system::error_code ec;
+  const auto addr = boost::asio::ip::make_address(std::string(host), ec);
+  if (ec) return Error{"app.options.bad_listen", "not an IP address: '" + std::string(host) + "'"};
+  ep.address = addr.to_string();
+  if (!port.empty() || (text.size() && text.back() == ':')) {
+    auto p = parse_port(port);
+    if (!p) return p.error();
+    ep.port = *p;
+  }
+  return ep;
+}
+
+void add_options(CLI::App& app, Options& opts) {
+  app.add_option("--fpm-listen", opts.fpm_listen,
+                 "address[:port] zebra connects to (IPv6 as [addr]:port or bare addr)")
+      ->capture_default_str()
+      ->check([](const std::string& v) {
+        auto r = parse_listen(v);
+        return r ? std::string() : r.error().message;
+      });
+  app.add_option("--control-socket", opts.control_socket, "Unix socket for fpm-sinkctl")
+      ->capture_default_str();
+  app.add_option("--log-level", opts.log_level, "log level")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  app.add_option("--sweep-delay", opts.sweep_delay_seconds,
+                 "seconds of quiet after a (re)connect before unrefreshed entries are swept")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 86400.0));
+}
+
+void finish_options(Options& opts) {
+  auto ep = parse_listen(opts.fpm_listen);
+  if (!ep) throw CLI::ValidationError("--fpm-listen", ep.error().message);
+  opts.fpm_endpoint = *ep;
+}
+
+}  // namespace fpm_sink

@@ -1,0 +1,48 @@
+// Command-line options of the fpm-sink daemon as a plain struct. Parsing lives
+// here (not in main) so tests and later options (--interface, --bpffs) stay in one place.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/result.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace fpm_sink {
+
+constexpr uint16_t kDefaultFpmPort = 2620;
+
+struct ListenEndpoint {
+  std::string address = "127.0.0.1";  // literal IPv4 / IPv6 address, no brackets
+  uint16_t port = kDefaultFpmPort;
+  std::string to_string() const;  // "127.0.0.1:2620", "[::1]:2620"
+};
+
+// "127.0.0.1:2620", "127.0.0.1", "[::1]:2620", "[::1]", "::1" (bare IPv6, default port).
+// Error: app.options.bad_listen.
+Result<ListenEndpoint> parse_listen(std::string_view text);
+
+struct Options {
+  std::string fpm_listen = "127.0.0.1:2620";
+  ListenEndpoint fpm_endpoint;  // parsed from fpm_listen
+  std::string control_socket = "/run/fpm-sink/control.sock";
+  std::string log_level = "info";  // trace, debug, info, warn, error, critical, off
+  double sweep_delay_seconds = 30;
+
+  std::chrono::milliseconds sweep_delay() const {
+    return std::chrono::milliseconds(static_cast<int64_t>(sweep_delay_seconds * 1000));
+  }
+};
+
+// Registers every option on app, bound to opts. After app.parse(), call
+// finish_options() to fill the derived fields.
+void add_options(CLI::App& app, Options& opts);
+// Throws CLI::ValidationError on a bad value (config errors end start-up).
+void finish_options(Options& opts);
+
+}  // namespace fpm_sink

@@ -1,0 +1,30 @@
+// Rendering of control-API replies for people (aligned tables) and for
+// scripts and tests (JSON with a fixed shape, see README of fpm-sinkctl).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "control.pb.h"
+
+namespace fpm_sink::control {
+
+// Key order is part of the contract that people read, so keep insertion order.
+using Json = nlohmann::ordered_json;
+
+Json routes_json(const RoutesReply& reply);
+Json groups_json(const NexthopGroupsReply& reply);
+Json fpm_json(const FpmReply& reply);
+
+std::string routes_text(const RoutesReply& reply);
+std::string groups_text(const NexthopGroupsReply& reply);
+std::string fpm_text(const FpmReply& reply);
+
+// Names used by both renderings.
+std::string_view family_name(control::Family f);
+std::string_view state_name(control::EntryState s);
+std::string_view route_type_name(control::RouteType t);
+std::string_view session_state_name(SessionState s);
+std::string_view replay_state_name(ReplayState s);
+
+}  // namespace fpm_sink::control

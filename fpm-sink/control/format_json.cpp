@@ -1,0 +1,128 @@
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
+
+#include "control/format.hpp"
+
+namespace fpm_sink::control {
+namespace {
+
+Json nexthop_json(const control::NextHop& nh) {
+  Json j;
+  if (nh.has_gateway()) j["gateway"] = nh.gateway();
+  j["ifindex"] = nh.ifindex();
+  j["weight"] = nh.weight();
+  j["onlink"] = nh.onlink();
+  j["blackhole"] = nh.blackhole();
+  return j;
+}
+
+// Counter messages are flat uint64 fields whose names are the JSON keys, so
+// new counters show up without touching this file.
+Json counters_json(const google::protobuf::Message& msg) {
+  Json j = Json::object();
+  const auto* desc = msg.GetDescriptor();
+  const auto* refl = msg.GetReflection();
+  for (int i = 0; i < desc->field_count(); ++i) {
+    const auto* f = desc->field(i);
+    if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_UINT64)
+      j[f->name()] = refl->GetUInt64(msg, f);
+  }
+  return j;
+}
+
+}  // namespace
+
+Json routes_json(const RoutesReply& reply) {
+  Json routes = Json::array();
+  for (const auto& r : reply.routes()) {
+    Json j;
+    j["table"] = r.table();
+    j["prefix"] = r.prefix();
+    j["family"] = family_name(r.family());
+    j["type"] = route_type_name(r.type());
+    j["protocol"] = r.protocol();
+    j["protocol_id"] = r.protocol_id();
+    j["metric"] = r.metric();
+    j["nhg_id"] = r.nhg_id();
+    j["group_id"] = r.group_id();
+    j["state"] = state_name(r.state());
+    j["stale"] = r.stale();
+    Json nhs = Json::array();
+    for (const auto& nh : r.nexthops()) nhs.push_back(nexthop_json(nh));
+    j["nexthops"] = std::move(nhs);
+    routes.push_back(std::move(j));
+  }
+  Json out;
+  out["routes"] = std::move(routes);
+  return out;
+}
+
+Json groups_json(const NexthopGroupsReply& reply) {
+  Json groups = Json::array();
+  for (const auto& g : reply.groups()) {
+    Json j;
+    j["id"] = g.id();
+    j["kind"] = g.kind() == GROUP_KIND_SINGLE ? "single" : "group";
+    j["family"] = family_name(g.family());
+    j["protocol"] = g.protocol();
+    j["protocol_id"] = g.protocol_id();
+    j["refcount"] = g.refcount();
+    j["state"] = state_name(g.state());
+    j["stale"] = g.stale();
+    if (g.kind() == GROUP_KIND_SINGLE) {
+      j["nexthop"] = nexthop_json(g.nexthop());
+    } else {
+      Json members = Json::array();
+      for (const auto& m : g.members())
+        members.push_back(Json{{"id", m.id()}, {"weight", m.weight()}});
+      j["members"] = std::move(members);
+    }
+    groups.push_back(std::move(j));
+  }
+  Json out;
+  out["nexthop_groups"] = std::move(groups);
+  return out;
+}
+
+Json fpm_json(const FpmReply& f) {
+  Json session;
+  session["listen"] = f.listen_address();
+  session["state"] = session_state_name(f.session_state());
+  if (!f.peer_address().empty()) session["peer"] = f.peer_address();
+  session["connected_since"] = f.connected_since();
+  session["sessions_accepted"] = f.sessions_accepted();
+  session["sessions_replaced"] = f.sessions_replaced();
+
+  Json stream;
+  stream["frames"] = f.frames();
+  stream["bytes"] = f.bytes();
+  stream["netlink_frames"] = f.netlink_frames();
+  stream["protobuf_frames"] = f.protobuf_frames();
+  stream["decode_errors"] = f.decode_errors();
+  stream["incomplete_frames"] = f.incomplete_frames();
+  stream["framing_errors"] = f.framing_errors();
+  stream["apply_errors"] = f.apply_errors();
+  stream["last_error"] = f.last_error();
+
+  Json replay;
+  replay["state"] = replay_state_name(f.replay_state());
+  replay["sweep_delay_seconds"] = f.sweep_delay_seconds();
+  replay["stale_routes"] = f.stale_routes();
+  replay["stale_groups"] = f.stale_groups();
+  replay["swept_routes"] = f.swept_routes();
+  replay["swept_groups"] = f.swept_groups();
+  replay["last_sweep"] = f.last_sweep();
+
+  Json fpm;
+  fpm["session"] = std::move(session);
+  fpm["stream"] = std::move(stream);
+  fpm["messages"] = counters_json(f.decode());
+  fpm["pending"] = Json{{"routes", f.pending_routes()}, {"groups", f.pending_groups()}};
+  fpm["replay"] = std::move(replay);
+  fpm["rib"] = counters_json(f.rib());
+  Json out;
+  out["fpm"] = std::move(fpm);
+  return out;
+}
+
+}  // namespace fpm_sink::control

@@ -1,0 +1,59 @@
+#include "control/format.hpp"
+
+namespace fpm_sink::control {
+
+std::string_view family_name(control::Family f) {
+  switch (f) {
+    case FAMILY_IPV4:
+      return "ipv4";
+    case FAMILY_IPV6:
+      return "ipv6";
+    default:
+      return "unspec";
+  }
+}
+
+std::string_view state_name(control::EntryState s) {
+  switch (s) {
+    case ENTRY_STATE_INSTALLED:
+      return "installed";
+    case ENTRY_STATE_PENDING:
+      return "pending";
+    default:
+      return "unknown";
+  }
+}
+
+std::string_view route_type_name(control::RouteType t) {
+  switch (t) {
+    case ROUTE_TYPE_UNICAST:
+      return "unicast";
+    case ROUTE_TYPE_BLACKHOLE:
+      return "blackhole";
+    case ROUTE_TYPE_UNREACHABLE:
+      return "unreachable";
+    case ROUTE_TYPE_PROHIBIT:
+      return "prohibit";
+    case ROUTE_TYPE_LOCAL:
+      return "local";
+    default:
+      return "other";
+  }
+}
+
+std::string_view session_state_name(SessionState s) {
+  return s == SESSION_STATE_CONNECTED ? "connected" : "listening";
+}
+
+std::string_view replay_state_name(ReplayState s) {
+  switch (s) {
+    case REPLAY_STATE_REPLAYING:
+      return "replaying";
+    case REPLAY_STATE_SETTLED:
+      return "settled";
+    default:
+      return "idle";
+  }
+}
+
+}  // namespace fpm_sink::control

@@ -1,0 +1,130 @@
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
+
+#include <fmt/format.h>
+
+#include <ctime>
+
+#include "control/format.hpp"
+#include "control/text_table.hpp"
+
+namespace fpm_sink::control {
+namespace {
+
+std::string nexthop_text(const control::NextHop& nh) {
+  if (nh.blackhole()) return "blackhole";
+  std::string s = nh.has_gateway() ? "via " + nh.gateway() : std::string("directly connected");
+  if (nh.ifindex() != 0) s += ", ifindex " + std::to_string(nh.ifindex());
+  if (nh.onlink()) s += ", onlink";
+  if (nh.weight() > 1) s += ", weight " + std::to_string(nh.weight());
+  return s;
+}
+
+std::string state_text(control::EntryState s, bool stale) {
+  std::string t(state_name(s));
+  if (stale) t += ",stale";
+  return t;
+}
+
+std::string id_or_dash(uint32_t id) {
+  return id == 0 ? "-" : std::to_string(id);
+}
+
+void append_counters(const google::protobuf::Message& msg, const std::string& prefix,
+                     TextTable& table) {
+  const auto* desc = msg.GetDescriptor();
+  const auto* refl = msg.GetReflection();
+  for (int i = 0; i < desc->field_count(); ++i) {
+    const auto* f = desc->field(i);
+    if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_UINT64)
+      table.add_row({prefix + f->name(), std::to_string(refl->GetUInt64(msg, f))});
+  }
+}
+
+std::string unix_time_text(uint64_t seconds) {
+  if (seconds == 0) return "never";
+  std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+std::string routes_text(const RoutesReply& reply) {
+  TextTable t({"Table", "Prefix", "Type", "Proto", "Metric", "NHG", "Group", "State", "Next hops"});
+  for (const auto& r : reply.routes()) {
+    std::vector<std::string> row{std::to_string(r.table()),
+                                 r.prefix(),
+                                 std::string(route_type_name(r.type())),
+                                 r.protocol(),
+                                 std::to_string(r.metric()),
+                                 id_or_dash(r.nhg_id()),
+                                 id_or_dash(r.group_id()),
+                                 state_text(r.state(), r.stale()),
+                                 r.nexthops_size() ? nexthop_text(r.nexthops(0)) : "-"};
+    t.add_row(std::move(row));
+    // Further next hops go on their own lines under the first, as vtysh does.
+    for (int i = 1; i < r.nexthops_size(); ++i) {
+      std::vector<std::string> more(8);
+      more.push_back(nexthop_text(r.nexthops(i)));
+      t.add_row(std::move(more));
+    }
+  }
+  return t.render() + std::to_string(reply.routes_size()) + " routes\n";
+}
+
+std::string groups_text(const NexthopGroupsReply& reply) {
+  TextTable t({"ID", "Kind", "Family", "Proto", "Refs", "State", "Next hop / members"});
+  for (const auto& g : reply.groups()) {
+    std::string body;
+    if (g.kind() == GROUP_KIND_SINGLE) {
+      body = nexthop_text(g.nexthop());
+    } else {
+      for (const auto& m : g.members()) {
+        if (!body.empty()) body += ", ";
+        body += std::to_string(m.id());
+        if (m.weight() > 1) body += "(w" + std::to_string(m.weight()) + ")";
+      }
+    }
+    t.add_row({std::to_string(g.id()), g.kind() == GROUP_KIND_SINGLE ? "single" : "group",
+               std::string(family_name(g.family())), g.protocol(), std::to_string(g.refcount()),
+               state_text(g.state(), g.stale()), body});
+  }
+  return t.render() + std::to_string(reply.groups_size()) + " next-hop groups\n";
+}
+
+std::string fpm_text(const FpmReply& f) {
+  TextTable t({"Field", "Value"});
+  t.add_row({"listen", f.listen_address()});
+  t.add_row({"session", std::string(session_state_name(f.session_state()))});
+  t.add_row({"peer", f.peer_address().empty() ? "-" : f.peer_address()});
+  t.add_row({"connected_since", unix_time_text(f.connected_since())});
+  t.add_row({"sessions_accepted", std::to_string(f.sessions_accepted())});
+  t.add_row({"sessions_replaced", std::to_string(f.sessions_replaced())});
+  t.add_row({"frames", std::to_string(f.frames())});
+  t.add_row({"bytes", std::to_string(f.bytes())});
+  t.add_row({"netlink_frames", std::to_string(f.netlink_frames())});
+  t.add_row({"protobuf_frames", std::to_string(f.protobuf_frames())});
+  append_counters(f.decode(), "messages.", t);
+  t.add_row({"decode_errors", std::to_string(f.decode_errors())});
+  t.add_row({"incomplete_frames", std::to_string(f.incomplete_frames())});
+  t.add_row({"framing_errors", std::to_string(f.framing_errors())});
+  t.add_row({"apply_errors", std::to_string(f.apply_errors())});
+  t.add_row({"last_error", f.last_error().empty() ? "-" : f.last_error()});
+  t.add_row({"pending_routes", std::to_string(f.pending_routes())});
+  t.add_row({"pending_groups", std::to_string(f.pending_groups())});
+  t.add_row({"replay", std::string(replay_state_name(f.replay_state()))});
+  t.add_row({"sweep_delay_seconds", fmt::format("{:g}", f.sweep_delay_seconds())});
+  t.add_row({"stale_routes", std::to_string(f.stale_routes())});
+  t.add_row({"stale_groups", std::to_string(f.stale_groups())});
+  t.add_row({"swept_routes", std::to_string(f.swept_routes())});
+  t.add_row({"swept_groups", std::to_string(f.swept_groups())});
+  t.add_row({"last_sweep", std::to_string(f.last_sweep())});
+  append_counters(f.rib(), "rib.", t);
+  return t.render();
+}
+
+}  // namespace fpm_sink::control

@@ -1,0 +1,164 @@
+#include "app/fpm_server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+
+#include "app_test_util.hpp"
+
+namespace fpm_sink {
+namespace {
+
+using namespace test;
+using tcp = boost::asio::ip::tcp;
+using namespace std::chrono_literals;
+
+// zebra's side: a blocking client on its own io_context. Writes land in the
+// kernel buffer, so the test thread can then drive the server's io_context.
+class Zebra {
+ public:
+  explicit Zebra(uint16_t port) : socket_(io_) {
+    socket_.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
+  }
+  void send(const std::vector<uint8_t>& bytes) {
+    boost::asio::write(socket_, boost::asio::buffer(bytes));
+  }
+  void close() { socket_.close(); }
+  // True once the server has closed its end.
+  bool closed_by_peer() {
+    socket_.non_blocking(true);
+    uint8_t b;
+    boost::system::error_code ec;
+    socket_.read_some(boost::asio::buffer(&b, 1), ec);
+    return ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset;
+  }
+
+ private:
+  boost::asio::io_context io_;
+  tcp::socket socket_;
+};
+
+class FpmServerTest : public ::testing::Test {
+ protected:
+  void start(std::chrono::milliseconds sweep_delay) {
+    server_ = std::make_unique<FpmServer>(io_, rib_, sweep_delay);
+    ASSERT_TRUE(server_->listen({"127.0.0.1", 0}));
+    ASSERT_NE(server_->port(), 0);
+  }
+  bool poll(const std::function<bool()>& pred) { return poll_until(io_, pred); }
+  bool has(const char* prefix) { return rib_.find_route(254, pfx(prefix)) != nullptr; }
+  const FpmSessionStatus& status() { return server_->status(); }
+
+  boost::asio::io_context io_;
+  Rib rib_;
+  std::unique_ptr<FpmServer> server_;
+};
+
+const auto kA = [] { return frame_of({inline_route("10.0.0.0/24", "192.0.2.1", 2)}); };
+const auto kB = [] { return frame_of({inline_route("10.0.1.0/24", "192.0.2.1", 2)}); };
+
+TEST_F(FpmServerTest, AcceptsAndAppliesFrames) {
+  start(10s);
+  Zebra z(server_->port());
+  z.send(
+      concat({frame_of({single_nh(12, "10.0.0.2", 3)}), frame_of({nhg_route("10.1.0.0/24", 12)})}));
+  ASSERT_TRUE(poll([&] { return has("10.1.0.0/24"); }));
+  EXPECT_TRUE(status().connected);
+  EXPECT_EQ(status().sessions_accepted, 1u);
+  EXPECT_EQ(status().replay, ReplayState::Replaying);
+  EXPECT_EQ(server_->ingest_stats().frames, 2u);
+  EXPECT_NE(status().connected_since, 0);
+  EXPECT_EQ(status().peer.rfind("127.0.0.1:", 0), 0u) << status().peer;
+}
+
+TEST_F(FpmServerTest, NewConnectionReplacesTheOldOne) {
+  start(10s);
+  Zebra z1(server_->port());
+  z1.send(kA());
+  ASSERT_TRUE(poll([&] { return has("10.0.0.0/24"); }));
+  Zebra z2(server_->port());
+  ASSERT_TRUE(poll([&] { return status().sessions_replaced == 1; }));
+  ASSERT_TRUE(poll([&] { return z1.closed_by_peer(); }));
+  z2.send(kB());
+  ASSERT_TRUE(poll([&] { return has("10.0.1.0/24"); }));
+  EXPECT_TRUE(status().connected);
+  EXPECT_EQ(status().sessions_accepted, 2u);
+  EXPECT_TRUE(has("10.0.0.0/24"));  // stale until the sweep, never dropped on replace
+}
+
+TEST_F(FpmServerTest, SweepsWhatTheReplayDidNotRefresh) {
+  start(150ms);
+  Zebra z1(server_->port());
+  z1.send(concat({kA(), kB()}));
+  ASSERT_TRUE(poll([&] { return status().replay == ReplayState::Settled; }));
+  EXPECT_TRUE(has("10.0.0.0/24"));
+  EXPECT_TRUE(has("10.0.1.0/24"));
+  z1.close();
+  ASSERT_TRUE(poll([&] { return !status().connected; }));
+  EXPECT_TRUE(has("10.0.1.0/24"));  // a disconnect flushes nothing
+
+  Zebra z2(server_->port());
+  z2.send(kA());  // zebra no longer has B
+  ASSERT_TRUE(poll(
+      [&] { return status().sessions_accepted == 2 && status().replay == ReplayState::Settled; }));
+  EXPECT_TRUE(has("10.0.0.0/24"));
+  EXPECT_FALSE(has("10.0.1.0/24"));
+  EXPECT_EQ(status().last_sweep, 1u);
+  EXPECT_EQ(rib_.stats().swept_routes, 1u);
+}
+
+TEST_F(FpmServerTest, DisconnectDuringReplayKeepsEverything) {
+  start(100ms);
+  {
+    Zebra z1(server_->port());
+    z1.send(concat({kA(), kB()}));
+    ASSERT_TRUE(poll([&] { return status().replay == ReplayState::Settled; }));
+  }
+  {
+    Zebra z2(server_->port());
+    z2.send(kA());
+    z2.close();  // gone before the stream settled
+  }
+  ASSERT_TRUE(poll([&] { return status().sessions_accepted == 2 && !status().connected; }));
+  EXPECT_EQ(status().replay, ReplayState::Idle);
+  // Several sweep delays pass with nobody connected: nothing may be swept.
+  poll_until(
+      io_, [] { return false; }, 400ms);
+  EXPECT_TRUE(has("10.0.0.0/24"));
+  EXPECT_TRUE(has("10.0.1.0/24"));
+  EXPECT_EQ(rib_.stats().swept_routes, 0u);
+}
+
+TEST_F(FpmServerTest, BadHeaderClosesSessionAndNextOneWorks) {
+  start(10s);
+  Zebra z1(server_->port());
+  z1.send(concat({kA(), {7, 1, 0, 4}}));
+  ASSERT_TRUE(
+      poll([&] { return server_->ingest_stats().framing_errors == 1 && !status().connected; }));
+  ASSERT_TRUE(poll([&] { return z1.closed_by_peer(); }));
+  EXPECT_TRUE(has("10.0.0.0/24"));  // frames before the bad header were applied
+
+  Zebra z2(server_->port());
+  z2.send(kB());
+  ASSERT_TRUE(poll([&] { return has("10.0.1.0/24"); }));
+  EXPECT_TRUE(status().connected);
+}
+
+TEST_F(FpmServerTest, ListenFailureIsAnError) {
+  start(10s);
+  FpmServer other(io_, rib_, 1s);
+  auto st = other.listen({"127.0.0.1", server_->port()});
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().id, "app.fpm.listen");
+}
+
+TEST_F(FpmServerTest, ListensOnIpv6Loopback) {
+  server_ = std::make_unique<FpmServer>(io_, rib_, 10s);
+  auto st = server_->listen({"::1", 0});
+  if (!st) GTEST_SKIP() << "no IPv6 loopback here: " << st.error().to_string();
+  EXPECT_EQ(status().listen.rfind("[::1]:", 0), 0u) << status().listen;
+}
+
+}  // namespace
+}  // namespace fpm_sink

@@ -1,0 +1,69 @@
+#include <gtest/gtest.h>
+
+#include <CLI/CLI.hpp>
+
+#include "app/options.hpp"
+
+namespace fpm_sink {
+namespace {
+
+TEST(ParseListen, AcceptsV4V6AndDefaults) {
+  struct Case {
+    const char* text;
+    const char* addr;
+    uint16_t port;
+  } cases[] = {
+      {"127.0.0.1:2620", "127.0.0.1", 2620},
+      {"127.0.0.1", "127.0.0.1", 2620},
+      {"0.0.0.0:9999", "0.0.0.0", 9999},
+      {"[::1]:2621", "::1", 2621},
+      {"[::1]", "::1", 2620},
+      {"::1", "::1", 2620},
+      {"2001:db8::1", "2001:db8::1", 2620},
+  };
+  for (const auto& c : cases) {
+    auto ep = parse_listen(c.text);
+    ASSERT_TRUE(ep) << c.text << ": " << ep.error().to_string();
+    EXPECT_EQ(ep->address, c.addr) << c.text;
+    EXPECT_EQ(ep->port, c.port) << c.text;
+  }
+  EXPECT_EQ(parse_listen("[::1]:2620")->to_string(), "[::1]:2620");
+}
+
+TEST(ParseListen, RejectsJunk) {
+  for (const char* bad : {"", "localhost:2620", "1.2.3.4:0", "1.2.3.4:70000", "[::1", "[::1]x",
+                          "1.2.3.4:", "1.2.3.4:12ab", "300.1.1.1"}) {
+    auto ep = parse_listen(bad);
+    ASSERT_FALSE(ep) << bad;
+    EXPECT_EQ(ep.error().id, "app.options.bad_listen");
+  }
+}
+
+TEST(Options, ParsesEveryOption) {
+  Options opts;
+  CLI::App app;
+  add_options(app, opts);
+  // CLI11 takes a vector of arguments in reverse order.
+  app.parse(std::vector<std::string>{"1.5", "--sweep-delay", "debug", "--log-level", "/tmp/c.sock",
+                                     "--control-socket", "[::1]:3000", "--fpm-listen"});
+  finish_options(opts);
+  EXPECT_EQ(opts.fpm_endpoint.address, "::1");
+  EXPECT_EQ(opts.fpm_endpoint.port, 3000);
+  EXPECT_EQ(opts.control_socket, "/tmp/c.sock");
+  EXPECT_EQ(opts.log_level, "debug");
+  EXPECT_EQ(opts.sweep_delay(), std::chrono::milliseconds(1500));
+}
+
+TEST(Options, RejectsBadValues) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"loud", "--log-level"},
+                                        {"nowhere", "--fpm-listen"},
+                                        {"-1", "--sweep-delay"}}) {
+    Options opts;
+    CLI::App app;
+    add_options(app, opts);
+    EXPECT_THROW(app.parse(args), CLI::ParseError) << args[1];
+  }
+}
+
+}  // namespace
+}  // namespace fpm_sink
