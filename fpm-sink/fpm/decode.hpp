@@ -39,5 +39,7 @@ struct DecodedFrame {
 
 // Walks every netlink message in one FPM frame body (type 1).
 DecodedFrame decode_netlink(std::span<const uint8_t> body, DecodeStats& stats);
+// Same, reusing `out` (cleared first) so a session loop keeps its vectors' capacity.
+void decode_netlink(std::span<const uint8_t> body, DecodeStats& stats, DecodedFrame& out);
 
 }  // namespace fpm_sink
