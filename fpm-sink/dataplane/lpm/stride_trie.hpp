@@ -1,0 +1,142 @@
+// The writer shared by Lpm4Table (DIR-24-8 = root 24 + one 8-bit level) and
+// Lpm6Table (root 24 + up to thirteen 8-bit levels): a multibit trie with leaf
+// pushing over memory it does not own (an mmap of the BPF row maps, or heap
+// memory in tests). Layout and lookup: bpf/lpm_common.h, lpm4.h, lpm6.h.
+//
+// Keys are addresses MSB-aligned in an unsigned __int128 (IPv4 in the top 32
+// bits), so one implementation serves both families.
+//
+// Control copy (RIB) and FIB are kept apart, as DPDK rte_fib does: rib_ holds
+// every prefix per length; the FIB rows hold the leaf-pushed result plus a
+// userspace-only depth shadow per entry (which prefix length wrote it), used to
+// decide what an insert may overwrite and what a delete must restore.
+//
+// Concurrency contract with the BPF reader (single writer, lock-free readers):
+//  - a node is completely filled before the entry pointing at it is published
+//    with a release store; every write to a live entry is one 32-bit store;
+//  - a node unlinked by a collapse goes to a quarantine and is reused only
+//    after `grace` has passed on the injected clock.
+// Capacity: if no node is free, the entry that needed one is set to
+// `punt_action` (the whole /24 for IPv4), recorded as failed, and insert()
+// returns "lpm.full". retry_failed() rebuilds failed ranges from the RIB.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <memory_resource>
+#include <set>
+#include <span>
+#include <vector>
+
+#include "common/result.hpp"
+
+namespace fpm_sink::lpm {
+
+using Key = unsigned __int128;
+using Clock = std::chrono::steady_clock;
+
+struct LpmOptions {
+  // How long a node unlinked from the trie stays unused: longer than any XDP
+  // program run can hold a pointer to it.
+  std::chrono::nanoseconds grace = std::chrono::milliseconds(50);
+  std::function<Clock::time_point()> now = [] { return Clock::now(); };
+  // Written over a range that cannot be offloaded; 0 means
+  // fpm_act_make(FPM_ACT_PUNT, FPM_REASON_OFFLOAD_FAILED).
+  uint32_t punt_action = 0;
+};
+
+struct LpmStats {
+  size_t routes = 0;         // prefixes in the control copy
+  uint32_t nodes_total = 0;  // tbl8 groups / trie nodes in the pool
+  uint32_t nodes_used = 0;   // linked into the table
+  uint32_t nodes_free = 0;   // ready for reuse
+  uint32_t nodes_quarantined = 0;
+  size_t failed_ranges = 0;  // ranges currently punted for lack of nodes
+};
+
+struct FailedRange {
+  Key key = 0;       // MSB-aligned, host bits zero
+  unsigned len = 0;  // prefix length of the punted range (24 for IPv4)
+  auto operator<=>(const FailedRange&) const = default;
+};
+
+struct RetryReport {
+  std::vector<FailedRange> recovered;  // ranges now offloaded again
+  size_t still_failed = 0;
+};
+
+class StrideTrie {
+ public:
+  // root: 2^root_bits entries; nodes: a multiple of 256 entries.
+  StrideTrie(unsigned width, unsigned root_bits, std::span<uint32_t> root,
+             std::span<uint32_t> nodes, LpmOptions opts);
+
+  // len <= width, host bits of key zero, action without LPM_ENTRY_NODE.
+  // ascending: hint that key is above every key of this length (bulk loads).
+  Status insert(Key key, unsigned len, uint32_t action, bool ascending = false);
+  Status remove(Key key, unsigned len);
+  const uint32_t* find(Key key, unsigned len) const;  // control copy, exact match
+
+  RetryReport retry_failed();
+  std::vector<FailedRange> failed_ranges() const;
+  // True if (key, len) lies inside a punted range (its offload failed).
+  bool in_failed_range(Key key, unsigned len) const;
+  LpmStats stats() const;
+
+  unsigned width() const { return width_; }
+  static Key mask(unsigned len) { return len == 0 ? 0 : ~Key(0) << (128 - len); }
+
+ private:
+  static constexpr uint32_t kRoot = UINT32_MAX;
+  static constexpr uint8_t kDepthNone = 0;       // shadow: no prefix wrote this entry
+  static constexpr uint8_t kDepthFailed = 0xff;  // shadow: punted, see failed_
+  static uint8_t enc(unsigned len) { return static_cast<uint8_t>(len + 1); }
+
+  unsigned level_of(unsigned len) const {
+    return len <= root_bits_ ? 0 : (len - root_bits_ + 7) / 8;
+  }
+  unsigned entry_len(unsigned level) const { return root_bits_ + 8 * level; }
+  uint32_t slot(Key key, unsigned level) const {
+    if (level == 0) return static_cast<uint32_t>(key >> (128 - root_bits_));
+    return static_cast<uint32_t>(key >> (128 - entry_len(level))) & 0xff;
+  }
+  uint32_t* row(uint32_t node) { return node == kRoot ? root_.data() : &nodes_[size_t(node) << 8]; }
+  uint8_t* depth_row(uint32_t node) {
+    return node == kRoot ? root_depth_.data() : &node_depth_[size_t(node) << 8];
+  }
+  static void publish(uint32_t* e, uint32_t v) { __atomic_store_n(e, v, __ATOMIC_RELEASE); }
+
+  bool alloc_node(uint32_t& node);
+  void free_node(uint32_t node);
+  void mark_failed(uint32_t node, uint32_t s, Key key, unsigned len);
+  void paint(uint32_t node, uint32_t first, uint32_t count, uint32_t action, uint8_t depth);
+  void unpaint(uint32_t node, uint32_t first, uint32_t count, uint8_t old_depth, uint32_t action,
+               uint8_t depth);
+  bool node_uniform(uint32_t node) const;
+  void build_node(uint32_t node, Key key, unsigned level, uint32_t bg_action, uint8_t bg_depth);
+  void cover(Key key, unsigned max_len, uint32_t& action, uint8_t& depth) const;
+  bool has_rules_below(Key key, unsigned len) const;
+
+  unsigned width_;
+  unsigned root_bits_;
+  std::span<uint32_t> root_;
+  std::span<uint32_t> nodes_;
+  uint32_t node_count_;
+  LpmOptions opts_;
+  std::vector<uint8_t> root_depth_;
+  std::vector<uint8_t> node_depth_;
+  std::vector<uint32_t> free_;
+  std::deque<std::pair<uint32_t, Clock::time_point>> quarantine_;
+  // Per prefix length; nodes from a pool (bulk loads allocate a million).
+  std::unique_ptr<std::pmr::unsynchronized_pool_resource> pool_ =
+      std::make_unique<std::pmr::unsynchronized_pool_resource>();
+  std::vector<std::pmr::map<Key, uint32_t>> rib_;
+  std::set<FailedRange> failed_;
+  size_t routes_ = 0;
+};
+
+}  // namespace fpm_sink::lpm
