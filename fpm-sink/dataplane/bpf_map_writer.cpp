@@ -1,0 +1,109 @@
+#include "dataplane/bpf_map_writer.hpp"
+
+#include <bpf/bpf.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace fpm_sink {
+
+namespace {
+
+Error map_error(const char* map, const std::string& what, int err) {
+  return Error{
+      "bpf.map.update",
+      std::string(map) + " " + what + ": " + std::strerror(err) + " (-" + std::to_string(err) + ")",
+      err};
+}
+
+}  // namespace
+
+BpfMapWriter::BpfMapWriter(XdpProgram& program, lpm::LpmOptions lpm_options)
+    : program_(program),
+      nexthops_fd_(program.map_fd("fpm_nexthops")),
+      ifaces_fd_(program.map_fd("fpm_ifaces")),
+      tx_ports_fd_(program.map_fd("fpm_tx_ports")) {
+  const MapMemory& m = program.memory();
+  v4_ = std::make_unique<lpm::Lpm4Table>(
+      std::span<uint32_t>(m.lpm4_tbl24, size_t{LPM4_TBL24_ROWS} * LPM_ROW_ENTRIES),
+      std::span<uint32_t>(m.lpm4_tbl8, size_t{m.tbl8_groups} * LPM_ROW_ENTRIES), lpm_options);
+  v6_ = std::make_unique<lpm::Lpm6Table>(
+      std::span<uint32_t>(m.lpm6_root, size_t{LPM6_ROOT_ROWS} * LPM_ROW_ENTRIES),
+      std::span<uint32_t>(m.lpm6_nodes, size_t{m.v6_nodes} * LPM_ROW_ENTRIES), lpm_options);
+}
+
+Status BpfMapWriter::write_nexthop(uint32_t index, const fpm_nexthop& nh) {
+  if (bpf_map_update_elem(nexthops_fd_, &index, &nh, BPF_ANY) != 0)
+    return map_error("fpm_nexthops", "[" + std::to_string(index) + "]", errno);
+  return ok_status();
+}
+
+Status BpfMapWriter::write_buckets(uint32_t group, std::span<const uint32_t> changed,
+                                   std::span<const uint32_t, FPM_NHG_BUCKETS> buckets,
+                                   uint32_t n_members) {
+  const MapMemory& m = program_.memory();
+  if (group >= m.max_groups)
+    return map_error("fpm_nhg", "[" + std::to_string(group) + "] out of range", ERANGE);
+  fpm_nhg& g = m.nhg[group];
+  // One 32-bit store per bucket: a racing packet sees the old or the new
+  // member, never a torn index.
+  for (uint32_t b : changed) __atomic_store_n(&g.buckets[b], buckets[b], __ATOMIC_RELEASE);
+  __atomic_store_n(&g.n_members, n_members, __ATOMIC_RELEASE);
+  return ok_status();
+}
+
+Status BpfMapWriter::publish_group(uint32_t group, uint32_t flags) {
+  const MapMemory& m = program_.memory();
+  if (group >= m.max_groups)
+    return map_error("fpm_nhg", "[" + std::to_string(group) + "] out of range", ERANGE);
+  // Release: the buckets written before are visible before the flag is.
+  __atomic_store_n(&m.nhg[group].flags, flags, __ATOMIC_RELEASE);
+  return ok_status();
+}
+
+Result<RouteWrite> BpfMapWriter::route_set(const Prefix& prefix, uint32_t action) {
+  lpm::LpmTable& t = prefix.family() == Family::V4 ? static_cast<lpm::LpmTable&>(*v4_) : *v6_;
+  Status s = t.insert(prefix, action);
+  if (s) return RouteWrite::Installed;
+  if (s.error().id == "lpm.full") return RouteWrite::NoSpace;  // range punted by the table
+  return s.error();
+}
+
+Status BpfMapWriter::route_remove(const Prefix& prefix) {
+  lpm::LpmTable& t = prefix.family() == Family::V4 ? static_cast<lpm::LpmTable&>(*v4_) : *v6_;
+  Status s = t.remove(prefix);
+  if (!s && s.error().id == "lpm.not_found") return ok_status();
+  return s;
+}
+
+void BpfMapWriter::route_retry() {
+  (void)v4_->retry_failed();
+  (void)v6_->retry_failed();
+}
+
+Status BpfMapWriter::write_iface(uint32_t ifindex, const fpm_iface& iface) {
+  if (bpf_map_update_elem(ifaces_fd_, &ifindex, &iface, BPF_ANY) != 0)
+    return map_error("fpm_ifaces", "[" + std::to_string(ifindex) + "]", errno);
+  return ok_status();
+}
+
+Status BpfMapWriter::remove_iface(uint32_t ifindex) {
+  if (bpf_map_delete_elem(ifaces_fd_, &ifindex) != 0 && errno != ENOENT)
+    return map_error("fpm_ifaces", "delete [" + std::to_string(ifindex) + "]", errno);
+  return ok_status();
+}
+
+Status BpfMapWriter::add_tx_port(uint32_t ifindex) {
+  // DEVMAP_HASH value: the target ifindex (4-byte form, no egress program).
+  if (bpf_map_update_elem(tx_ports_fd_, &ifindex, &ifindex, BPF_ANY) != 0)
+    return map_error("fpm_tx_ports", "[" + std::to_string(ifindex) + "]", errno);
+  return ok_status();
+}
+
+Status BpfMapWriter::remove_tx_port(uint32_t ifindex) {
+  if (bpf_map_delete_elem(tx_ports_fd_, &ifindex) != 0 && errno != ENOENT)
+    return map_error("fpm_tx_ports", "delete [" + std::to_string(ifindex) + "]", errno);
+  return ok_status();
+}
+
+}  // namespace fpm_sink

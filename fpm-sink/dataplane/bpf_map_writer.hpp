@@ -1,0 +1,43 @@
+// MapWriter over the loaded fpm_xdp maps: LPM rows and group buckets through
+// their mmap (plain release stores, no syscall per entry), next hops, ports
+// and the devmap through bpf_map_update_elem().
+#pragma once
+
+#include <memory>
+
+#include "dataplane/lpm/lpm_table.hpp"
+#include "dataplane/map_writer.hpp"
+#include "dataplane/xdp_program.hpp"
+
+namespace fpm_sink {
+
+class BpfMapWriter final : public MapWriter {
+ public:
+  // The program must outlive the writer. Constructing the LPM writers clears
+  // the LPM maps (they start empty: everything punts until routes arrive).
+  explicit BpfMapWriter(XdpProgram& program, lpm::LpmOptions lpm_options = {});
+
+  Status write_nexthop(uint32_t index, const fpm_nexthop& nh) override;
+  Status write_buckets(uint32_t group, std::span<const uint32_t> changed,
+                       std::span<const uint32_t, FPM_NHG_BUCKETS> buckets,
+                       uint32_t n_members) override;
+  Status publish_group(uint32_t group, uint32_t flags) override;
+  Result<RouteWrite> route_set(const Prefix& prefix, uint32_t action) override;
+  Status route_remove(const Prefix& prefix) override;
+  void route_retry() override;
+  Status write_iface(uint32_t ifindex, const fpm_iface& iface) override;
+  Status remove_iface(uint32_t ifindex) override;
+  Status add_tx_port(uint32_t ifindex) override;
+  Status remove_tx_port(uint32_t ifindex) override;
+
+  const lpm::Lpm4Table& v4() const { return *v4_; }
+  const lpm::Lpm6Table& v6() const { return *v6_; }
+
+ private:
+  XdpProgram& program_;
+  int nexthops_fd_, ifaces_fd_, tx_ports_fd_;
+  std::unique_ptr<lpm::Lpm4Table> v4_;
+  std::unique_ptr<lpm::Lpm6Table> v6_;
+};
+
+}  // namespace fpm_sink

@@ -1,0 +1,92 @@
+#include "dataplane/fake_map_writer.hpp"
+
+namespace fpm_sink {
+
+std::optional<Error> FakeMapWriter::injected() {
+  if (!fail_next_write) return std::nullopt;
+  fail_next_write = false;
+  return Error{"bpf.map.update", "injected failure", 5};
+}
+
+Status FakeMapWriter::write_nexthop(uint32_t index, const fpm_nexthop& nh) {
+  if (auto e = injected()) return *e;
+  ++writes.nexthop;
+  nexthops[index] = nh;
+  return ok_status();
+}
+
+Status FakeMapWriter::write_buckets(uint32_t group, std::span<const uint32_t> changed,
+                                    std::span<const uint32_t, FPM_NHG_BUCKETS> buckets,
+                                    uint32_t n_members) {
+  if (auto e = injected()) return *e;
+  ++writes.bucket_calls;
+  auto& g = groups[group];
+  for (uint32_t b : changed) {
+    g.buckets[b] = buckets[b];
+    ++writes.bucket;
+  }
+  g.n_members = n_members;
+  return ok_status();
+}
+
+Status FakeMapWriter::publish_group(uint32_t group, uint32_t flags) {
+  if (auto e = injected()) return *e;
+  ++writes.publish;
+  groups[group].flags = flags;
+  return ok_status();
+}
+
+Result<RouteWrite> FakeMapWriter::route_set(const Prefix& prefix, uint32_t action) {
+  if (auto e = injected()) return *e;
+  ++writes.route_set;
+  auto it = routes.find(prefix);
+  if (it == routes.end() && routes.size() >= route_capacity_) {
+    punted.insert(prefix);
+    return RouteWrite::NoSpace;
+  }
+  routes[prefix] = action;
+  punted.erase(prefix);
+  return RouteWrite::Installed;
+}
+
+Status FakeMapWriter::route_remove(const Prefix& prefix) {
+  if (auto e = injected()) return *e;
+  ++writes.route_remove;
+  routes.erase(prefix);
+  punted.erase(prefix);
+  return ok_status();
+}
+
+Status FakeMapWriter::write_iface(uint32_t ifindex, const fpm_iface& iface) {
+  ++writes.iface;
+  ifaces[ifindex] = iface;
+  return ok_status();
+}
+
+Status FakeMapWriter::remove_iface(uint32_t ifindex) {
+  ++writes.iface;
+  ifaces.erase(ifindex);
+  return ok_status();
+}
+
+Status FakeMapWriter::add_tx_port(uint32_t ifindex) {
+  ++writes.tx_port;
+  tx_ports.insert(ifindex);
+  return ok_status();
+}
+
+Status FakeMapWriter::remove_tx_port(uint32_t ifindex) {
+  ++writes.tx_port;
+  tx_ports.erase(ifindex);
+  return ok_status();
+}
+
+uint32_t FakeMapWriter::lookup(const IpAddr& addr) const {
+  for (int len = static_cast<int>(max_prefix_len(addr.family)); len >= 0; --len) {
+    auto p = Prefix::make(addr, static_cast<unsigned>(len));
+    if (auto it = routes.find(*p); it != routes.end()) return it->second;
+  }
+  return 0;
+}
+
+}  // namespace fpm_sink

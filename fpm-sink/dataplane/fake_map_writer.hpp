@@ -1,0 +1,58 @@
+// In-memory MapWriter for unit tests: holds what the XDP program would read
+// and counts writes per kind, so tests can assert both contents and cost
+// (e.g. "a neighbour change is exactly one next-hop write").
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "dataplane/map_writer.hpp"
+
+namespace fpm_sink {
+
+class FakeMapWriter final : public MapWriter {
+ public:
+  // Routes beyond `route_capacity` report NoSpace (their range "punted").
+  explicit FakeMapWriter(size_t route_capacity = SIZE_MAX) : route_capacity_(route_capacity) {}
+
+  Status write_nexthop(uint32_t index, const fpm_nexthop& nh) override;
+  Status write_buckets(uint32_t group, std::span<const uint32_t> changed,
+                       std::span<const uint32_t, FPM_NHG_BUCKETS> buckets,
+                       uint32_t n_members) override;
+  Status publish_group(uint32_t group, uint32_t flags) override;
+  Result<RouteWrite> route_set(const Prefix& prefix, uint32_t action) override;
+  Status route_remove(const Prefix& prefix) override;
+  Status write_iface(uint32_t ifindex, const fpm_iface& iface) override;
+  Status remove_iface(uint32_t ifindex) override;
+  Status add_tx_port(uint32_t ifindex) override;
+  Status remove_tx_port(uint32_t ifindex) override;
+
+  // What the fast path holds.
+  std::map<uint32_t, fpm_nexthop> nexthops;
+  std::map<uint32_t, fpm_nhg> groups;
+  std::map<Prefix, uint32_t> routes;  // installed prefix -> action
+  std::set<Prefix> punted;            // prefixes that hit NoSpace and are not installed
+  std::map<uint32_t, fpm_iface> ifaces;
+  std::set<uint32_t> tx_ports;
+
+  // Longest-prefix match over the installed routes (0 = no route, like the LPM).
+  uint32_t lookup(const IpAddr& addr) const;
+
+  struct Counts {
+    uint64_t nexthop = 0, bucket = 0, bucket_calls = 0, publish = 0, route_set = 0,
+             route_remove = 0, iface = 0, tx_port = 0;
+    uint64_t total() const {
+      return nexthop + bucket_calls + publish + route_set + route_remove + iface + tx_port;
+    }
+  } writes;
+
+  size_t route_capacity_;
+  bool fail_next_write = false;  // inject one "bpf.map.update" error
+
+ private:
+  std::optional<Error> injected();
+};
+
+}  // namespace fpm_sink

@@ -1,0 +1,165 @@
+// FastPath: the RIB observer that programs the XDP fast path through a
+// MapWriter.
+//
+//   route_changed  -> LPM entry of the main table (254) with an action:
+//                     FORWARD(group index) | DROP (blackhole) | PUNT(reason)
+//   group_changed  -> dense group index, member next hops (deduplicated by
+//                     (gateway, ifindex), refcounted), resilient bucket table
+//   neighbour / link changes -> one next-hop entry rewrite each
+//
+// Only the main table is in the fast path: the XDP program has one table slot
+// and ports map to it, so routes of other tables are recorded as
+// not-offloaded(NotMainTable) and left to the kernel, which holds them anyway.
+//
+// Capacity: when an LPM table, the group array or the next-hop array is full
+// the route is marked offload-failed and its range punted to the kernel;
+// poll() retries failed routes and groups once space (past quarantine) frees.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/result.hpp"
+#include "dataplane/index_allocator.hpp"
+#include "dataplane/map_writer.hpp"
+#include "dataplane/neighbour_source.hpp"
+#include "dataplane/nexthop_table.hpp"
+#include "dataplane/route_records.hpp"
+#include "rib/rib_events.hpp"
+
+namespace fpm_sink {
+
+constexpr uint32_t kMainTable = 254;
+
+struct FastPathConfig {
+  uint32_t max_groups = FPM_MAX_NHG;         // entries of fpm_nhg
+  uint32_t max_nexthops = FPM_MAX_NEXTHOPS;  // entries of fpm_nexthops
+  uint32_t max_ports = FPM_MAX_IFACES;       // counter slots
+  // How long a freed group / next-hop index stays unused (fpm_abi.h: >= 1 s).
+  std::chrono::nanoseconds index_grace = std::chrono::seconds(1);
+  // Routes retried per poll(), so a retry storm cannot stall event handling.
+  size_t retry_batch = 4096;
+  SteadyClock clock = [] { return std::chrono::steady_clock::now(); };
+};
+
+enum class OffloadState : uint8_t {
+  Installed,     // the fast path handles the prefix (forward or drop)
+  Failed,        // should be offloaded but is not (capacity, write error): punted
+  NotOffloaded,  // by design the kernel handles it (see the reason)
+};
+
+enum class OffloadReason : uint8_t {
+  None,
+  LpmFull,          // LPM table out of space (tbl8 groups / v6 nodes)
+  GroupFull,        // no free group index
+  NextHopFull,      // no free next-hop index
+  WriteError,       // a map write failed
+  UnknownGroup,     // the RIB pointed at a group we never saw (should not happen)
+  NotMainTable,     // only table 254 is in the fast path
+  KernelRouteType,  // unreachable / prohibit / local / other: punted, kernel answers
+  Connected,        // on-link next hop without gateway: the kernel resolves each host
+};
+
+std::string_view to_string(OffloadState s);
+std::string_view to_string(OffloadReason r);
+
+struct RouteOffload {
+  OffloadState state = OffloadState::NotOffloaded;
+  OffloadReason reason = OffloadReason::None;
+  uint32_t action = 0;  // what the LPM holds for the prefix (fpm_act_make), 0 if nothing
+};
+
+struct FastPathStats {
+  uint64_t routes_installed = 0, routes_failed = 0, routes_not_offloaded = 0;
+  uint64_t groups = 0, groups_forwarding = 0, nexthops = 0;
+  uint64_t route_writes = 0, bucket_writes = 0, nexthop_refreshes = 0;
+  uint64_t write_errors = 0, retries = 0;
+};
+
+class FastPath final : public RibObserver {
+ public:
+  FastPath(const FastPathConfig& config, MapWriter& writer, const NeighbourSource& neighbours,
+           const LinkSource& links);
+  ~FastPath() override;
+  FastPath(const FastPath&) = delete;
+  FastPath& operator=(const FastPath&) = delete;
+
+  // RibObserver. Failures are recorded in the offload state and the last
+  // error (the RIB cannot do anything about them).
+  void group_changed(ChangeKind kind, const FibGroup& group) override;
+  void route_changed(ChangeKind kind, const RouteView& route) override;
+
+  // Kernel knowledge changed: rewrite the affected next-hop entries only.
+  Result<size_t> neighbour_changed(const IpAddr& gateway, uint32_t ifindex);
+  Result<size_t> link_changed(uint32_t ifindex);
+
+  // Ports the fast path receives on (fpm_ifaces) and may redirect to
+  // (fpm_tx_ports). The XDP attachment itself is XdpProgram's job.
+  Status add_port(uint32_t ifindex, bool v4 = true, bool v6 = true);
+  Status remove_port(uint32_t ifindex);
+
+  // Retries failed groups and routes (bounded by retry_batch). Call it from a
+  // timer (e.g. every 100 ms-1 s); returns how many routes were installed.
+  size_t poll();
+
+  // nullopt if the route is unknown. Control plane: FRR offload replies, CLI.
+  std::optional<RouteOffload> offload_state(uint32_t table, const Prefix& prefix) const;
+  // Fast-path group index of a FibGroup id (nullopt if none is assigned).
+  std::optional<uint32_t> group_index(uint32_t group_id) const;
+  FastPathStats stats() const;
+  const NextHopTable& nexthops() const { return nexthops_; }
+  const std::optional<Error>& last_error() const { return last_error_; }
+  // Pre-sizes (and faults in) the per-route records for the expected table
+  // sizes, so a full replay allocates nothing: call once at start-up.
+  void reserve(size_t v4_routes, size_t v6_routes);
+
+ private:
+  struct Group;
+  struct RouteRecord {
+    uint32_t group_id = 0;
+    uint32_t action = 0;
+    RouteType type = RouteType::Unicast;
+    OffloadState state = OffloadState::NotOffloaded;
+    OffloadReason reason = OffloadReason::None;
+  };
+  // Disposition of a route: the action to write and the state it implies.
+  struct Decision {
+    uint32_t action;
+    OffloadState state;
+    OffloadReason reason;
+  };
+
+  Decision decide(RouteType type, uint32_t group_id) const;
+  void program(const Prefix& prefix, RouteRecord& rec);
+  void remove_route(const Prefix& prefix, RouteRecord& rec);
+  void sync_group(uint32_t id, Group& g, const FibGroup& fib);
+  void drop_group(Group& g);
+  void reprogram_routes_of(uint32_t group_id);
+  void note(Error e);
+  void count(const RouteRecord& rec, int64_t delta);
+
+  FastPathConfig config_;
+  MapWriter& writer_;
+  const LinkSource& links_;
+  NextHopTable nexthops_;
+  IndexAllocator group_alloc_;
+  IndexAllocator port_alloc_;
+  std::unordered_map<uint32_t, std::unique_ptr<Group>> groups_;  // by FibGroup id
+  RouteRecords<RouteRecord> main_;                               // table 254
+  std::map<std::pair<uint32_t, Prefix>, RouteRecord> other_;     // other tables
+  std::set<Prefix> failed_routes_;                               // retry queue
+  std::set<uint32_t> failed_groups_;
+  std::map<uint32_t, uint32_t> ports_;  // ifindex -> counter slot
+  FastPathStats stats_;
+  std::optional<Error> last_error_;
+};
+
+}  // namespace fpm_sink

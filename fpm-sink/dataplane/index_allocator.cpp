@@ -1,0 +1,48 @@
+#include "dataplane/index_allocator.hpp"
+
+#include <algorithm>
+
+namespace fpm_sink {
+
+IndexAllocator::IndexAllocator(uint32_t first, uint32_t capacity, std::chrono::nanoseconds grace,
+                               SteadyClock clock)
+    : first_(first),
+      capacity_(std::max(first, capacity)),
+      next_fresh_(first),
+      grace_(grace),
+      clock_(std::move(clock)) {}
+
+void IndexAllocator::reclaim() {
+  if (quarantine_.empty()) return;
+  const auto now = clock_();
+  while (!quarantine_.empty() && quarantine_.front().until <= now) {
+    free_.push_back(quarantine_.front().index);
+    quarantine_.pop_front();
+  }
+}
+
+std::optional<uint32_t> IndexAllocator::allocate() {
+  // Fresh indices first keeps the arrays dense and the quarantine honest.
+  if (next_fresh_ < capacity_) {
+    ++in_use_;
+    return next_fresh_++;
+  }
+  if (free_.empty()) reclaim();
+  if (free_.empty()) return std::nullopt;
+  const uint32_t index = free_.back();
+  free_.pop_back();
+  ++in_use_;
+  return index;
+}
+
+void IndexAllocator::release(uint32_t index) {
+  --in_use_;
+  quarantine_.push_back({index, clock_() + grace_});
+}
+
+std::optional<std::chrono::steady_clock::time_point> IndexAllocator::next_release() const {
+  if (quarantine_.empty()) return std::nullopt;
+  return quarantine_.front().until;
+}
+
+}  // namespace fpm_sink

@@ -1,0 +1,54 @@
+// The only way FastPath touches the forwarding maps. Two implementations:
+// BpfMapWriter (libbpf + the mmap'd LPM arrays) and FakeMapWriter (in memory,
+// for unit tests). Values are the ABI structs of bpf/fpm_abi.h, so a test
+// asserts exactly what the XDP program would read.
+//
+// Every call is one logical map write; FastPath relies on that to promise
+// prefix-independent convergence (a next-hop change is one write_nexthop()).
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "common/ip.hpp"
+#include "common/result.hpp"
+#include "fpm_abi.h"
+
+namespace fpm_sink {
+
+enum class RouteWrite : uint8_t {
+  Installed,  // the prefix now resolves to the action
+  NoSpace,    // the table is full: the prefix's range was set to punt instead
+};
+
+class MapWriter {
+ public:
+  virtual ~MapWriter() = default;
+
+  // fpm_nexthops[index] = nh.
+  virtual Status write_nexthop(uint32_t index, const fpm_nexthop& nh) = 0;
+
+  // Rewrites the buckets listed in `changed` (indices into `buckets`) of
+  // fpm_nhg[group] and its member count, leaving flags alone. Each bucket
+  // store is atomic, so a live group moves flow by flow, never torn.
+  virtual Status write_buckets(uint32_t group, std::span<const uint32_t> changed,
+                               std::span<const uint32_t, FPM_NHG_BUCKETS> buckets,
+                               uint32_t n_members) = 0;
+  // fpm_nhg[group].flags = flags, after the buckets (release order).
+  virtual Status publish_group(uint32_t group, uint32_t flags) = 0;
+
+  // LPM tables (main table slot). `action` is an fpm_act_make() value.
+  virtual Result<RouteWrite> route_set(const Prefix& prefix, uint32_t action) = 0;
+  virtual Status route_remove(const Prefix& prefix) = 0;
+  // Gives a full table the chance to re-offload punted ranges now that space
+  // may have freed (FastPath::poll() calls it before retrying routes).
+  virtual void route_retry() {}
+
+  // Ingress ports (fpm_ifaces) and egress ports (fpm_tx_ports).
+  virtual Status write_iface(uint32_t ifindex, const fpm_iface& iface) = 0;
+  virtual Status remove_iface(uint32_t ifindex) = 0;
+  virtual Status add_tx_port(uint32_t ifindex) = 0;
+  virtual Status remove_tx_port(uint32_t ifindex) = 0;
+};
+
+}  // namespace fpm_sink

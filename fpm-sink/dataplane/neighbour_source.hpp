@@ -1,0 +1,80 @@
+// What FastPath needs to know about the kernel's neighbours and links to fill a
+// next-hop entry. The rtnetlink mirror (kernel/) will implement these; until
+// then StaticKernelView serves tests and static setups, and SysfsLinkSource
+// reads real links for benches and BPF tests.
+//
+// Sources answer questions; they do not push. Whoever learns of a change calls
+// FastPath::neighbour_changed() / link_changed(), which rewrite only the
+// affected next-hop entries.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <utility>
+
+#include "common/ip.hpp"
+
+namespace fpm_sink {
+
+using EthAddr = std::array<uint8_t, 6>;
+
+struct NeighbourEntry {
+  EthAddr mac{};
+  bool usable = false;  // false: incomplete/failed, the kernel must resolve it
+};
+
+struct LinkEntry {
+  EthAddr mac{};
+  uint32_t mtu = 1500;
+  bool up = false;  // admin up and carrier
+};
+
+class NeighbourSource {
+ public:
+  virtual ~NeighbourSource() = default;
+  virtual std::optional<NeighbourEntry> neighbour(const IpAddr& gateway,
+                                                  uint32_t ifindex) const = 0;
+};
+
+class LinkSource {
+ public:
+  virtual ~LinkSource() = default;
+  virtual std::optional<LinkEntry> link(uint32_t ifindex) const = 0;
+};
+
+// A map you fill by hand: tests, and routers whose neighbours are static.
+class StaticKernelView final : public NeighbourSource, public LinkSource {
+ public:
+  void set_neighbour(const IpAddr& gw, uint32_t ifindex, NeighbourEntry n) {
+    neighbours_[{gw, ifindex}] = n;
+  }
+  void erase_neighbour(const IpAddr& gw, uint32_t ifindex) { neighbours_.erase({gw, ifindex}); }
+  void set_link(uint32_t ifindex, LinkEntry l) { links_[ifindex] = l; }
+  void erase_link(uint32_t ifindex) { links_.erase(ifindex); }
+
+  std::optional<NeighbourEntry> neighbour(const IpAddr& gw, uint32_t ifindex) const override {
+    auto it = neighbours_.find({gw, ifindex});
+    if (it == neighbours_.end()) return std::nullopt;
+    return it->second;
+  }
+  std::optional<LinkEntry> link(uint32_t ifindex) const override {
+    auto it = links_.find(ifindex);
+    if (it == links_.end()) return std::nullopt;
+    return it->second;
+  }
+
+ private:
+  std::map<std::pair<IpAddr, uint32_t>, NeighbourEntry> neighbours_;
+  std::map<uint32_t, LinkEntry> links_;
+};
+
+// Reads /sys/class/net/<name>/{address,mtu,operstate,flags} on every call.
+// Good enough for start-up and tests; the rtnetlink mirror replaces it.
+class SysfsLinkSource final : public LinkSource {
+ public:
+  std::optional<LinkEntry> link(uint32_t ifindex) const override;
+};
+
+}  // namespace fpm_sink

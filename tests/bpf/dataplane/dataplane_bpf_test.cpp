@@ -1,0 +1,278 @@
+// Real kernel, real maps: what FastPath writes through BpfMapWriter is read
+// back with bpf_map_lookup_elem() on the map fds, i.e. as the kernel sees it.
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <gtest/gtest.h>
+#include <linux/if_link.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+
+#include "dataplane/bpf_map_writer.hpp"
+#include "dataplane/fast_path.hpp"
+#include "dataplane/xdp_program.hpp"
+#include "netns_fixture.hpp"
+
+namespace fpm_sink {
+namespace {
+
+Prefix P(const char* s) {
+  return *Prefix::parse(s);
+}
+IpAddr A(const char* s) {
+  return *IpAddr::parse(s);
+}
+
+class DataplaneBpf : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root (BPF maps, XDP, netns)";
+    pin_dir = "/sys/fs/bpf/fpm-sink-test-" + std::to_string(::getpid());
+    ASSERT_TRUE(XdpProgram::unpin_all(pin_dir));
+  }
+  void TearDown() override {
+    if (!pin_dir.empty()) (void)XdpProgram::unpin_all(pin_dir);
+  }
+  XdpProgramConfig config() const {
+    XdpProgramConfig c;
+    c.pin_dir = pin_dir;
+    c.v4_tbl8_groups = 256;
+    c.v6_nodes = 256;
+    c.max_nexthops = 1024;
+    c.max_groups = 64;
+    c.hash_seed = 42;
+    return c;
+  }
+  std::unique_ptr<XdpProgram> load(const XdpProgramConfig& c) {
+    auto p = XdpProgram::load(c);
+    if (!p) ADD_FAILURE() << p.error().to_string();
+    return p ? std::move(p.value()) : nullptr;
+  }
+
+  std::string pin_dir;
+};
+
+// One tbl24 entry as the kernel holds it.
+uint32_t tbl24_entry(const XdpProgram& prog, const char* addr) {
+  const uint32_t a = A(addr).v4_host_order();
+  uint32_t row_key = a >> 16;
+  lpm_row row{};
+  EXPECT_EQ(0, bpf_map_lookup_elem(prog.map_fd("lpm4_tbl24"), &row_key, &row));
+  return row.e[(a >> 8) & 0xff];
+}
+
+TEST_F(DataplaneBpf, FastPathEventsLandInTheKernelMaps) {
+  auto prog = load(config());
+  ASSERT_TRUE(prog);
+  BpfMapWriter writer(*prog);
+  StaticKernelView kernel;
+  kernel.set_link(5, {{2, 0, 0, 0, 0, 5}, 1500, true});
+  kernel.set_neighbour(A("10.0.0.1"), 5, {{2, 0, 0, 0, 9, 1}, true});
+  FastPathConfig cfg;
+  cfg.max_groups = prog->memory().max_groups;
+  cfg.max_nexthops = 1024;
+  FastPath fp(cfg, writer, kernel, kernel);
+
+  ResolvedNextHop m1, m2;
+  m1.nh.gateway = A("10.0.0.1");
+  m1.nh.ifindex = 5;
+  m2.nh.gateway = A("10.0.0.2");
+  m2.nh.ifindex = 5;
+  fp.group_changed(ChangeKind::Added, FibGroup{1000, false, {m1, m2}});
+  RouteView r;
+  r.prefix = P("192.0.2.0/24");
+  r.group_id = 1000;
+  fp.route_changed(ChangeKind::Added, r);
+  r.prefix = P("198.51.100.128/25");  // needs a tbl8 group
+  fp.route_changed(ChangeKind::Added, r);
+  r.prefix = P("2001:db8:1::/48");
+  fp.route_changed(ChangeKind::Added, r);
+  RouteView bh;
+  bh.prefix = P("203.0.113.0/24");
+  bh.type = RouteType::Blackhole;
+  fp.route_changed(ChangeKind::Added, bh);
+
+  const uint32_t gi = *fp.group_index(1000);
+  const uint32_t fwd = fpm_act_make(FPM_ACT_FORWARD, gi);
+  EXPECT_EQ(tbl24_entry(*prog, "192.0.2.9"), fwd);
+  EXPECT_EQ(tbl24_entry(*prog, "203.0.113.1"), fpm_act_make(FPM_ACT_DROP, 0));
+  EXPECT_TRUE(tbl24_entry(*prog, "198.51.100.200") & LPM_ENTRY_NODE);
+  EXPECT_EQ(writer.v4().lookup(A("198.51.100.200")), fwd);
+  EXPECT_EQ(writer.v4().lookup(A("198.51.100.1")), 0u);
+  EXPECT_EQ(writer.v6().lookup(A("2001:db8:1::5")), fwd);
+
+  fpm_nhg g{};
+  ASSERT_EQ(0, bpf_map_lookup_elem(prog->map_fd("fpm_nhg"), &gi, &g));
+  EXPECT_EQ(g.flags, FPM_NHG_F_VALID);
+  EXPECT_EQ(g.n_members, 2u);
+  std::map<uint32_t, int> per_nh;
+  for (uint32_t b : g.buckets) ++per_nh[b];
+  ASSERT_EQ(per_nh.size(), 2u);
+  bool saw_valid = false, saw_unresolved = false;
+  for (auto [index, n] : per_nh) {
+    EXPECT_EQ(n, 128);
+    fpm_nexthop nh{};
+    ASSERT_EQ(0, bpf_map_lookup_elem(prog->map_fd("fpm_nexthops"), &index, &nh));
+    EXPECT_EQ(nh.ifindex, 5u);
+    saw_valid |= nh.state == FPM_NH_VALID && nh.dst_mac[4] == 9;
+    saw_unresolved |= nh.state == FPM_NH_UNRESOLVED;
+  }
+  EXPECT_TRUE(saw_valid);
+  EXPECT_TRUE(saw_unresolved);
+
+  // Prefix-independent: resolving 10.0.0.2 is one next-hop map write.
+  kernel.set_neighbour(A("10.0.0.2"), 5, {{2, 0, 0, 0, 9, 2}, true});
+  auto n = fp.neighbour_changed(A("10.0.0.2"), 5);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, 1u);
+
+  fp.route_changed(ChangeKind::Removed, r);
+  EXPECT_EQ(writer.v6().lookup(A("2001:db8:1::5")), 0u);
+  r.prefix = P("192.0.2.0/24");
+  fp.route_changed(ChangeKind::Removed, r);
+  EXPECT_EQ(tbl24_entry(*prog, "192.0.2.9"), 0u);
+}
+
+TEST_F(DataplaneBpf, RefusesAPinDirOutsideBpffs) {
+  auto c = config();
+  c.pin_dir = "/tmp/fpm-sink-not-bpffs-" + std::to_string(::getpid());
+  auto p = XdpProgram::load(c);
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().id, "bpf.pin");
+  EXPECT_NE(p.error().message.find("not on bpffs"), std::string::npos);
+}
+
+TEST_F(DataplaneBpf, PinnedMapsAndLinksSurviveARestart) {
+  fpm_test::NetnsVeth ns;
+  ASSERT_TRUE(ns.ok());
+  uint32_t first_prog_id = 0;
+  {
+    auto c = config();
+    c.keep_on_exit = true;  // fpm-sink restarting: the fast path stays up
+    auto a = load(c);
+    ASSERT_TRUE(a);
+    EXPECT_FALSE(a->reused_pinned_maps());
+    fpm_nexthop nh{};
+    nh.ifindex = ns.b();
+    nh.state = FPM_NH_VALID;
+    uint32_t key = 7;
+    ASSERT_EQ(0, bpf_map_update_elem(a->map_fd("fpm_nexthops"), &key, &nh, BPF_ANY));
+    a->memory().nhg[3].flags = FPM_NHG_F_VALID;  // through the mmap
+    uint32_t port = ns.b();
+    ASSERT_EQ(0, bpf_map_update_elem(a->map_fd("fpm_tx_ports"), &port, &port, BPF_ANY));
+    auto s = a->attach(ns.a());
+    ASSERT_TRUE(s) << s.error().to_string();
+    ASSERT_EQ(0, bpf_xdp_query_id(static_cast<int>(ns.a()), XDP_FLAGS_DRV_MODE, &first_prog_id));
+    EXPECT_NE(first_prog_id, 0u);
+  }
+  // Between the two instances nothing is loaded by us, yet the port is attached.
+  uint32_t id = 0;
+  ASSERT_EQ(0, bpf_xdp_query_id(static_cast<int>(ns.a()), XDP_FLAGS_DRV_MODE, &id));
+  EXPECT_EQ(id, first_prog_id);
+  EXPECT_TRUE(std::filesystem::exists(pin_dir + "/xdp_link_" + std::to_string(ns.a())));
+
+  {
+    auto b = load(config());
+    ASSERT_TRUE(b);
+    EXPECT_TRUE(b->reused_pinned_maps());
+    fpm_nexthop nh{};
+    uint32_t key = 7;
+    ASSERT_EQ(0, bpf_map_lookup_elem(b->map_fd("fpm_nexthops"), &key, &nh));
+    EXPECT_EQ(nh.ifindex, ns.b());
+    EXPECT_EQ(b->memory().nhg[3].flags, FPM_NHG_F_VALID);
+    uint32_t port = ns.b(), target = 0;  // the devmap too (kernel-added flags notwithstanding)
+    ASSERT_EQ(0, bpf_map_lookup_elem(b->map_fd("fpm_tx_ports"), &port, &target));
+    EXPECT_EQ(target, ns.b());
+    auto s = b->attach(ns.a());  // adopts the pinned link, swaps the program in
+    ASSERT_TRUE(s) << s.error().to_string();
+    ASSERT_EQ(0, bpf_xdp_query_id(static_cast<int>(ns.a()), XDP_FLAGS_DRV_MODE, &id));
+    EXPECT_NE(id, 0u);
+    EXPECT_NE(id, first_prog_id);
+    bpf_prog_info info{};
+    uint32_t len = sizeof info;
+    ASSERT_EQ(0, bpf_obj_get_info_by_fd(b->prog_fd(), &info, &len));
+    EXPECT_EQ(id, info.id);
+  }
+  // keep_on_exit = false: detached and unpinned.
+  ASSERT_EQ(0, bpf_xdp_query_id(static_cast<int>(ns.a()), 0, &id));
+  EXPECT_EQ(id, 0u);
+  EXPECT_FALSE(std::filesystem::exists(pin_dir));
+}
+
+TEST_F(DataplaneBpf, IncompatiblePinnedMapsAreRefusedOrReplaced) {
+  {
+    auto c = config();
+    c.keep_on_exit = true;
+    ASSERT_TRUE(load(c));
+  }
+  auto c = config();
+  c.v4_tbl8_groups = 512;
+  c.replace_incompatible_pins = false;
+  auto refused = XdpProgram::load(c);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().id, "bpf.pin");
+  c.replace_incompatible_pins = true;
+  auto replaced = load(c);
+  ASSERT_TRUE(replaced);
+  EXPECT_EQ(replaced->memory().tbl8_groups, 512u);
+}
+
+TEST_F(DataplaneBpf, AttachNativeAndGenericThenDetach) {
+  fpm_test::NetnsVeth ns;
+  ASSERT_TRUE(ns.ok());
+  auto c = config();
+  c.pin = false;
+  auto prog = load(c);
+  ASSERT_TRUE(prog);
+  auto s = prog->attach(ns.a(), XdpMode::Native);
+  ASSERT_TRUE(s) << s.error().to_string();
+  s = prog->attach(ns.b(), XdpMode::Generic);
+  ASSERT_TRUE(s) << s.error().to_string();
+  uint32_t id = 0;
+  ASSERT_EQ(0, bpf_xdp_query_id(static_cast<int>(ns.a()), XDP_FLAGS_DRV_MODE, &id));
+  EXPECT_NE(id, 0u);
+  ASSERT_EQ(0, bpf_xdp_query_id(static_cast<int>(ns.b()), XDP_FLAGS_SKB_MODE, &id));
+  EXPECT_NE(id, 0u);
+  EXPECT_EQ(prog->attached().size(), 2u);
+
+  // A second program cannot take a port the link owns.
+  auto other = load(c);
+  ASSERT_TRUE(other);
+  auto busy = other->attach(ns.a());
+  ASSERT_FALSE(busy);
+  EXPECT_EQ(busy.error().id, "bpf.attach");
+
+  ASSERT_TRUE(prog->detach(ns.a()));
+  ASSERT_EQ(0, bpf_xdp_query_id(static_cast<int>(ns.a()), 0, &id));
+  EXPECT_EQ(id, 0u);
+  prog.reset();  // destructor detaches the rest
+  ASSERT_EQ(0, bpf_xdp_query_id(static_cast<int>(ns.b()), 0, &id));
+  EXPECT_EQ(id, 0u);
+}
+
+TEST_F(DataplaneBpf, PortsAndCounters) {
+  fpm_test::NetnsVeth ns;
+  ASSERT_TRUE(ns.ok());
+  auto c = config();
+  c.pin = false;
+  auto prog = load(c);
+  ASSERT_TRUE(prog);
+  BpfMapWriter writer(*prog);
+  StaticKernelView kernel;
+  FastPath fp(FastPathConfig{}, writer, kernel, kernel);
+  ASSERT_TRUE(fp.add_port(ns.a()));
+  fpm_iface iface{};
+  uint32_t key = ns.a();
+  ASSERT_EQ(0, bpf_map_lookup_elem(prog->map_fd("fpm_ifaces"), &key, &iface));
+  EXPECT_EQ(iface.flags, FPM_IFACE_F_V4 | FPM_IFACE_F_V6);
+  uint32_t target = 0;
+  ASSERT_EQ(0, bpf_map_lookup_elem(prog->map_fd("fpm_tx_ports"), &key, &target));
+  EXPECT_EQ(target, ns.a());
+  auto counters = prog->counters();
+  ASSERT_TRUE(counters) << counters.error().to_string();
+  EXPECT_EQ(counters->size(), FPM_CNT_MAX);
+}
+
+}  // namespace
+}  // namespace fpm_sink

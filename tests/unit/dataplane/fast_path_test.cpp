@@ -1,0 +1,346 @@
+#include "dataplane/fast_path.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "dataplane/fake_map_writer.hpp"
+
+namespace fpm_sink {
+namespace {
+
+using namespace std::chrono_literals;
+
+Prefix P(const char* s) {
+  return *Prefix::parse(s);
+}
+IpAddr A(const char* s) {
+  return *IpAddr::parse(s);
+}
+
+constexpr uint32_t kEth1 = 11, kEth2 = 12;
+const EthAddr kMacEth1{2, 0, 0, 0, 0, 1}, kMacEth2{2, 0, 0, 0, 0, 2};
+const EthAddr kMacGw1{2, 0, 0, 0, 1, 1}, kMacGw2{2, 0, 0, 0, 1, 2};
+
+ResolvedNextHop via(const char* gw, uint32_t ifindex, uint32_t weight = 1) {
+  ResolvedNextHop r;
+  r.nh.gateway = A(gw);
+  r.nh.ifindex = ifindex;
+  r.weight = weight;
+  return r;
+}
+
+FibGroup group(uint32_t id, std::vector<ResolvedNextHop> members) {
+  return FibGroup{id, false, std::move(members)};
+}
+
+RouteView route(const char* prefix, uint32_t group_id, RouteType type = RouteType::Unicast,
+                uint32_t table = 254) {
+  RouteView r;
+  r.table = table;
+  r.prefix = P(prefix);
+  r.type = type;
+  r.group_id = type == RouteType::Unicast ? group_id : 0;
+  return r;
+}
+
+class FastPathTest : public ::testing::Test {
+ protected:
+  FastPathTest() {
+    kernel.set_link(kEth1, {kMacEth1, 1500, true});
+    kernel.set_link(kEth2, {kMacEth2, 9000, true});
+    kernel.set_neighbour(A("10.0.1.1"), kEth1, {kMacGw1, true});
+    kernel.set_neighbour(A("10.0.2.1"), kEth2, {kMacGw2, true});
+    make();
+  }
+  void make(size_t route_capacity = SIZE_MAX, uint32_t max_groups = 64,
+            uint32_t max_nexthops = 64) {
+    fp.reset();
+    writer = std::make_unique<FakeMapWriter>(route_capacity);
+    FastPathConfig cfg;
+    cfg.max_groups = max_groups;
+    cfg.max_nexthops = max_nexthops;
+    cfg.index_grace = 1s;
+    cfg.clock = [this] { return now; };
+    fp = std::make_unique<FastPath>(cfg, *writer, kernel, kernel);
+  }
+  uint32_t forward(uint32_t group_id) {
+    return fpm_act_make(FPM_ACT_FORWARD, *fp->group_index(group_id));
+  }
+  std::map<uint32_t, uint32_t> bucket_histogram(uint32_t group_id) {
+    std::map<uint32_t, uint32_t> h;
+    for (uint32_t b : writer->groups.at(*fp->group_index(group_id)).buckets) ++h[b];
+    return h;
+  }
+
+  StaticKernelView kernel;
+  std::chrono::steady_clock::time_point now{};
+  std::unique_ptr<FakeMapWriter> writer;
+  std::unique_ptr<FastPath> fp;
+};
+
+TEST_F(FastPathTest, GroupAndRouteProgramTheMaps) {
+  fp->group_changed(ChangeKind::Added, group(7, {via("10.0.1.1", kEth1), via("10.0.2.1", kEth2)}));
+  fp->route_changed(ChangeKind::Added, route("192.0.2.0/24", 7));
+
+  const uint32_t gi = *fp->group_index(7);
+  ASSERT_EQ(writer->groups.count(gi), 1u);
+  const fpm_nhg& g = writer->groups[gi];
+  EXPECT_EQ(g.flags, FPM_NHG_F_VALID);
+  EXPECT_EQ(g.n_members, 2u);
+  auto h = bucket_histogram(7);
+  ASSERT_EQ(h.size(), 2u);
+  for (auto [nh, n] : h) {
+    EXPECT_EQ(n, 128u);
+    const fpm_nexthop& e = writer->nexthops.at(nh);
+    EXPECT_EQ(e.state, FPM_NH_VALID);
+    if (e.ifindex == kEth1) {
+      EXPECT_EQ(0, memcmp(e.dst_mac, kMacGw1.data(), 6));
+      EXPECT_EQ(0, memcmp(e.src_mac, kMacEth1.data(), 6));
+      EXPECT_EQ(e.mtu, 1500u);
+    } else {
+      EXPECT_EQ(e.ifindex, kEth2);
+      EXPECT_EQ(e.mtu, 9000u);
+    }
+  }
+  EXPECT_EQ(writer->routes.at(P("192.0.2.0/24")), forward(7));
+  EXPECT_EQ(writer->lookup(A("192.0.2.77")), forward(7));
+  auto st = fp->offload_state(254, P("192.0.2.0/24"));
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->state, OffloadState::Installed);
+}
+
+TEST_F(FastPathTest, RouteTypesMapToActions) {
+  fp->route_changed(ChangeKind::Added, route("10.9.0.0/16", 0, RouteType::Blackhole));
+  fp->route_changed(ChangeKind::Added, route("10.8.0.0/16", 0, RouteType::Unreachable));
+  fp->route_changed(ChangeKind::Added, route("10.7.0.0/16", 0, RouteType::Prohibit));
+  fp->route_changed(ChangeKind::Added, route("10.6.0.1/32", 0, RouteType::Local));
+  fp->route_changed(ChangeKind::Added, route("10.5.0.0/16", 0, RouteType::Unicast, 100));
+  EXPECT_EQ(writer->routes[P("10.9.0.0/16")], fpm_act_make(FPM_ACT_DROP, 0));
+  EXPECT_EQ(writer->routes[P("10.8.0.0/16")], fpm_act_make(FPM_ACT_PUNT, FPM_REASON_UNREACHABLE));
+  EXPECT_EQ(writer->routes[P("10.7.0.0/16")], fpm_act_make(FPM_ACT_PUNT, FPM_REASON_PROHIBIT));
+  EXPECT_EQ(writer->routes[P("10.6.0.1/32")], fpm_act_make(FPM_ACT_PUNT, FPM_REASON_LOCAL));
+  // Other tables never reach the LPM.
+  EXPECT_EQ(writer->routes.count(P("10.5.0.0/16")), 0u);
+  EXPECT_EQ(fp->offload_state(100, P("10.5.0.0/16"))->reason, OffloadReason::NotMainTable);
+  EXPECT_EQ(fp->offload_state(254, P("10.9.0.0/16"))->state, OffloadState::Installed);
+  EXPECT_EQ(fp->offload_state(254, P("10.8.0.0/16"))->state, OffloadState::NotOffloaded);
+  auto s = fp->stats();
+  EXPECT_EQ(s.routes_installed, 1u);
+  EXPECT_EQ(s.routes_not_offloaded, 4u);
+}
+
+TEST_F(FastPathTest, BlackholeAndConnectedGroups) {
+  fp->group_changed(ChangeKind::Added, FibGroup{1, true, {}});
+  ResolvedNextHop connected;
+  connected.nh.ifindex = kEth1;
+  fp->group_changed(ChangeKind::Added, group(2, {connected}));
+  fp->route_changed(ChangeKind::Added, route("10.1.0.0/16", 1));
+  fp->route_changed(ChangeKind::Added, route("10.2.0.0/16", 2));
+  EXPECT_EQ(writer->routes[P("10.1.0.0/16")], fpm_act_make(FPM_ACT_DROP, 0));
+  EXPECT_EQ(writer->routes[P("10.2.0.0/16")], fpm_act_make(FPM_ACT_PUNT, FPM_REASON_CONNECTED));
+  EXPECT_EQ(fp->group_index(1), std::nullopt);  // no fpm_nhg slot wasted
+  EXPECT_TRUE(writer->groups.empty());
+}
+
+TEST_F(FastPathTest, NextHopsAreSharedAndRefcounted) {
+  fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
+  fp->group_changed(ChangeKind::Added, group(2, {via("10.0.1.1", kEth1), via("10.0.2.1", kEth2)}));
+  EXPECT_EQ(fp->nexthops().size(), 2u);
+  EXPECT_EQ(writer->writes.nexthop, 2u);  // one write per distinct next hop
+  fp->group_changed(ChangeKind::Removed, group(2, {}));
+  EXPECT_EQ(fp->nexthops().size(), 1u);
+  fp->group_changed(ChangeKind::Removed, group(1, {}));
+  EXPECT_EQ(fp->nexthops().size(), 0u);
+}
+
+TEST_F(FastPathTest, NeighbourChangeIsOneWriteWhateverTheRouteCount) {
+  kernel.erase_neighbour(A("10.0.1.1"), kEth1);
+  fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
+  fp->group_changed(ChangeKind::Added, group(2, {via("10.0.1.1", kEth1), via("10.0.2.1", kEth2)}));
+  for (uint32_t i = 0; i < 5000; ++i) {
+    RouteView r = route("0.0.0.0/32", 1 + (i & 1));
+    r.prefix = *Prefix::make(IpAddr::v4(0x0a000000u + (i << 8)), 24);
+    fp->route_changed(ChangeKind::Added, r);
+  }
+  auto before = writer->writes;
+  kernel.set_neighbour(A("10.0.1.1"), kEth1, {kMacGw1, true});
+  auto n = fp->neighbour_changed(A("10.0.1.1"), kEth1);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, 1u);
+  EXPECT_EQ(writer->writes.total() - before.total(), 1u);
+  EXPECT_EQ(writer->writes.nexthop - before.nexthop, 1u);
+  // Link down: again one write per next hop on that link, none per route.
+  before = writer->writes;
+  kernel.set_link(kEth1, {kMacEth1, 1500, false});
+  ASSERT_TRUE(fp->link_changed(kEth1));
+  EXPECT_EQ(writer->writes.total() - before.total(), 1u);
+  bool saw_failed = false;
+  for (auto& [i, e] : writer->nexthops)
+    if (e.ifindex == kEth1) saw_failed = e.state == FPM_NH_FAILED;
+  EXPECT_TRUE(saw_failed);
+  // Nothing changed for an unrelated neighbour: no write at all.
+  before = writer->writes;
+  ASSERT_TRUE(fp->neighbour_changed(A("10.0.9.9"), kEth1));
+  EXPECT_EQ(writer->writes.total(), before.total());
+}
+
+TEST_F(FastPathTest, UnresolvedNeighbourPunts) {
+  kernel.set_neighbour(A("10.0.1.1"), kEth1, {{}, false});
+  fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
+  ASSERT_EQ(writer->nexthops.size(), 1u);
+  EXPECT_EQ(writer->nexthops.begin()->second.state, FPM_NH_UNRESOLVED);
+}
+
+TEST_F(FastPathTest, MemberRemovalRewritesOnlyItsBuckets) {
+  fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1), via("10.0.2.1", kEth2),
+                                                 via("10.0.3.1", kEth2), via("10.0.4.1", kEth2)}));
+  fp->route_changed(ChangeKind::Added, route("198.51.100.0/24", 1));
+  const uint32_t gi = *fp->group_index(1);
+  const std::vector<uint32_t> old(std::begin(writer->groups[gi].buckets),
+                                  std::end(writer->groups[gi].buckets));
+  auto before = writer->writes;
+  fp->group_changed(ChangeKind::Changed, group(1, {via("10.0.1.1", kEth1), via("10.0.2.1", kEth2),
+                                                   via("10.0.4.1", kEth2)}));
+  EXPECT_EQ(*fp->group_index(1), gi);  // same slot, routes untouched
+  EXPECT_EQ(writer->writes.route_set, before.route_set);
+  EXPECT_EQ(writer->writes.bucket - before.bucket, 64u);
+  size_t moved = 0;
+  for (size_t i = 0; i < FPM_NHG_BUCKETS; ++i) moved += old[i] != writer->groups[gi].buckets[i];
+  EXPECT_EQ(moved, 64u);
+  EXPECT_EQ(writer->groups[gi].n_members, 3u);
+  EXPECT_EQ(fp->nexthops().size(), 3u);
+}
+
+TEST_F(FastPathTest, WeightsReachTheBuckets) {
+  fp->group_changed(ChangeKind::Added,
+                    group(1, {via("10.0.1.1", kEth1, 3), via("10.0.2.1", kEth2, 1)}));
+  auto h = bucket_histogram(1);
+  std::vector<uint32_t> counts;
+  for (auto [nh, n] : h) counts.push_back(n);
+  std::sort(counts.begin(), counts.end());
+  EXPECT_EQ(counts, (std::vector<uint32_t>{64, 192}));
+}
+
+TEST_F(FastPathTest, GroupIndicesAreDenseAndReusedOnlyAfterGrace) {
+  make(SIZE_MAX, 2, 64);
+  fp->group_changed(ChangeKind::Added, group(0xdeadbeef, {via("10.0.1.1", kEth1)}));
+  fp->group_changed(ChangeKind::Added, group(kInlineGroupIdBase + 5, {via("10.0.2.1", kEth2)}));
+  EXPECT_EQ(fp->group_index(0xdeadbeef), 0u);
+  EXPECT_EQ(fp->group_index(kInlineGroupIdBase + 5), 1u);
+  fp->group_changed(ChangeKind::Removed, group(0xdeadbeef, {}));
+  EXPECT_EQ(writer->groups[0].flags, 0u);  // unpublished at once
+
+  // Slot 0 is quarantined: a new group cannot have it yet.
+  fp->group_changed(ChangeKind::Added, group(3, {via("10.0.1.1", kEth1)}));
+  fp->route_changed(ChangeKind::Added, route("203.0.113.0/24", 3));
+  EXPECT_EQ(fp->group_index(3), std::nullopt);
+  auto st = fp->offload_state(254, P("203.0.113.0/24"));
+  EXPECT_EQ(st->state, OffloadState::Failed);
+  EXPECT_EQ(st->reason, OffloadReason::GroupFull);
+  EXPECT_EQ(writer->routes[P("203.0.113.0/24")],
+            fpm_act_make(FPM_ACT_PUNT, FPM_REASON_OFFLOAD_FAILED));
+
+  now += 1s;
+  fp->poll();
+  EXPECT_EQ(fp->group_index(3), 0u);
+  EXPECT_EQ(writer->routes[P("203.0.113.0/24")], forward(3));
+  EXPECT_EQ(fp->offload_state(254, P("203.0.113.0/24"))->state, OffloadState::Installed);
+}
+
+TEST_F(FastPathTest, LpmFullMarksFailedAndRecovers) {
+  make(2);
+  fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
+  fp->route_changed(ChangeKind::Added, route("10.1.0.0/16", 1));
+  fp->route_changed(ChangeKind::Added, route("10.2.0.0/16", 1));
+  fp->route_changed(ChangeKind::Added, route("10.3.0.0/16", 1));
+  auto st = fp->offload_state(254, P("10.3.0.0/16"));
+  EXPECT_EQ(st->state, OffloadState::Failed);
+  EXPECT_EQ(st->reason, OffloadReason::LpmFull);
+  EXPECT_TRUE(writer->punted.count(P("10.3.0.0/16")));
+  EXPECT_EQ(fp->stats().routes_failed, 1u);
+
+  EXPECT_EQ(fp->poll(), 0u);  // still full
+  fp->route_changed(ChangeKind::Removed, route("10.1.0.0/16", 1));
+  EXPECT_EQ(fp->poll(), 1u);
+  EXPECT_EQ(fp->offload_state(254, P("10.3.0.0/16"))->state, OffloadState::Installed);
+  EXPECT_EQ(writer->routes[P("10.3.0.0/16")], forward(1));
+  EXPECT_EQ(fp->stats().routes_failed, 0u);
+  EXPECT_EQ(fp->stats().routes_installed, 2u);
+}
+
+TEST_F(FastPathTest, NextHopTableFullFailsGroupThenRecovers) {
+  make(SIZE_MAX, 8, 1);
+  fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
+  fp->group_changed(ChangeKind::Added, group(2, {via("10.0.2.1", kEth2)}));
+  fp->route_changed(ChangeKind::Added, route("10.2.0.0/16", 2));
+  EXPECT_EQ(fp->offload_state(254, P("10.2.0.0/16"))->reason, OffloadReason::NextHopFull);
+  fp->group_changed(ChangeKind::Removed, group(1, {}));
+  now += 2s;
+  fp->poll();
+  EXPECT_EQ(fp->offload_state(254, P("10.2.0.0/16"))->state, OffloadState::Installed);
+  EXPECT_EQ(writer->routes[P("10.2.0.0/16")], forward(2));
+}
+
+TEST_F(FastPathTest, GroupTurningBlackholeRewritesItsRoutesThenFreesSlot) {
+  fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
+  fp->route_changed(ChangeKind::Added, route("10.1.0.0/16", 1));
+  const uint32_t gi = *fp->group_index(1);
+  fp->group_changed(ChangeKind::Changed, FibGroup{1, true, {}});
+  EXPECT_EQ(writer->routes[P("10.1.0.0/16")], fpm_act_make(FPM_ACT_DROP, 0));
+  EXPECT_EQ(writer->groups[gi].flags, 0u);
+  fp->group_changed(ChangeKind::Changed, group(1, {via("10.0.1.1", kEth1)}));
+  EXPECT_EQ(writer->routes[P("10.1.0.0/16")], forward(1));
+}
+
+TEST_F(FastPathTest, RouteMovesBetweenGroupsAndIsRemoved) {
+  fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
+  fp->group_changed(ChangeKind::Added, group(2, {via("10.0.2.1", kEth2)}));
+  fp->route_changed(ChangeKind::Added, route("10.1.0.0/16", 1));
+  fp->route_changed(ChangeKind::Changed, route("10.1.0.0/16", 2));
+  EXPECT_EQ(writer->routes[P("10.1.0.0/16")], forward(2));
+  fp->route_changed(ChangeKind::Removed, route("10.1.0.0/16", 2));
+  EXPECT_EQ(writer->routes.count(P("10.1.0.0/16")), 0u);
+  EXPECT_EQ(fp->offload_state(254, P("10.1.0.0/16")), std::nullopt);
+  fp->group_changed(ChangeKind::Removed, group(1, {}));
+  fp->group_changed(ChangeKind::Removed, group(2, {}));
+  auto s = fp->stats();
+  EXPECT_EQ(s.groups, 0u);
+  EXPECT_EQ(s.routes_installed + s.routes_failed + s.routes_not_offloaded, 0u);
+}
+
+TEST_F(FastPathTest, WriteErrorIsRecordedAndRetried) {
+  fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
+  writer->fail_next_write = true;
+  fp->route_changed(ChangeKind::Added, route("10.1.0.0/16", 1));
+  EXPECT_EQ(fp->offload_state(254, P("10.1.0.0/16"))->reason, OffloadReason::WriteError);
+  ASSERT_TRUE(fp->last_error());
+  EXPECT_EQ(fp->last_error()->id, "bpf.map.update");
+  EXPECT_EQ(fp->poll(), 1u);
+  EXPECT_EQ(writer->routes[P("10.1.0.0/16")], forward(1));
+}
+
+TEST_F(FastPathTest, PortsGoToIfacesAndDevmap) {
+  ASSERT_TRUE(fp->add_port(kEth1));
+  ASSERT_TRUE(fp->add_port(kEth2, true, false));
+  EXPECT_EQ(writer->tx_ports, (std::set<uint32_t>{kEth1, kEth2}));
+  EXPECT_EQ(writer->ifaces[kEth1].flags, FPM_IFACE_F_V4 | FPM_IFACE_F_V6);
+  EXPECT_EQ(writer->ifaces[kEth2].flags, FPM_IFACE_F_V4);
+  EXPECT_NE(writer->ifaces[kEth1].slot, writer->ifaces[kEth2].slot);
+  EXPECT_EQ(writer->ifaces[kEth2].mtu, 9000u);
+  ASSERT_TRUE(fp->remove_port(kEth1));
+  EXPECT_EQ(writer->tx_ports, (std::set<uint32_t>{kEth2}));
+  EXPECT_EQ(writer->ifaces.count(kEth1), 0u);
+}
+
+TEST_F(FastPathTest, Ipv6RoutesUseTheSameGroups) {
+  fp->group_changed(ChangeKind::Added, group(1, {via("fe80::1", kEth1)}));
+  kernel.set_neighbour(A("fe80::1"), kEth1, {kMacGw1, true});
+  ASSERT_TRUE(fp->neighbour_changed(A("fe80::1"), kEth1));
+  fp->route_changed(ChangeKind::Added, route("2001:db8::/32", 1));
+  EXPECT_EQ(writer->lookup(A("2001:db8::42")), forward(1));
+  EXPECT_EQ(writer->nexthops.begin()->second.state, FPM_NH_VALID);
+}
+
+}  // namespace
+}  // namespace fpm_sink

@@ -1,0 +1,68 @@
+#include "dataplane/index_allocator.hpp"
+
+#include <gtest/gtest.h>
+
+namespace fpm_sink {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct FakeClock {
+  std::chrono::steady_clock::time_point now{};
+  SteadyClock fn() {
+    return [this] { return now; };
+  }
+};
+
+TEST(IndexAllocator, DenseFromFirst) {
+  FakeClock clock;
+  IndexAllocator a(0, 4, 1s, clock.fn());
+  EXPECT_EQ(a.allocate(), 0u);
+  EXPECT_EQ(a.allocate(), 1u);
+  EXPECT_EQ(a.allocate(), 2u);
+  EXPECT_EQ(a.allocate(), 3u);
+  EXPECT_EQ(a.allocate(), std::nullopt);
+  EXPECT_EQ(a.in_use(), 4u);
+}
+
+TEST(IndexAllocator, FreedIndexWaitsForGrace) {
+  FakeClock clock;
+  IndexAllocator a(0, 2, 1s, clock.fn());
+  ASSERT_EQ(a.allocate(), 0u);
+  ASSERT_EQ(a.allocate(), 1u);
+  a.release(0);
+  EXPECT_EQ(a.quarantined(), 1u);
+  // XDP may still read slot 0: it must not name a new object yet.
+  EXPECT_EQ(a.allocate(), std::nullopt);
+  clock.now += 999ms;
+  EXPECT_EQ(a.allocate(), std::nullopt);
+  clock.now += 1ms;
+  EXPECT_EQ(a.allocate(), 0u);
+  EXPECT_EQ(a.quarantined(), 0u);
+}
+
+TEST(IndexAllocator, FreshIndicesBeforeRecycledOnes) {
+  FakeClock clock;
+  IndexAllocator a(1, 10, 0s, clock.fn());
+  ASSERT_EQ(a.allocate(), 1u);
+  a.release(1);
+  EXPECT_EQ(a.allocate(), 2u);
+}
+
+TEST(IndexAllocator, QuarantineIsFifo) {
+  FakeClock clock;
+  IndexAllocator a(0, 3, 10ms, clock.fn());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(a.allocate());
+  a.release(2);
+  clock.now += 5ms;
+  a.release(0);
+  EXPECT_EQ(a.next_release(), std::chrono::steady_clock::time_point{} + 10ms);
+  clock.now += 5ms;
+  EXPECT_EQ(a.allocate(), 2u);
+  EXPECT_EQ(a.allocate(), std::nullopt);
+  clock.now += 5ms;
+  EXPECT_EQ(a.allocate(), 0u);
+}
+
+}  // namespace
+}  // namespace fpm_sink
