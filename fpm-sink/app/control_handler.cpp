@@ -1,5 +1,6 @@
 #include "app/control_handler.hpp"
 
+#include "app/fast_path_reply.hpp"
 #include "control/rib_query.hpp"
 #include "control/server.hpp"
 
@@ -87,11 +88,17 @@ control::FpmReply fpm_reply(const Rib& rib, const FpmServer& fpm) {
 }
 
 control::Response handle_control_request(const control::Request& req, const Rib& rib,
-                                         const FpmServer& fpm) {
+                                         const FpmServer& fpm, const FastPathRuntime* fp) {
   control::Response resp;
   switch (req.kind_case()) {
     case control::Request::kShowRoutes: {
       auto st = control::query_routes(rib, req.show_routes(), resp.mutable_routes());
+      if (!st) return control::error_response(st.error().id, st.error().message);
+      if (fp) annotate_offload(*fp, resp.mutable_routes());
+      return resp;
+    }
+    case control::Request::kShowCounters: {
+      auto st = fill_counters(fp, resp.mutable_counters());
       if (!st) return control::error_response(st.error().id, st.error().message);
       return resp;
     }

@@ -74,7 +74,16 @@ void Ingest::handle_frame(const FrameHeader& header, std::span<const uint8_t> bo
   }
   for (const auto& e : decoded_.errors) report_decode_error(e);
   if (!decoded_.complete) ++stats_.incomplete_frames;
-  for (auto& event : decoded_.events) apply(std::move(event));
+  // Route lookups miss the cache (a full table's index is tens of MiB): start
+  // each one a few events early so the misses overlap instead of queueing.
+  auto& events = decoded_.events;
+  constexpr size_t kAhead = 8;
+  const size_t n = events.size();
+  for (size_t i = 0; i < std::min(kAhead, n); ++i) rib_.prefetch(events[i]);
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kAhead < n) rib_.prefetch(events[i + kAhead]);
+    apply(std::move(events[i]));
+  }
 }
 
 void Ingest::report_decode_error(const DecodeError& e) {

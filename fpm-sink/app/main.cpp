@@ -6,8 +6,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
+#include <memory>
 
 #include "app/control_handler.hpp"
+#include "app/fast_path_runtime.hpp"
 #include "app/fpm_server.hpp"
 #include "app/logging.hpp"
 #include "app/options.hpp"
@@ -32,8 +34,30 @@ int main(int argc, char** argv) {
   boost::asio::io_context io(1);
   Rib rib;
   FpmServer fpm(io, rib, opts.sweep_delay());
-  control::ControlServer ctl(
-      io, [&](const control::Request& req) { return handle_control_request(req, rib, fpm); });
+
+  std::unique_ptr<FastPathRuntime> fast_path;
+  if (!opts.interfaces.empty()) {
+    FastPathOptions fo;
+    fo.interfaces = opts.interfaces;
+    fo.mode = opts.xdp_mode == "generic" ? XdpMode::Generic : XdpMode::Native;
+    fo.pin_dir = opts.bpffs;
+    fo.keep_on_exit = opts.keep_fast_path;
+    fo.v4_tbl8_groups = opts.v4_tbl8_groups;
+    fo.v6_nodes = opts.v6_nodes;
+    auto rt = FastPathRuntime::start(io, fo);
+    if (!rt) {
+      spdlog::critical("{}", rt.error().to_string());
+      return 1;
+    }
+    fast_path = std::move(*rt);
+    rib.set_observer(&fast_path->observer());
+  } else {
+    spdlog::info("dataplane.off no --interface given: keeping the RIB only, no XDP fast path");
+  }
+
+  control::ControlServer ctl(io, [&](const control::Request& req) {
+    return handle_control_request(req, rib, fpm, fast_path.get());
+  });
 
   if (auto st = fpm.listen(opts.fpm_endpoint); !st) {
     spdlog::critical("{}", st.error().to_string());
@@ -59,6 +83,8 @@ int main(int argc, char** argv) {
                opts.control_socket, opts.sweep_delay_seconds);
   io.run();
   ctl.close();
+  rib.set_observer(nullptr);
+  fast_path.reset();  // detaches XDP and removes pins unless --keep-fast-path
   google::protobuf::ShutdownProtobufLibrary();
   return 0;
 }

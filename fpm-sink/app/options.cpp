@@ -75,6 +75,28 @@ void add_options(CLI::App& app, Options& opts) {
                  "seconds of quiet after a (re)connect before unrefreshed entries are swept")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 86400.0));
+  app.add_option("--interface", opts.interfaces,
+                 "port to attach the XDP fast path to (repeatable); 'all' = every non-loopback "
+                 "interface, including ones that appear later. None: RIB only, no fast path")
+      ->take_all();
+  app.add_option("--xdp-mode", opts.xdp_mode,
+                 "native (driver XDP) or generic (skb mode: slower than the kernel, for testing)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"native", "generic"}));
+  app.add_option("--bpffs", opts.bpffs,
+                 "bpffs directory where maps and XDP links are pinned (bpffs is mounted on its "
+                 "parent if absent)")
+      ->capture_default_str();
+  app.add_flag("--keep-fast-path", opts.keep_fast_path,
+               "leave XDP attached and maps pinned on exit, so forwarding continues while "
+               "fpm-sink restarts");
+  app.add_option("--v4-tbl8-groups", opts.v4_tbl8_groups,
+                 "IPv4 tbl8 groups (256 entries, 1 KiB each) for prefixes longer than /24")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1u << 24));
+  app.add_option("--v6-nodes", opts.v6_nodes, "IPv6 trie nodes (1 KiB each)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1u << 24));
 }
 
 void finish_options(Options& opts) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.hpp"
 
@@ -33,6 +34,14 @@ struct Options {
   std::string control_socket = "/run/fpm-sink/control.sock";
   std::string log_level = "info";  // trace, debug, info, warn, error, critical, off
   double sweep_delay_seconds = 30;
+
+  // Fast path: without --interface the daemon keeps the RIB only.
+  std::vector<std::string> interfaces;  // names, or "all"
+  std::string xdp_mode = "native";      // native | generic
+  std::string bpffs = "/sys/fs/bpf/fpm-sink";
+  bool keep_fast_path = false;
+  uint32_t v4_tbl8_groups = 16384;
+  uint32_t v6_nodes = 65536;
 
   std::chrono::milliseconds sweep_delay() const {
     return std::chrono::milliseconds(static_cast<int64_t>(sweep_delay_seconds * 1000));

@@ -15,10 +15,12 @@ using Json = nlohmann::ordered_json;
 Json routes_json(const RoutesReply& reply);
 Json groups_json(const NexthopGroupsReply& reply);
 Json fpm_json(const FpmReply& reply);
+Json counters_json(const CountersReply& reply);
 
 std::string routes_text(const RoutesReply& reply);
 std::string groups_text(const NexthopGroupsReply& reply);
 std::string fpm_text(const FpmReply& reply);
+std::string counters_text(const CountersReply& reply);
 
 // Names used by both renderings.
 std::string_view family_name(control::Family f);
@@ -26,5 +28,6 @@ std::string_view state_name(control::EntryState s);
 std::string_view route_type_name(control::RouteType t);
 std::string_view session_state_name(SessionState s);
 std::string_view replay_state_name(ReplayState s);
+std::string_view offload_name(Offload o);  // "" when no fast path runs
 
 }  // namespace fpm_sink::control

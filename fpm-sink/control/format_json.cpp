@@ -50,6 +50,10 @@ Json routes_json(const RoutesReply& reply) {
     Json nhs = Json::array();
     for (const auto& nh : r.nexthops()) nhs.push_back(nexthop_json(nh));
     j["nexthops"] = std::move(nhs);
+    if (r.offload() != OFFLOAD_UNSPECIFIED) {
+      j["offload"] = offload_name(r.offload());
+      if (!r.offload_reason().empty()) j["offload_reason"] = r.offload_reason();
+    }
     routes.push_back(std::move(j));
   }
   Json out;
@@ -122,6 +126,32 @@ Json fpm_json(const FpmReply& f) {
   fpm["rib"] = counters_json(f.rib());
   Json out;
   out["fpm"] = std::move(fpm);
+  return out;
+}
+
+Json counters_json(const CountersReply& reply) {
+  Json c;
+  c["fast_path"] = reply.fast_path();
+  Json verdicts = Json::object(), reasons = Json::object(), bytes = Json::object();
+  for (const auto& v : reply.verdicts()) {
+    verdicts[v.name()] = v.packets();
+    bytes[v.name()] = v.bytes();
+  }
+  for (const auto& r : reply.reasons()) reasons[r.name()] = r.packets();
+  c["verdicts"] = std::move(verdicts);
+  c["verdict_bytes"] = std::move(bytes);
+  c["reasons"] = std::move(reasons);
+  Json ports = Json::array();
+  for (const auto& p : reply.interfaces()) {
+    Json j;
+    j["ifindex"] = p.ifindex();
+    j["name"] = p.name();
+    for (const auto& v : p.verdicts()) j[v.name()] = v.packets();
+    ports.push_back(std::move(j));
+  }
+  c["interfaces"] = std::move(ports);
+  Json out;
+  out["counters"] = std::move(c);
   return out;
 }
 

@@ -54,8 +54,12 @@ std::string unix_time_text(uint64_t seconds) {
 }  // namespace
 
 std::string routes_text(const RoutesReply& reply) {
-  TextTable t({"Table", "Prefix", "Type", "Proto", "Metric", "NHG", "Group", "State", "Next hops"});
+  TextTable t({"Table", "Prefix", "Type", "Proto", "Metric", "NHG", "Group", "State", "XDP",
+               "Next hops"});
   for (const auto& r : reply.routes()) {
+    std::string xdp(offload_name(r.offload()));
+    if (xdp.empty()) xdp = "-";
+    if (!r.offload_reason().empty()) xdp += " (" + r.offload_reason() + ")";
     std::vector<std::string> row{std::to_string(r.table()),
                                  r.prefix(),
                                  std::string(route_type_name(r.type())),
@@ -64,11 +68,12 @@ std::string routes_text(const RoutesReply& reply) {
                                  id_or_dash(r.nhg_id()),
                                  id_or_dash(r.group_id()),
                                  state_text(r.state(), r.stale()),
+                                 xdp,
                                  r.nexthops_size() ? nexthop_text(r.nexthops(0)) : "-"};
     t.add_row(std::move(row));
     // Further next hops go on their own lines under the first, as vtysh does.
     for (int i = 1; i < r.nexthops_size(); ++i) {
-      std::vector<std::string> more(8);
+      std::vector<std::string> more(9);
       more.push_back(nexthop_text(r.nexthops(i)));
       t.add_row(std::move(more));
     }
@@ -125,6 +130,29 @@ std::string fpm_text(const FpmReply& f) {
   t.add_row({"last_sweep", std::to_string(f.last_sweep())});
   append_counters(f.rib(), "rib.", t);
   return t.render();
+}
+
+std::string counters_text(const CountersReply& reply) {
+  if (!reply.fast_path()) return "fast path: off (fpm-sink runs without --interface)\n";
+  std::string out = "Verdicts\n";
+  TextTable v({"Verdict", "Packets", "Bytes"});
+  for (const auto& c : reply.verdicts())
+    v.add_row({c.name(), std::to_string(c.packets()), std::to_string(c.bytes())});
+  out += v.render() + "\nPunted to the kernel, by reason\n";
+  TextTable r({"Reason", "Packets", "Bytes"});
+  for (const auto& c : reply.reasons()) {
+    if (c.packets() == 0) continue;
+    r.add_row({c.name(), std::to_string(c.packets()), std::to_string(c.bytes())});
+  }
+  out += r.render() + "\nPer ingress interface\n";
+  TextTable p({"Interface", "Ifindex", "Redirect", "Pass", "Drop"});
+  for (const auto& port : reply.interfaces()) {
+    std::vector<std::string> row{port.name(), std::to_string(port.ifindex())};
+    for (const auto& c : port.verdicts()) row.push_back(std::to_string(c.packets()));
+    row.resize(5);
+    p.add_row(std::move(row));
+  }
+  return out + p.render();
 }
 
 }  // namespace fpm_sink::control

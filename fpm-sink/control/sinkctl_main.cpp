@@ -25,6 +25,10 @@ int print(const Response& resp, bool json) {
       std::cout << (json ? groups_json(resp.nexthop_groups()).dump(2) + "\n"
                          : groups_text(resp.nexthop_groups()));
       return 0;
+    case Response::kCounters:
+      std::cout << (json ? counters_json(resp.counters()).dump(2) + "\n"
+                         : counters_text(resp.counters()));
+      return 0;
     case Response::kFpm:
       std::cout << (json ? fpm_json(resp.fpm()).dump(2) + "\n" : fpm_text(resp.fpm()));
       return 0;
@@ -59,6 +63,9 @@ int main(int argc, char** argv) {
   auto* fpm = show->add_subcommand("fpm", "FPM session, stream and replay state");
   fpm->add_flag("--json", json, "print JSON");
 
+  auto* counters = show->add_subcommand("counters", "XDP fast-path verdicts, punt reasons, ports");
+  counters->add_flag("--json", json, "print JSON");
+
   CLI11_PARSE(app, argc, argv);
 
   Request req;
@@ -68,6 +75,8 @@ int main(int argc, char** argv) {
     if (table) r->set_table(*table);
   } else if (groups->parsed()) {
     req.mutable_show_nexthop_groups();
+  } else if (counters->parsed()) {
+    req.mutable_show_counters();
   } else {
     req.mutable_show_fpm();
   }

@@ -38,6 +38,8 @@ std::string_view to_string(OffloadReason r) {
       return "kernel-route-type";
     case OffloadReason::Connected:
       return "connected";
+    case OffloadReason::PendingGroup:
+      return "pending-group";
   }
   return "?";
 }
@@ -110,6 +112,10 @@ FastPath::Decision FastPath::decide(RouteType type, uint32_t group_id) const {
     case RouteType::Unicast:
       break;
   }
+  // The RIB announces routes waiting for their group with group_id 0: their
+  // range must reach the kernel, never a less specific route of ours.
+  if (group_id == 0)
+    return punt(FPM_REASON_OFFLOAD_FAILED, OffloadState::NotOffloaded, OffloadReason::PendingGroup);
   auto it = groups_.find(group_id);
   if (it == groups_.end())
     return punt(FPM_REASON_OFFLOAD_FAILED, OffloadState::Failed, OffloadReason::UnknownGroup);

@@ -66,6 +66,7 @@ enum class OffloadReason : uint8_t {
   NotMainTable,     // only table 254 is in the fast path
   KernelRouteType,  // unreachable / prohibit / local / other: punted, kernel answers
   Connected,        // on-link next hop without gateway: the kernel resolves each host
+  PendingGroup,     // the RIB still waits for the route's next-hop group: punted
 };
 
 std::string_view to_string(OffloadState s);
@@ -116,6 +117,8 @@ class FastPath final : public RibObserver {
   std::optional<uint32_t> group_index(uint32_t group_id) const;
   FastPathStats stats() const;
   const NextHopTable& nexthops() const { return nexthops_; }
+  // ifindex -> counter slot of fpm_iface_stats, for every port added.
+  const std::map<uint32_t, uint32_t>& ports() const { return ports_; }
   const std::optional<Error>& last_error() const { return last_error_; }
   // Pre-sizes (and faults in) the per-route records for the expected table
   // sizes, so a full replay allocates nothing: call once at start-up.

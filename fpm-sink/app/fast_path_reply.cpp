@@ -1,0 +1,135 @@
+#include "app/fast_path_reply.hpp"
+
+namespace fpm_sink {
+
+std::string_view verdict_name(uint32_t v) {
+  switch (v) {
+    case FPM_VERDICT_REDIRECT:
+      return "redirect";
+    case FPM_VERDICT_PASS:
+      return "pass";
+    case FPM_VERDICT_DROP:
+      return "drop";
+    default:
+      return "";
+  }
+}
+
+std::string_view reason_name(uint32_t r) {
+  switch (r) {
+    case FPM_REASON_NONE:
+      return "none";
+    case FPM_REASON_NO_IFACE:
+      return "no_iface";
+    case FPM_REASON_NON_IP:
+      return "non_ip";
+    case FPM_REASON_VLAN:
+      return "vlan";
+    case FPM_REASON_MALFORMED:
+      return "malformed";
+    case FPM_REASON_BAD_CSUM:
+      return "bad_csum";
+    case FPM_REASON_MULTICAST:
+      return "multicast";
+    case FPM_REASON_LINK_LOCAL:
+      return "link_local";
+    case FPM_REASON_LOCAL:
+      return "local";
+    case FPM_REASON_TTL:
+      return "ttl";
+    case FPM_REASON_IP_OPTIONS:
+      return "ip_options";
+    case FPM_REASON_IPV6_HBH:
+      return "ipv6_hbh";
+    case FPM_REASON_NO_TABLE:
+      return "no_table";
+    case FPM_REASON_NO_ROUTE:
+      return "no_route";
+    case FPM_REASON_UNREACHABLE:
+      return "unreachable";
+    case FPM_REASON_PROHIBIT:
+      return "prohibit";
+    case FPM_REASON_CONNECTED:
+      return "connected";
+    case FPM_REASON_OFFLOAD_FAILED:
+      return "offload_failed";
+    case FPM_REASON_NO_GROUP:
+      return "no_group";
+    case FPM_REASON_UNRESOLVED:
+      return "unresolved";
+    case FPM_REASON_NH_FAILED:
+      return "nh_failed";
+    case FPM_REASON_MTU:
+      return "mtu";
+    case FPM_REASON_NO_TX_PORT:
+      return "no_tx_port";
+    case FPM_REASON_BLACKHOLE:
+      return "blackhole";
+    case FPM_REASON_MARTIAN:
+      return "martian";
+    default:
+      return "";
+  }
+}
+
+namespace {
+
+void add_counter(google::protobuf::RepeatedPtrField<control::Counter>* list, std::string_view name,
+                 const fpm_counter& c) {
+  auto* out = list->Add();
+  out->set_name(std::string(name));
+  out->set_packets(c.packets);
+  out->set_bytes(c.bytes);
+}
+
+control::Offload to_proto(OffloadState s) {
+  switch (s) {
+    case OffloadState::Installed:
+      return control::OFFLOAD_INSTALLED;
+    case OffloadState::Failed:
+      return control::OFFLOAD_FAILED;
+    case OffloadState::NotOffloaded:
+      return control::OFFLOAD_NOT_OFFLOADED;
+  }
+  return control::OFFLOAD_UNSPECIFIED;
+}
+
+}  // namespace
+
+Status fill_counters(const FastPathRuntime* fp, control::CountersReply* out) {
+  out->set_fast_path(fp != nullptr);
+  if (!fp) return ok_status();
+  auto counters = fp->counters();
+  if (!counters) return counters.error();
+  for (uint32_t v = 0; v < FPM_VERDICT_MAX; ++v) {
+    if (auto name = verdict_name(v); !name.empty())
+      add_counter(out->mutable_verdicts(), name, (*counters)[FPM_CNT_VERDICT + v]);
+  }
+  for (uint32_t r = 1; r < FPM_REASON_MAX; ++r) {
+    if (auto name = reason_name(r); !name.empty())
+      add_counter(out->mutable_reasons(), name, (*counters)[FPM_CNT_REASON + r]);
+  }
+  for (const auto& port : fp->port_counters()) {
+    auto* p = out->add_interfaces();
+    p->set_ifindex(port.ifindex);
+    p->set_name(port.name);
+    for (uint32_t v = 0; v < FPM_VERDICT_MAX; ++v) {
+      if (auto name = verdict_name(v); !name.empty())
+        add_counter(p->mutable_verdicts(), name, port.totals.verdict[v]);
+    }
+  }
+  return ok_status();
+}
+
+void annotate_offload(const FastPathRuntime& fp, control::RoutesReply* routes) {
+  for (auto& r : *routes->mutable_routes()) {
+    auto prefix = Prefix::parse(r.prefix());
+    if (!prefix) continue;
+    auto st = fp.fast_path().offload_state(r.table(), *prefix);
+    if (!st) continue;
+    r.set_offload(to_proto(st->state));
+    if (st->reason != OffloadReason::None) r.set_offload_reason(std::string(to_string(st->reason)));
+  }
+}
+
+}  // namespace fpm_sink

@@ -1,0 +1,181 @@
+#include "app/fast_path_runtime.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/magic.h>
+#include <spdlog/spdlog.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+namespace fpm_sink {
+
+bool FastPathOptions::all_interfaces() const {
+  return std::find(interfaces.begin(), interfaces.end(), "all") != interfaces.end();
+}
+
+Status ensure_bpffs(const std::string& pin_dir) {
+  const std::filesystem::path mount_point = std::filesystem::path(pin_dir).parent_path();
+  struct statfs fs {};
+  if (statfs(mount_point.c_str(), &fs) == 0 && fs.f_type == BPF_FS_MAGIC) return ok_status();
+  std::error_code ec;
+  std::filesystem::create_directories(mount_point, ec);
+  if (mount("bpf", mount_point.c_str(), "bpf", 0, "mode=0700") != 0) {
+    const int e = errno;
+    return Error{
+        "bpf.bpffs",
+        "no bpffs at " + mount_point.string() + " and mounting one failed: " + std::strerror(e), e};
+  }
+  spdlog::info("bpf.bpffs mounted bpffs at {}", mount_point.string());
+  return ok_status();
+}
+
+FastPathRuntime::FastPathRuntime(boost::asio::io_context& io, const FastPathOptions& options)
+    : io_(io), options_(options), retry_timer_(io) {}
+
+FastPathRuntime::~FastPathRuntime() {
+  retry_timer_.cancel();
+  if (mirror_) mirror_->stop();
+  if (program_) program_->set_keep_on_exit(options_.keep_on_exit);
+}
+
+Result<std::unique_ptr<FastPathRuntime>> FastPathRuntime::start(boost::asio::io_context& io,
+                                                                const FastPathOptions& options) {
+  std::unique_ptr<FastPathRuntime> rt(new FastPathRuntime(io, options));
+  if (auto st = rt->init(); !st) return st.error();
+  return rt;
+}
+
+Status FastPathRuntime::init() {
+  if (auto st = ensure_bpffs(options_.pin_dir); !st) return st;
+  XdpProgramConfig pc;
+  pc.pin_dir = options_.pin_dir;
+  pc.keep_on_exit = options_.keep_on_exit;
+  pc.v4_tbl8_groups = options_.v4_tbl8_groups;
+  pc.v6_nodes = options_.v6_nodes;
+  auto program = XdpProgram::load(pc);
+  if (!program) return program.error();
+  program_ = std::move(*program);
+  writer_ = std::make_unique<BpfMapWriter>(*program_);
+  FastPathConfig fc;
+  fc.max_groups = pc.max_groups;
+  fc.max_nexthops = pc.max_nexthops;
+  fc.max_ports = pc.max_ifaces;
+  fast_path_ = std::make_unique<FastPath>(fc, *writer_, view_, view_);
+
+  // The dump inside start() announces every existing link, address and
+  // neighbour through the listener, which attaches the configured ports.
+  kernel_.add_listener(this);
+  mirror_ = std::make_unique<KernelMirror>(io_, kernel_);
+  if (auto st = mirror_->start(); !st) return st;
+  if (!options_.all_interfaces()) {
+    for (const auto& name : options_.interfaces) {
+      if (!kernel_.link_by_name(name))
+        spdlog::warn(
+            "dataplane.port.missing interface {} does not exist (yet); it is attached "
+            "when it appears",
+            name);
+    }
+  }
+  spdlog::info("dataplane.started ports={} pin_dir={} reused_pins={} map_bytes={}", ports_.size(),
+               options_.pin_dir, program_->reused_pinned_maps(), program_->memory().bytes);
+  arm_retry();
+  return ok_status();
+}
+
+bool FastPathRuntime::wanted(const LinkInfo& link) const {
+  if (options_.all_interfaces()) return !link.is_loopback;
+  return std::find(options_.interfaces.begin(), options_.interfaces.end(), link.name) !=
+         options_.interfaces.end();
+}
+
+void FastPathRuntime::add_port(const LinkInfo& link) {
+  if (auto st = program_->attach(link.ifindex, options_.mode); !st) {
+    spdlog::error("{} (interface {})", st.error().to_string(), link.name);
+    return;
+  }
+  if (auto st = fast_path_->add_port(link.ifindex); !st) {
+    spdlog::error("{} (interface {})", st.error().to_string(), link.name);
+    return;
+  }
+  ports_.insert(link.ifindex);
+  spdlog::info("dataplane.port.attached {} ifindex={} mode={}", link.name, link.ifindex,
+               options_.mode == XdpMode::Native ? "native" : "generic");
+}
+
+void FastPathRuntime::drop_port(uint32_t ifindex) {
+  if (ports_.erase(ifindex) == 0) return;
+  if (auto st = fast_path_->remove_port(ifindex); !st) spdlog::warn("{}", st.error().to_string());
+  // The kernel already detached XDP from a vanished device; this only drops our link.
+  if (auto st = program_->detach(ifindex); !st) spdlog::debug("{}", st.error().to_string());
+  spdlog::info("dataplane.port.removed ifindex={}", ifindex);
+}
+
+void FastPathRuntime::link_changed(uint32_t ifindex, const LinkInfo* link) {
+  if (!link) {
+    drop_port(ifindex);
+  } else if (!ports_.contains(ifindex) && wanted(*link)) {
+    add_port(*link);
+  }
+  // Carrier, MAC or MTU changed: one rewrite per next hop on that link, whatever
+  // the number of routes (a dead link fails its next hops before zebra reacts).
+  auto r = fast_path_->link_changed(ifindex);
+  if (!r) spdlog::warn("{}", r.error().to_string());
+}
+
+void FastPathRuntime::neighbour_changed(const IpAddr& addr, uint32_t ifindex, const NeighInfo*) {
+  auto r = fast_path_->neighbour_changed(addr, ifindex);
+  if (!r) spdlog::warn("{}", r.error().to_string());
+}
+
+void FastPathRuntime::local_address_changed(const IpAddr& addr, bool present) {
+  const bool v4 = addr.family == Family::V4;
+  const int fd = program_->map_fd(v4 ? "fpm_local4" : "fpm_local6");
+  if (fd < 0) return;
+  const uint32_t value = 0;
+  const int rc = present ? bpf_map_update_elem(fd, addr.bytes.data(), &value, BPF_ANY)
+                         : bpf_map_delete_elem(fd, addr.bytes.data());
+  if (rc != 0 && !(rc < 0 && errno == ENOENT && !present))
+    spdlog::warn("bpf.map.local {} {}: {}", present ? "add" : "remove", addr.to_string(),
+                 std::strerror(errno));
+}
+
+void FastPathRuntime::arm_retry() {
+  retry_timer_.expires_after(options_.retry_interval);
+  retry_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    if (size_t n = fast_path_->poll(); n > 0) spdlog::info("dataplane.retry installed={}", n);
+    arm_retry();
+  });
+}
+
+std::vector<PortCounters> FastPathRuntime::port_counters() const {
+  std::vector<PortCounters> out;
+  const int fd = program_->map_fd("fpm_iface_stats");
+  const int ncpu = libbpf_num_possible_cpus();
+  if (fd < 0 || ncpu <= 0) return out;
+  std::vector<fpm_iface_stats> per_cpu(static_cast<size_t>(ncpu));
+  for (const auto& [ifindex, slot] : fast_path_->ports()) {
+    PortCounters pc;
+    pc.ifindex = ifindex;
+    if (const LinkInfo* l = kernel_.link(ifindex)) pc.name = l->name;
+    uint32_t key = slot;
+    if (bpf_map_lookup_elem(fd, &key, per_cpu.data()) == 0) {
+      for (const auto& c : per_cpu) {
+        for (size_t v = 0; v < FPM_VERDICT_MAX; ++v) {
+          pc.totals.verdict[v].packets += c.verdict[v].packets;
+          pc.totals.verdict[v].bytes += c.verdict[v].bytes;
+        }
+      }
+    }
+    out.push_back(std::move(pc));
+  }
+  return out;
+}
+
+}  // namespace fpm_sink

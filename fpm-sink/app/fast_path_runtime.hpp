@@ -1,0 +1,92 @@
+// Everything the XDP fast path needs at run time, owned in one place:
+//   XdpProgram (skeleton, pins, attachments) -> BpfMapWriter -> FastPath (RIB observer)
+//   KernelMirror (rtnetlink) -> KernelState -> KernelView (answers FastPath's questions)
+// and the glue between them: neighbour / link changes rewrite next-hop entries,
+// the router's own addresses go into fpm_local4/6, configured interfaces are
+// attached when they appear and dropped when they vanish, failed routes are
+// retried on a timer.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/result.hpp"
+#include "dataplane/bpf_map_writer.hpp"
+#include "dataplane/fast_path.hpp"
+#include "dataplane/xdp_program.hpp"
+#include "kernel/kernel_mirror.hpp"
+#include "kernel/kernel_state.hpp"
+#include "kernel/kernel_view.hpp"
+
+namespace fpm_sink {
+
+class Rib;
+
+struct FastPathOptions {
+  std::vector<std::string> interfaces;  // names; "all" = every non-loopback link
+  XdpMode mode = XdpMode::Native;
+  std::string pin_dir = "/sys/fs/bpf/fpm-sink";
+  bool keep_on_exit = false;
+  uint32_t v4_tbl8_groups = LPM4_TBL8_GROUPS_DEFAULT;
+  uint32_t v6_nodes = LPM6_NODES_DEFAULT;
+  std::chrono::milliseconds retry_interval{200};
+
+  bool enabled() const { return !interfaces.empty(); }
+  bool all_interfaces() const;
+};
+
+struct PortCounters {
+  uint32_t ifindex = 0;
+  std::string name;
+  fpm_iface_stats totals{};  // summed over CPUs
+};
+
+class FastPathRuntime final : private KernelListener {
+ public:
+  // Loads the program, dumps the kernel state, attaches the configured ports.
+  // Start-up errors end start-up (the caller logs and exits).
+  static Result<std::unique_ptr<FastPathRuntime>> start(boost::asio::io_context& io,
+                                                        const FastPathOptions& options);
+  ~FastPathRuntime() override;
+
+  RibObserver& observer() { return *fast_path_; }
+  const FastPath& fast_path() const { return *fast_path_; }
+  const XdpProgram& program() const { return *program_; }
+  const KernelState& kernel() const { return kernel_; }
+  Result<std::vector<fpm_counter>> counters() const { return program_->counters(); }
+  std::vector<PortCounters> port_counters() const;
+  void reserve(size_t v4_routes, size_t v6_routes) { fast_path_->reserve(v4_routes, v6_routes); }
+
+ private:
+  FastPathRuntime(boost::asio::io_context& io, const FastPathOptions& options);
+  Status init();
+  void link_changed(uint32_t ifindex, const LinkInfo* link) override;
+  void neighbour_changed(const IpAddr& addr, uint32_t ifindex, const NeighInfo* neigh) override;
+  void local_address_changed(const IpAddr& addr, bool present) override;
+  bool wanted(const LinkInfo& link) const;
+  void add_port(const LinkInfo& link);
+  void drop_port(uint32_t ifindex);
+  void arm_retry();
+
+  boost::asio::io_context& io_;
+  FastPathOptions options_;
+  KernelState kernel_;
+  KernelView view_{kernel_};
+  std::unique_ptr<KernelMirror> mirror_;
+  std::unique_ptr<XdpProgram> program_;
+  std::unique_ptr<BpfMapWriter> writer_;
+  std::unique_ptr<FastPath> fast_path_;
+  std::set<uint32_t> ports_;
+  boost::asio::steady_timer retry_timer_;
+};
+
+// Mounts bpffs on the pin directory's parent when nothing is mounted there
+// (e.g. inside `ip netns exec`, which remounts /sys). Error id: bpf.bpffs.
+Status ensure_bpffs(const std::string& pin_dir);
+
+}  // namespace fpm_sink
