@@ -43,6 +43,36 @@ static __always_inline void fpm_route_punt(struct fpm_route *r, __u32 reason)
 }
 
 /* Turns an LPM action into a next hop, or into the reason there is none. */
+/*
+ * Fast failover: a next hop whose link went down (or whose neighbour FAILED)
+ * is marked FPM_NH_FAILED by one write from userspace. Until zebra sends the
+ * shrunken group, flows hashed to it probe a few other buckets of the same
+ * group along a fixed, hash-derived sequence and take the first valid member,
+ * so they keep a stable path and the surviving members share the load. If no
+ * probe hits a valid member the packet goes to the kernel.
+ */
+#define FPM_FAILOVER_PROBES 12
+
+static __always_inline const struct fpm_nexthop *
+fpm_failover(const struct fpm_nhg *grp, __u32 hash, const struct fpm_nexthop *failed)
+{
+#pragma unroll
+	for (int i = 1; i <= FPM_FAILOVER_PROBES; i++) {
+		/* Members own runs of adjacent buckets: probe far apart (murmur3 finaliser). */
+		__u32 x = hash + i * 0x9e3779b9u;
+
+		x ^= x >> 16;
+		x *= 0x85ebca6bu;
+		x ^= x >> 13;
+		__u32 idx = grp->buckets[x & (FPM_NHG_BUCKETS - 1)];
+		const struct fpm_nexthop *nh = bpf_map_lookup_elem(&fpm_nexthops, &idx);
+
+		if (nh && nh->state == FPM_NH_VALID)
+			return nh;
+	}
+	return failed;
+}
+
 static __always_inline void fpm_resolve(__u32 act, __u32 hash, __u32 l3_len,
 					struct fpm_route *r)
 {
@@ -78,6 +108,8 @@ static __always_inline void fpm_resolve(__u32 act, __u32 hash, __u32 l3_len,
 		fpm_route_punt(r, FPM_REASON_NH_FAILED);
 		return;
 	}
+	if (nh->state == FPM_NH_FAILED)
+		nh = fpm_failover(grp, hash, nh);
 	if (nh->state != FPM_NH_VALID) {
 		fpm_route_punt(r, nh->state == FPM_NH_UNRESOLVED ? FPM_REASON_UNRESOLVED
 								 : FPM_REASON_NH_FAILED);

@@ -173,6 +173,48 @@ TEST_P(EcmpFamilies, ResilientRemoveAndRestore) {
   EXPECT_EQ(members(fl), before);
 }
 
+// A member's link fails (its next hop is written FAILED, one store, before zebra
+// shrinks the group): its flows fail over to surviving members, nothing is
+// punted, and flows of the survivors stay where they were. Recovery restores all.
+TEST_P(EcmpFamilies, FailedMemberFailsOverBeforeTheGroupChanges) {
+  const std::vector<uint32_t> nhs{20, 21, 22, 23};
+  h_->set_group(kGroup, weighted_buckets(nhs, {1, 1, 1, 1}), FPM_NHG_F_VALID);
+  const auto fl = flows(GetParam(), kFlows);
+  const auto before = members(fl);
+
+  Mac dst{0x02, 0xee, 0, 0, 0, 22};
+  h_->set_nexthop(22, make_nh(h_->egress(22 % 2), dst, FPM_NH_FAILED));
+  const auto after = members(fl);  // asserts XDP_REDIRECT for every flow
+  int moved = 0;
+  for (size_t i = 0; i < fl.size(); i++) {
+    EXPECT_NE(after[i], 22u) << "flow " << i << " still sent to the failed member";
+    if (before[i] != after[i]) {
+      moved++;
+      EXPECT_EQ(before[i], 22u) << "flow " << i << " moved although its member is fine";
+    }
+  }
+  EXPECT_NEAR(moved, kFlows / 4, kFlows / 40);
+  // The failed member's flows spread over the survivors rather than piling on one.
+  auto hist = histogram(after);
+  for (uint32_t nh : {20u, 21u, 23u}) EXPECT_NEAR(hist[nh], kFlows / 3, kFlows / 3 / 8) << nh;
+
+  h_->set_nexthop(22, make_nh(h_->egress(22 % 2), dst, FPM_NH_VALID));
+  EXPECT_EQ(members(fl), before);
+}
+
+// Every member failed: packets go to the kernel, never to a failed next hop.
+TEST_P(EcmpFamilies, AllMembersFailedPunts) {
+  h_->set_group(kGroup, weighted_buckets({20, 21}, {1, 1}), FPM_NHG_F_VALID);
+  for (uint32_t i : {20u, 21u}) {
+    Mac dst{0x02, 0xee, 0, 0, 0, static_cast<uint8_t>(i)};
+    h_->set_nexthop(i, make_nh(h_->egress(i % 2), dst, FPM_NH_FAILED));
+  }
+  for (const Bytes& f : flows(GetParam(), 200)) {
+    RunResult r = h_->run(f);
+    EXPECT_EQ(r.action, uint32_t{XDP_PASS});
+  }
+}
+
 // The same flow always takes the same member.
 TEST_P(EcmpFamilies, SameFlowSameMember) {
   h_->set_group(kGroup, weighted_buckets({20, 21, 22, 23}, {1, 1, 1, 1}), FPM_NHG_F_VALID);
