@@ -4,6 +4,11 @@
  * BPF_F_TEST_XDP_LIVE_FRAMES on the generator's veth: every run rewrites the
  * template UDP packet's destination (cycling through a table of addresses) and
  * source port, then XDP_TX sends it to the device under test.
+ *
+ * Live-frame pages are recycled without re-copying the template, and the device
+ * under test rewrites the frames it forwards in place (MACs, TTL): after a round
+ * trip through the DUT and the sink a page comes back modified. So every run
+ * rewrites all of those fields, not just the ones that vary.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -13,6 +18,9 @@
 #include <bpf/bpf_endian.h>
 
 volatile const __u32 n_dsts = 1;
+volatile const __u8 eth_dst[ETH_ALEN] = {};
+volatile const __u8 eth_src[ETH_ALEN] = {};
+volatile const __u8 ip_ttl = 64;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -56,6 +64,12 @@ int trafficgen(struct xdp_md *ctx)
 	dst = bpf_map_lookup_elem(&dsts, &idx);
 	if (!dst)
 		return XDP_ABORTED;
+#pragma unroll
+	for (int i = 0; i < ETH_ALEN; i++) {
+		eth->h_dest[i] = eth_dst[i];
+		eth->h_source[i] = eth_src[i];
+	}
+	ip->ttl = ip_ttl;
 	ip->daddr = *dst;
 	udp->source = bpf_htons(1024 + (__u16)(*n & 0x7fff));
 	udp->check = 0;
