@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
 
   boost::asio::io_context io(1);
   Rib rib;
+  if (opts.rib_reserve) rib.reserve(opts.rib_reserve);
   FpmServer fpm(io, rib, opts.sweep_delay());
 
   std::unique_ptr<FastPathRuntime> fast_path;

@@ -75,6 +75,11 @@ void add_options(CLI::App& app, Options& opts) {
                  "seconds of quiet after a (re)connect before unrefreshed entries are swept")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 86400.0));
+  app.add_option("--rib-reserve", opts.rib_reserve,
+                 "routes to pre-size the RIB for (e.g. 1200000 for a full IPv4+IPv6 table); "
+                 "0 grows it as routes arrive")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 31));
   app.add_option("--interface", opts.interfaces,
                  "port to attach the XDP fast path to (repeatable); 'all' = every non-loopback "
                  "interface, including ones that appear later. None: RIB only, no fast path")

@@ -34,6 +34,9 @@ struct Options {
   std::string control_socket = "/run/fpm-sink/control.sock";
   std::string log_level = "info";  // trace, debug, info, warn, error, critical, off
   double sweep_delay_seconds = 30;
+  // Routes to size the RIB for at start (0: grow as routes arrive). A full table
+  // then loads without rehashing; the RIB keeps its size across reconnects.
+  uint64_t rib_reserve = 0;
 
   // Fast path: without --interface the daemon keeps the RIB only.
   std::vector<std::string> interfaces;  // names, or "all"

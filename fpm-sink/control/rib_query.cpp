@@ -40,7 +40,7 @@ void fill_nexthop(const fpm_sink::NextHop& nh, uint32_t weight, control::NextHop
 }
 
 void fill_route(const Rib& rib, const RibRoute& r, control::Route* out) {
-  const RouteAdd& s = r.spec;
+  const auto& s = r.spec;
   out->set_table(s.table);
   out->set_prefix(s.prefix.to_string());
   out->set_family(to_proto(s.prefix.family()));

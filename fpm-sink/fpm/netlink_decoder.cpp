@@ -4,6 +4,7 @@
 // fault, byte offset in the body) and the walk goes on with the next message; only a
 // netlink header that cannot be trusted (nlmsg_len overrunning the body) stops the frame.
 // Unknown message types and attributes are counted and skipped: zebra grows new ones.
+#include <endian.h>
 #include <libmnl/libmnl.h>
 #include <linux/nexthop.h>
 #include <linux/rtnetlink.h>
@@ -43,28 +44,61 @@ std::string_view family_name(Family f) {
   return f == Family::V4 ? "IPv4" : "IPv6";
 }
 
-// One attribute table per message (or per rtnexthop), filled by libmnl's walk.
+// One attribute table per message (or per rtnexthop). Only the slots named in
+// `present` are valid, so a table costs no zeroing per message.
 template <size_t Max>
-using AttrTable = std::array<const nlattr*, Max + 1>;
+struct AttrTable {
+  uint64_t present = 0;
+  std::array<const nlattr*, Max + 1> slot;  // deliberately not initialised
 
-struct CollectCtx {
-  const nlattr** tb;
-  uint16_t max;
-  uint64_t known;
-  const uint8_t* next;  // first byte after the last attribute libmnl accepted
-  DecodeStats* stats;
+  const nlattr* operator[](size_t type) const {
+    return (present >> type) & 1 ? slot[type] : nullptr;
+  }
 };
 
-int collect_attr(const nlattr* a, void* data) {
-  auto* c = static_cast<CollectCtx*>(data);
-  c->next = reinterpret_cast<const uint8_t*>(a) + MNL_ALIGN(a->nla_len);
-  const uint16_t type = mnl_attr_get_type(a);
-  if (mnl_attr_type_valid(a, c->max) < 0 || !(c->known & bit(type))) {
-    ++c->stats->unknown_attr;
-    return MNL_CB_OK;
+struct AttrSink {
+  const nlattr** slot;
+  uint64_t* present;
+};
+
+template <size_t Max>
+AttrSink sink(AttrTable<Max>& t) {
+  return {t.slot.data(), &t.present};
+}
+
+uint16_t payload_len(const nlattr* a) {
+  return static_cast<uint16_t>(a->nla_len - MNL_ATTR_HDRLEN);
+}
+const uint8_t* payload(const nlattr* a) {
+  return reinterpret_cast<const uint8_t*>(a) + MNL_ATTR_HDRLEN;
+}
+uint32_t payload_u32(const nlattr* a) {
+  uint32_t v;
+  std::memcpy(&v, payload(a), sizeof v);
+  return v;
+}
+
+// Canonical prefix straight from the wire bytes (what Prefix::make does, on two
+// words instead of a loop over 16 bytes): host bits cleared, len already checked.
+Prefix wire_prefix(Family fam, const uint8_t* addr, unsigned len) {
+  Prefix p;
+  p.addr.family = fam;
+  p.len = static_cast<uint8_t>(len);
+  if (addr) std::memcpy(p.addr.bytes.data(), addr, address_bytes(fam));
+  for (unsigned i = 0; i < 2; ++i) {
+    const unsigned first = i * 64;
+    uint64_t keep = 0;  // in host order, applied to the big-endian word
+    if (len >= first + 64) {
+      keep = ~uint64_t{0};
+    } else if (len > first) {
+      keep = ~uint64_t{0} << (64 - (len - first));
+    }
+    uint64_t w;
+    std::memcpy(&w, p.addr.bytes.data() + i * 8, 8);
+    w &= htobe64(keep);
+    std::memcpy(p.addr.bytes.data() + i * 8, &w, 8);
   }
-  c->tb[type] = a;  // a repeated attribute: the last one wins, as in the kernel
-  return MNL_CB_OK;
+  return p;
 }
 
 class Walker {
@@ -88,8 +122,15 @@ class Walker {
 
   // Fills tb from [start, start + len) through libmnl; false (error recorded) if the bytes
   // do not end exactly on an attribute boundary.
-  bool parse_attrs(const void* start, size_t len, uint16_t max, uint64_t known, const nlattr** tb);
-  bool attr_u32(const nlattr* a, const char* name, uint32_t& v);
+  bool parse_attrs(const void* start, size_t len, uint16_t max, uint64_t known, AttrSink tb);
+  bool attr_u32(const nlattr* a, const char* name, uint32_t& v) {
+    if (payload_len(a) == sizeof(uint32_t)) [[likely]] {
+      v = payload_u32(a);
+      return true;
+    }
+    return attr_u32_slow(a, name, v);
+  }
+  bool attr_u32_slow(const nlattr* a, const char* name, uint32_t& v);
   bool route_gateway(const nlattr* a, Family route_family, std::optional<IpAddr>& gw);
   bool route_via(const nlattr* a, std::optional<IpAddr>& gw);
   bool multipath(const nlattr* mp, Family fam, RouteAdd& r, bool& encap);
@@ -103,26 +144,43 @@ class Walker {
 };
 
 bool Walker::parse_attrs(const void* start, size_t len, uint16_t max, uint64_t known,
-                         const nlattr** tb) {
-  CollectCtx ctx{tb, max, known, static_cast<const uint8_t*>(start), &stats_};
-  // collect_attr never stops the walk; libmnl itself stops at the first attribute that is
+                         AttrSink tb) {
+  // libmnl's mnl_attr_parse_payload walk, inline: stop at the first attribute that is
   // shorter than its header or longer than what is left, which shows up as next < end.
-  mnl_attr_parse_payload(start, len, collect_attr, &ctx);
+  const uint8_t* const first = static_cast<const uint8_t*>(start);
+  const uint8_t* next = first;
+  const uint8_t* at = first;
+  const int total = static_cast<int>(len);
+  for (;;) {
+    const int left = total - static_cast<int>(at - first);
+    if (left < static_cast<int>(sizeof(nlattr))) break;
+    const auto* a = reinterpret_cast<const nlattr*>(at);
+    if (a->nla_len < sizeof(nlattr) || static_cast<int>(a->nla_len) > left) break;
+    next = at + MNL_ALIGN(a->nla_len);
+    const uint16_t type = a->nla_type & NLA_TYPE_MASK;
+    if (type > max || !(known & bit(type))) {
+      ++stats_.unknown_attr;
+    } else {
+      tb.slot[type] = a;  // a repeated attribute: the last one wins, as in the kernel
+      *tb.present |= bit(type);
+    }
+    at = next;
+  }
   const uint8_t* end = static_cast<const uint8_t*>(start) + len;
-  if (ctx.next >= end) return true;
-  const size_t left = static_cast<size_t>(end - ctx.next);
+  if (next >= end) return true;
+  const size_t left = static_cast<size_t>(end - next);
   if (left < MNL_ATTR_HDRLEN) {
     return fail("fpm.nl.attr_overrun",
-                fmt::format("{} trailing bytes after the last attribute", left), ctx.next);
+                fmt::format("{} trailing bytes after the last attribute", left), next);
   }
-  const auto* a = reinterpret_cast<const nlattr*>(ctx.next);
+  const auto* a = reinterpret_cast<const nlattr*>(next);
   return fail("fpm.nl.attr_overrun",
               fmt::format("attribute type {} has nla_len {} with {} bytes left",
                           a->nla_type & NLA_TYPE_MASK, a->nla_len, left),
-              ctx.next);
+              next);
 }
 
-bool Walker::attr_u32(const nlattr* a, const char* name, uint32_t& v) {
+bool Walker::attr_u32_slow(const nlattr* a, const char* name, uint32_t& v) {
   if (mnl_attr_validate(a, MNL_TYPE_U32) < 0) {
     return fail(
         "fpm.nl.attr_size",
@@ -197,9 +255,9 @@ bool Walker::multipath(const nlattr* mp, Family fam, RouteAdd& r, bool& encap) {
     m.nh.ifindex = static_cast<uint32_t>(h.rtnh_ifindex);
     m.nh.onlink = (h.rtnh_flags & RTNH_F_ONLINK) != 0;
     if (h.rtnh_len > sizeof(rtnexthop)) {
-      AttrTable<RTA_MAX> tb{};
+      AttrTable<RTA_MAX> tb;
       if (!parse_attrs(payload + pos + sizeof(rtnexthop), h.rtnh_len - sizeof(rtnexthop), RTA_MAX,
-                       kRtnhAttrs, tb.data())) {
+                       kRtnhAttrs, sink(tb))) {
         return false;
       }
       if (tb[RTA_GATEWAY] && tb[RTA_VIA]) {
@@ -269,31 +327,29 @@ void Walker::route(const nlmsghdr* nlh, bool is_new) {
     return;
   }
 
-  AttrTable<RTA_MAX> tb{};
+  AttrTable<RTA_MAX> tb;
   const void* attrs = mnl_nlmsg_get_payload_offset(nlh, sizeof(rtmsg));
   const size_t attrs_len =
       nlh->nlmsg_len - static_cast<size_t>(static_cast<const uint8_t*>(attrs) -
                                            reinterpret_cast<const uint8_t*>(nlh));
-  if (!parse_attrs(attrs, attrs_len, RTA_MAX, kRouteAttrs, tb.data())) return;
+  if (!parse_attrs(attrs, attrs_len, RTA_MAX, kRouteAttrs, sink(tb))) return;
 
-  IpAddr dst;
-  dst.family = fam;
+  const uint8_t* dst = nullptr;  // a default route may leave RTA_DST out
   if (const nlattr* a = tb[RTA_DST]) {
-    if (mnl_attr_validate2(a, MNL_TYPE_BINARY, address_bytes(fam)) < 0) {
+    if (payload_len(a) != address_bytes(fam)) {
       fail("fpm.nl.attr_size",
            fmt::format("RTA_DST payload is {} bytes (expected {} for {})",
                        mnl_attr_get_payload_len(a), address_bytes(fam), family_name(fam)),
            a);
       return;
     }
-    dst = *IpAddr::from_bytes(
-        fam, {static_cast<const uint8_t*>(mnl_attr_get_payload(a)), address_bytes(fam)});
+    dst = payload(a);
   } else if (rtm.rtm_dst_len > 0) {
     // Only a default route may leave RTA_DST out; anything else would silently become /0.
     fail("fpm.nl.missing_dst", fmt::format("rtm_dst_len {} without RTA_DST", rtm.rtm_dst_len), nlh);
     return;
   }
-  const Prefix prefix = *Prefix::make(dst, rtm.rtm_dst_len);  // canonical: host bits cleared
+  const Prefix prefix = wire_prefix(fam, dst, rtm.rtm_dst_len);  // canonical: host bits cleared
 
   uint32_t table = rtm.rtm_table;
   if (tb[RTA_TABLE] && !attr_u32(tb[RTA_TABLE], "RTA_TABLE", table)) return;
@@ -358,12 +414,12 @@ void Walker::nexthop(const nlmsghdr* nlh, bool is_new) {
     return;
   }
 
-  AttrTable<NHA_MAX> tb{};
+  AttrTable<NHA_MAX> tb;
   const void* attrs = mnl_nlmsg_get_payload_offset(nlh, sizeof(nhmsg));
   const size_t attrs_len =
       nlh->nlmsg_len - static_cast<size_t>(static_cast<const uint8_t*>(attrs) -
                                            reinterpret_cast<const uint8_t*>(nlh));
-  if (!parse_attrs(attrs, attrs_len, NHA_MAX, kNexthopAttrs, tb.data())) return;
+  if (!parse_attrs(attrs, attrs_len, NHA_MAX, kNexthopAttrs, sink(tb))) return;
 
   uint32_t id = 0;
   if (tb[NHA_ID] && !attr_u32(tb[NHA_ID], "NHA_ID", id)) return;

@@ -22,6 +22,14 @@ void Rib::reserve(size_t routes) {
   impl_->routes.reserve(routes);
 }
 
+void Rib::prefetch(const FpmEvent& event) const {
+  if (const auto* a = std::get_if<RouteAdd>(&event)) {
+    impl_->routes.prefetch(a->table, a->prefix);
+  } else if (const auto* d = std::get_if<RouteDel>(&event)) {
+    impl_->routes.prefetch(d->table, d->prefix);
+  }
+}
+
 Status Rib::apply(FpmEvent&& event) {
   return std::visit(
       [this](auto&& e) -> Status {
@@ -127,8 +135,8 @@ void Rib::for_each_route(const std::function<void(const RibRoute&)>& fn) const {
   sorted.reserve(impl_->routes.size());
   impl_->routes.for_each([&](const RouteEntry& e) { sorted.push_back(&e.r); });
   std::sort(sorted.begin(), sorted.end(), [](const RibRoute* a, const RibRoute* b) {
-    const RouteAdd& x = a->spec;
-    const RouteAdd& y = b->spec;
+    const RouteSpec& x = a->spec;
+    const RouteSpec& y = b->spec;
     return std::tie(x.table, x.prefix.addr.family, x.prefix.addr.bytes, x.prefix.len) <
            std::tie(y.table, y.prefix.addr.family, y.prefix.addr.bytes, y.prefix.len);
   });

@@ -2,6 +2,7 @@
 // No I/O. Changes are announced to one RibObserver (see rib_events.hpp).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -16,11 +17,100 @@ namespace fpm_sink {
 
 enum class EntryState : uint8_t { Installed, Pending };
 
+// A route's inline next hops, one pointer wide: empty for the usual nhg_id route.
+// Shares the interned set's vector when zebra's order matches it (always for a
+// single next hop), else owns a copy of zebra's list. Reads like a vector.
+class NexthopList {
+ public:
+  using Vector = std::vector<WeightedNextHop>;
+
+  NexthopList() = default;
+  ~NexthopList() { reset(); }
+  NexthopList(const NexthopList& o) { *this = o; }
+  NexthopList(NexthopList&& o) noexcept : bits_(o.bits_) { o.bits_ = 0; }
+  NexthopList& operator=(const NexthopList& o) {
+    // A copy owns its vector: it may outlive the interned set it was sharing.
+    if (this != &o) {
+      reset();
+      if (!o.empty()) bits_ = reinterpret_cast<uintptr_t>(new Vector(*o.vec())) | kOwned;
+    }
+    return *this;
+  }
+  NexthopList& operator=(NexthopList&& o) noexcept {
+    if (this != &o) {
+      reset();
+      bits_ = o.bits_;
+      o.bits_ = 0;
+    }
+    return *this;
+  }
+
+  // Takes zebra's list; points at `shared` instead when it holds the same
+  // sequence and outlives this list (the RIB's interned set).
+  void assign(Vector&& v, const Vector* shared) {
+    reset();
+    if (v.empty()) return;
+    if (shared && *shared == v) {
+      bits_ = reinterpret_cast<uintptr_t>(shared);
+    } else {
+      bits_ = reinterpret_cast<uintptr_t>(new Vector(std::move(v))) | kOwned;
+    }
+  }
+  void reset() {
+    if (bits_ & kOwned) delete vec();
+    bits_ = 0;
+  }
+
+  bool empty() const { return bits_ == 0; }
+  size_t size() const { return bits_ ? vec()->size() : 0; }
+  const WeightedNextHop* begin() const { return bits_ ? vec()->data() : nullptr; }
+  const WeightedNextHop* end() const { return bits_ ? vec()->data() + vec()->size() : nullptr; }
+  const WeightedNextHop& operator[](size_t i) const { return (*vec())[i]; }
+  Vector to_vector() const { return bits_ ? *vec() : Vector{}; }
+
+  friend bool operator==(const NexthopList& a, const Vector& b) {
+    return a.empty() ? b.empty() : *a.vec() == b;
+  }
+  friend bool operator==(const NexthopList& a, const NexthopList& b) {
+    return a.empty() || b.empty() ? a.empty() == b.empty() : *a.vec() == *b.vec();
+  }
+
+ private:
+  static constexpr uintptr_t kOwned = 1;
+  const Vector* vec() const { return reinterpret_cast<const Vector*>(bits_ & ~kOwned); }
+  uintptr_t bits_ = 0;
+};
+
+// A RouteAdd as the RIB keeps it: same fields (but `replace`, which is
+// informational), packed into 40 bytes because a full table holds a million.
+struct RouteSpec {
+  uint32_t table = 254;
+  Prefix prefix;
+  uint8_t protocol = 0;
+  RouteType type = RouteType::Unicast;
+  uint32_t metric = 0;
+  uint32_t nhg_id = 0;
+  NexthopList nexthops;
+
+  // For code written against RouteAdd (`const RouteAdd& s = route.spec;`): a copy.
+  operator RouteAdd() const {
+    RouteAdd a;
+    a.table = table;
+    a.prefix = prefix;
+    a.protocol = protocol;
+    a.type = type;
+    a.metric = metric;
+    a.nhg_id = nhg_id;
+    a.nexthops = nexthops.to_vector();
+    return a;
+  }
+};
+
 struct RibRoute {
-  RouteAdd spec;  // as zebra sent it (nexthops inline, or nhg_id)
-  EntryState state = EntryState::Installed;
+  RouteSpec spec;         // as zebra sent it (nexthops inline, or nhg_id)
   uint32_t group_id = 0;  // FibGroup id announced to the observer (0 while pending / non-unicast)
-  bool stale = false;     // not refreshed since the last begin_replay()
+  EntryState state = EntryState::Installed;
+  bool stale = false;  // not refreshed since the last begin_replay()
 };
 
 struct RibGroup {
@@ -55,6 +145,10 @@ class Rib {
   Status apply(const FpmEvent& event);
   // Same, moving the event's next-hop vectors into the model instead of copying them.
   Status apply(FpmEvent&& event);
+
+  // Hints that `event` is applied soon: starts loading the memory its lookup
+  // reads first. Callers holding a batch prefetch a few events ahead.
+  void prefetch(const FpmEvent& event) const;
 
   // Pre-sizes the route table so a full-table load never rehashes mid-stream.
   void reserve(size_t routes);

@@ -9,8 +9,12 @@
 // Ordering promises made to observers:
 //  - a group is Added before any route that uses it is Added/Changed onto it;
 //  - routes stop using a group (Changed/Removed) before the group is Removed;
-//  - pending objects (waiting for a group or member not yet received) are not
-//    announced until they are complete.
+//  - pending groups (waiting for a member not yet received) are not announced
+//    until they are complete;
+//  - pending routes (waiting for their group) ARE announced, with group_id 0: the
+//    fast path punts their range to the kernel rather than letting a less
+//    specific route forward the traffic. When the group completes the route is
+//    Changed onto it; if the group goes away the route is Changed back to 0.
 #pragma once
 
 #include <cstdint>
@@ -45,7 +49,7 @@ struct RouteView {
   RouteType type = RouteType::Unicast;
   uint8_t protocol = 0;
   uint32_t metric = 0;
-  uint32_t group_id = 0;  // FibGroup id for unicast routes; 0 otherwise
+  uint32_t group_id = 0;  // FibGroup id for unicast routes; 0 if non-unicast or pending
 };
 
 class RibObserver {

@@ -56,13 +56,13 @@ struct Rib::Impl {
     if (observer) observer->route_changed(k, view(e));
   }
   static RouteView view(const RouteEntry& e) {
-    const RouteAdd& s = e.r.spec;
+    const RouteSpec& s = e.r.spec;
     return RouteView{s.table, s.prefix, s.type, s.protocol, s.metric, e.r.group_id};
   }
 
   // --- targets (rib_nexthops.cpp) --------------------------------------------
-  static void link(Target* t, RouteEntry* e);
-  static void unlink(Target* t, RouteEntry* e);
+  void link(Target* t, RouteEntry* e, uint32_t index);
+  void unlink(Target* t, RouteEntry* e);
   static bool target_complete(const Target* t);
   // Takes one route reference on whatever `spec` points at (creating a
   // placeholder node or interning an inline set); null if it points at nothing.

@@ -40,21 +40,21 @@ std::vector<uint32_t> unique_member_ids(const NexthopAdd* spec) {
 
 }  // namespace
 
-void Rib::Impl::link(Target* t, RouteEntry* e) {
-  e->prev = nullptr;
+void Rib::Impl::link(Target* t, RouteEntry* e, uint32_t index) {
+  e->prev = 0;
   e->next = t->users;
-  if (t->users) t->users->prev = e;
-  t->users = e;
+  if (t->users) routes.at(t->users)->prev = index;
+  t->users = index;
 }
 
 void Rib::Impl::unlink(Target* t, RouteEntry* e) {
   if (e->prev) {
-    e->prev->next = e->next;
+    routes.at(e->prev)->next = e->next;
   } else {
     t->users = e->next;
   }
-  if (e->next) e->next->prev = e->prev;
-  e->prev = e->next = nullptr;
+  if (e->next) routes.at(e->next)->prev = e->prev;
+  e->prev = e->next = 0;
 }
 
 bool Rib::Impl::target_complete(const Target* t) {
@@ -140,12 +140,13 @@ void Rib::Impl::reevaluate(NhNode& n) {
     n.announced = true;  // before recursing: a self-referencing parent must see the new state
     emit_group(added ? ChangeKind::Added : ChangeKind::Changed, n.fib);
     if (added) {
-      for (RouteEntry* e = n.users; e; e = e->next) {
+      for (RouteEntry* e = n.users ? routes.at(n.users) : nullptr; e;
+           e = e->next ? routes.at(e->next) : nullptr) {
         if (e->r.state != EntryState::Pending) continue;
         e->r.state = EntryState::Installed;
         e->r.group_id = n.id;
         --stats.pending_routes;
-        emit_route(ChangeKind::Added, *e);
+        emit_route(ChangeKind::Changed, *e);
       }
     }
     for (size_t i = 0; i < n.parents.size(); ++i) reevaluate(nodes.at(n.parents[i]));
@@ -154,12 +155,13 @@ void Rib::Impl::reevaluate(NhNode& n) {
 
   if (!n.announced) return;
   // Withdraw in dependency order: routes, then the groups containing n, then n.
-  for (RouteEntry* e = n.users; e; e = e->next) {
+  for (RouteEntry* e = n.users ? routes.at(n.users) : nullptr; e;
+           e = e->next ? routes.at(e->next) : nullptr) {
     if (e->r.state != EntryState::Installed) continue;
-    emit_route(ChangeKind::Removed, *e);
     e->r.state = EntryState::Pending;
     e->r.group_id = 0;
     ++stats.pending_routes;
+    emit_route(ChangeKind::Changed, *e);  // now a punt: see add_route
   }
   n.announced = false;
   for (size_t i = 0; i < n.parents.size(); ++i) reevaluate(nodes.at(n.parents[i]));

@@ -7,7 +7,7 @@ namespace fpm_sink {
 
 namespace {
 
-bool same_route(const RouteAdd& a, const RouteAdd& b) {
+bool same_route(const RouteSpec& a, const RouteAdd& b) {
   // `replace` is informational: zebra sends only its selected route per prefix.
   return a.table == b.table && a.prefix == b.prefix && a.protocol == b.protocol &&
          a.metric == b.metric && a.type == b.type && a.nhg_id == b.nhg_id &&
@@ -32,7 +32,7 @@ Status Rib::Impl::add_route(RouteAdd&& a) {
                                              std::to_string(a.nhg_id) +
                                              " in the inline-group range"};
   }
-  auto [entry, inserted] = routes.try_emplace(a.table, a.prefix);
+  auto [entry, inserted, index] = routes.try_emplace(a.table, a.prefix);
   RouteEntry& e = *entry;
   if (!inserted && same_route(e.r.spec, a)) {
     // A replay of what we hold: refresh only, so a 1M-route replay stays silent.
@@ -43,9 +43,8 @@ Status Rib::Impl::add_route(RouteAdd&& a) {
 
   Target* const new_target = acquire_route_target(a);
   Target* const old_target = e.target;
-  const bool was_installed = !inserted && e.r.state == EntryState::Installed;
   RouteView old_view;
-  if (was_installed) old_view = view(e);
+  if (!inserted) old_view = view(e);
 
   if (inserted) {
     ++(a.prefix.family() == Family::V4 ? stats.routes_v4 : stats.routes_v6);
@@ -55,24 +54,32 @@ Status Rib::Impl::add_route(RouteAdd&& a) {
   }
   if (old_target != new_target) {
     if (old_target) unlink(old_target, &e);
-    if (new_target) link(new_target, &e);
+    if (new_target) link(new_target, &e, index);
   }
   e.target = new_target;
-  e.r.spec = std::move(a);
+  RouteSpec& spec = e.r.spec;  // table and prefix are the key: already set
+  spec.protocol = a.protocol;
+  spec.type = a.type;
+  spec.metric = a.metric;
+  spec.nhg_id = a.nhg_id;
+  // An inline route in the interned set's order shares its vector.
+  spec.nexthops.assign(std::move(a.nexthops),
+                       new_target && new_target->is_inline
+                           ? static_cast<const InlineSet*>(new_target)->key
+                           : nullptr);
   e.r.stale = false;
 
   const bool installed = target_complete(new_target);
   e.r.state = installed ? EntryState::Installed : EntryState::Pending;
   e.r.group_id = installed && new_target ? new_target->id : 0;
-  if (installed) {
-    if (!was_installed) {
-      emit_route(ChangeKind::Added, e);
-    } else if (observer && !same_view(old_view, view(e))) {
-      observer->route_changed(ChangeKind::Changed, view(e));
-    }
-  } else {
-    ++stats.pending_routes;
-    if (was_installed && observer) observer->route_changed(ChangeKind::Removed, old_view);
+  if (!installed) ++stats.pending_routes;
+  // Pending routes are announced too, with group_id 0: the fast path must punt their
+  // range to the kernel (which zebra programmed) instead of letting a less specific
+  // route catch the traffic.
+  if (inserted) {
+    emit_route(ChangeKind::Added, e);
+  } else if (observer && !same_view(old_view, view(e))) {
+    observer->route_changed(ChangeKind::Changed, view(e));
   }
   // Last: the route has moved off the old target before it can be removed.
   release_route_target(old_target);
@@ -80,13 +87,11 @@ Status Rib::Impl::add_route(RouteAdd&& a) {
 }
 
 void Rib::Impl::drop_route(RouteEntry& e) {
-  if (e.r.state == EntryState::Installed) {
-    emit_route(ChangeKind::Removed, e);
-  } else {
-    --stats.pending_routes;
-  }
+  emit_route(ChangeKind::Removed, e);
+  if (e.r.state == EntryState::Pending) --stats.pending_routes;
   --(e.r.spec.prefix.family() == Family::V4 ? stats.routes_v4 : stats.routes_v6);
   if (e.r.stale) --stats.stale_routes;
+  e.r.spec.nexthops.reset();  // may share the interned set released below
   if (e.target) {
     unlink(e.target, &e);
     release_route_target(e.target);

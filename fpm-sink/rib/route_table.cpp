@@ -1,20 +1,67 @@
 #include "rib/route_table.hpp"
 
+#include <sys/mman.h>
+
+#include <cstdlib>
 #include <cstring>
+#include <new>
 
 namespace fpm_sink {
+
+namespace rib_detail {
+
+namespace {
+constexpr size_t kHugePage = size_t{2} << 20;
+}
+
+void* big_alloc(size_t bytes) {
+  if (bytes < kHugePage) {
+    const size_t len = (bytes + 63) & ~size_t{63};
+    void* p = std::aligned_alloc(64, len);
+    if (!p) throw std::bad_alloc();
+    std::memset(p, 0, len);
+    return p;
+  }
+  // Over-map by one huge page and trim, so the block starts on a 2 MiB boundary
+  // and every whole 2 MiB of it can be a huge page.
+  const size_t len = (bytes + 4095) & ~size_t{4095};
+  void* raw = mmap(nullptr, len + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+  if (raw == MAP_FAILED) throw std::bad_alloc();
+  const auto base = reinterpret_cast<uintptr_t>(raw);
+  const uintptr_t start = (base + kHugePage - 1) & ~(kHugePage - 1);
+  if (start > base) munmap(raw, start - base);
+  const uintptr_t end = base + len + kHugePage;
+  if (end > start + len) munmap(reinterpret_cast<void*>(start + len), end - (start + len));
+  // Advice only: without THP the block still works with small pages.
+  (void)madvise(reinterpret_cast<void*>(start), len, MADV_HUGEPAGE);
+  return reinterpret_cast<void*>(start);
+}
+
+void big_free(void* p, size_t bytes) {
+  if (!p) return;
+  if (bytes < kHugePage) {
+    std::free(p);
+    return;
+  }
+  munmap(p, (bytes + 4095) & ~size_t{4095});
+}
+
+}  // namespace rib_detail
 
 RouteTable::RouteTable() {
   grow(16);
 }
 
-uint32_t RouteTable::hash_of(uint32_t table, const Prefix& prefix) {
-  return static_cast<uint32_t>(
-      rib_detail::RouteKeyHash{}(rib_detail::RouteKey::make(table, prefix)));
+RouteTable::~RouteTable() {
+  for (uint32_t i = 0; i < next_fresh_; ++i) entry(i + 1)->~RouteEntry();
+  for (size_t c = 0; c < nchunks_; ++c)
+    rib_detail::big_free(chunks_[c], chunk_entries(c) * sizeof(RouteEntry));
+  rib_detail::big_free(slots_, (mask_ + 1) * sizeof(Slot));
 }
 
 bool RouteTable::matches(const RouteEntry& e, uint32_t table, const Prefix& prefix) {
-  const RouteAdd& s = e.r.spec;
+  const RouteSpec& s = e.r.spec;
   return s.table == table && s.prefix.len == prefix.len &&
          s.prefix.addr.family == prefix.addr.family &&
          std::memcmp(s.prefix.addr.bytes.data(), prefix.addr.bytes.data(), 16) == 0;
@@ -33,12 +80,12 @@ RouteEntry* RouteTable::find(uint32_t table, const Prefix& prefix) const {
   return s.index ? entry(s.index) : nullptr;
 }
 
-std::pair<RouteEntry*, bool> RouteTable::try_emplace(uint32_t table, const Prefix& prefix) {
+RouteTable::Emplaced RouteTable::try_emplace(uint32_t table, const Prefix& prefix) {
   const uint32_t hash = hash_of(table, prefix);
   size_t i = probe(hash, table, prefix);
-  if (slots_[i].index != 0) return {entry(slots_[i].index), false};
-  if ((size_ + 1) * 2 > slots_.size()) {
-    grow(slots_.size() * 2);
+  if (slots_[i].index != 0) return {entry(slots_[i].index), false, slots_[i].index};
+  if (over_load(size_ + 1, mask_ + 1)) {
+    grow((mask_ + 1) * 2);
     i = probe(hash, table, prefix);
   }
   const uint32_t index = allocate_entry();
@@ -47,7 +94,7 @@ std::pair<RouteEntry*, bool> RouteTable::try_emplace(uint32_t table, const Prefi
   RouteEntry* e = entry(index);
   e->r.spec.table = table;
   e->r.spec.prefix = prefix;
-  return {e, true};
+  return {e, true, index};
 }
 
 void RouteTable::erase(RouteEntry* e) {
@@ -69,11 +116,16 @@ void RouteTable::erase(RouteEntry* e) {
 }
 
 void RouteTable::reserve(size_t routes) {
-  size_t want = 16;
-  while (want < routes * 2) want *= 2;
-  if (want > slots_.size()) grow(want);
-  while ((static_cast<size_t>(chunks_.size()) << kChunkBits) < routes)
-    chunks_.push_back(std::make_unique<RouteEntry[]>(size_t{1} << kChunkBits));
+  size_t want = mask_ + 1;
+  while (over_load(routes, want)) want *= 2;
+  if (want > mask_ + 1) grow(want);
+  while (nchunks_ < kMaxChunks && chunk_start(nchunks_) < routes) add_chunk();
+}
+
+void RouteTable::add_chunk() {
+  const size_t c = nchunks_;
+  chunks_[c] = static_cast<RouteEntry*>(rib_detail::big_alloc(chunk_entries(c) * sizeof(RouteEntry)));
+  ++nchunks_;
 }
 
 uint32_t RouteTable::allocate_entry() {
@@ -82,23 +134,31 @@ uint32_t RouteTable::allocate_entry() {
     free_ids_.pop_back();
     return index;
   }
-  if ((static_cast<size_t>(chunks_.size()) << kChunkBits) <= next_fresh_)
-    chunks_.push_back(std::make_unique<RouteEntry[]>(size_t{1} << kChunkBits));
-  return ++next_fresh_;
+  if (next_fresh_ == UINT32_MAX) throw std::bad_alloc();
+  // Entries are constructed when first handed out, so a chunk's pages are
+  // touched once, in order, by the routes that use them.
+  if (chunk_start(nchunks_) <= next_fresh_) add_chunk();
+  const uint32_t index = ++next_fresh_;
+  new (entry(index)) RouteEntry{};
+  return index;
 }
 
 void RouteTable::grow(size_t min_slots) {
   size_t n = 16;
   while (n < min_slots) n *= 2;
-  std::vector<Slot> old = std::move(slots_);
-  slots_.assign(n, Slot{});
+  Slot* old = slots_;
+  const size_t old_n = slots_ ? mask_ + 1 : 0;
+  slots_ = static_cast<Slot*>(rib_detail::big_alloc(n * sizeof(Slot)));  // zeroed: all empty
   mask_ = n - 1;
-  for (const Slot& s : old) {
+  // In slot order, doubling sends each key to i or i + old_n: two sequential streams.
+  for (size_t j = 0; j < old_n; ++j) {
+    const Slot s = old[j];
     if (s.index == 0) continue;
     size_t i = s.hash & mask_;
     while (slots_[i].index != 0) i = (i + 1) & mask_;
     slots_[i] = s;
   }
+  rib_detail::big_free(old, old_n * sizeof(Slot));
 }
 
 }  // namespace fpm_sink

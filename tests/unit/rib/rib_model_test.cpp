@@ -174,7 +174,7 @@ class RibModelTest : public RibTest, public ::testing::WithParamInterface<unsign
     const RibStats& s = rib.stats();
     uint64_t v4 = 0, v6 = 0, pending_routes = 0;
     std::set<std::vector<WeightedNextHop>> inline_sets;
-    std::map<Key, uint32_t> expected_announced;  // key -> group id (inline: 0 = "any inline")
+    std::map<Key, uint32_t> expected_announced;  // key -> group id the observer must hold
     for (auto& [k, r] : ref.routes) {
       ++(r.prefix.family() == Family::V4 ? v4 : v6);
       const RibRoute* got = rib.find_route(std::get<0>(k), std::get<1>(k));
@@ -185,6 +185,7 @@ class RibModelTest : public RibTest, public ::testing::WithParamInterface<unsign
         ++pending_routes;
         EXPECT_EQ(got->state, EntryState::Pending);
         EXPECT_EQ(got->group_id, 0u);
+        expected_announced[k] = 0;  // pending routes are announced as punts (group 0)
         continue;
       }
       ASSERT_EQ(got->state, EntryState::Installed) << std::get<1>(k).to_string();
@@ -227,9 +228,17 @@ class RibModelTest : public RibTest, public ::testing::WithParamInterface<unsign
     EXPECT_EQ(s.groups, ref.nhs.size());
     EXPECT_EQ(s.pending_groups, pending_groups);
 
-    // The observer's picture is exactly the installed state.
+    // The observer's picture is every route: installed ones on their group, pending
+    // ones on group 0, with the attributes zebra last sent.
     std::map<Key, uint32_t> announced;
-    for (auto& [k, v] : obs.routes) announced[k] = v.group_id;
+    for (auto& [k, v] : obs.routes) {
+      announced[k] = v.group_id;
+      auto it = ref.routes.find(k);
+      if (it == ref.routes.end()) continue;  // reported by the map comparison below
+      EXPECT_EQ(v.type, it->second.type) << std::get<1>(k).to_string();
+      EXPECT_EQ(v.protocol, it->second.protocol) << std::get<1>(k).to_string();
+      EXPECT_EQ(v.metric, it->second.metric) << std::get<1>(k).to_string();
+    }
     EXPECT_EQ(announced, expected_announced);
     for (auto& [id, g] : obs.groups) {
       if (id >= kInlineGroupIdBase) {

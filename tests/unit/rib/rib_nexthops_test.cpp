@@ -1,5 +1,7 @@
 // Next-hop objects: out-of-order arrival, chains, refcounts, replacement and
 // deletes of objects still in use.
+#include <algorithm>
+
 #include "rib_test_util.hpp"
 
 namespace fpm_sink::test {
@@ -8,7 +10,9 @@ namespace {
 TEST_F(RibTest, RouteBeforeItsGroupIsPendingThenCompletes) {
   ok(route("10.0.0.0/24", 5));
   ok(route("2001:db8::/64", 5));
-  EXPECT_EQ(obs.take(), Events{});
+  // Announced while pending, with no group: the fast path punts their range.
+  EXPECT_EQ(obs.take(), (Events{"R+ 254 10.0.0.0/24 g0", "R+ 254 2001:db8::/64 g0"}));
+  EXPECT_EQ(obs.routes.at({254, P("10.0.0.0/24")}).group_id, 0u);
   EXPECT_EQ(rib.stats().pending_routes, 2u);
   EXPECT_EQ(rib.find_route(254, P("10.0.0.0/24"))->state, EntryState::Pending);
   EXPECT_EQ(rib.find_route(254, P("10.0.0.0/24"))->group_id, 0u);
@@ -20,7 +24,11 @@ TEST_F(RibTest, RouteBeforeItsGroupIsPendingThenCompletes) {
   ok(single(5, "192.0.2.5"));
   auto ev = obs.take();
   ASSERT_EQ(ev.size(), 3u);
-  EXPECT_EQ(ev[0], "G+ 5");
+  EXPECT_EQ(ev[0], "G+ 5");  // the group first, then each route Changed onto it
+  std::sort(ev.begin() + 1, ev.end());
+  EXPECT_EQ(ev[1], "R~ 254 10.0.0.0/24 g5");
+  EXPECT_EQ(ev[2], "R~ 254 2001:db8::/64 g5");
+  EXPECT_EQ(obs.routes.at({254, P("10.0.0.0/24")}).group_id, 5u);
   EXPECT_EQ(rib.stats().pending_routes, 0u);
   EXPECT_EQ(rib.find_group(5)->refcount, 2u);
   EXPECT_EQ(rib.find_route(254, P("2001:db8::/64"))->group_id, 5u);
@@ -53,10 +61,10 @@ TEST_F(RibTest, ChainRouteGroupMemberCompletesInOrder) {
   ok(route("10.0.0.0/24", 10));     // route -> unknown group
   ok(group(10, {{1, 1}, {2, 1}}));  // group -> unknown members
   ok(single(1, "192.0.2.1"));
-  EXPECT_EQ(obs.take(), (Events{"G+ 1"}));
+  EXPECT_EQ(obs.take(), (Events{"R+ 254 10.0.0.0/24 g0", "G+ 1"}));
   EXPECT_EQ(rib.stats().pending_routes, 1u);
   ok(single(2, "192.0.2.2"));
-  EXPECT_EQ(obs.take(), (Events{"G+ 2", "G+ 10", "R+ 254 10.0.0.0/24 g10"}));
+  EXPECT_EQ(obs.take(), (Events{"G+ 2", "G+ 10", "R~ 254 10.0.0.0/24 g10"}));
   EXPECT_EQ(rib.stats().pending_routes, 0u);
   EXPECT_EQ(rib.stats().pending_groups, 0u);
 }
@@ -112,11 +120,12 @@ TEST_F(RibTest, GroupGainingUnknownMemberWithdrawsItsRoutes) {
   ok(route("10.0.0.0/24", 10));
   obs.take();
   ok(group(10, {{1, 1}, {2, 1}}));
-  EXPECT_EQ(obs.take(), (Events{"R- 254 10.0.0.0/24 g10", "G- 10"}));
+  // The route stays announced but punts (group 0) before its group goes.
+  EXPECT_EQ(obs.take(), (Events{"R~ 254 10.0.0.0/24 g0", "G- 10"}));
   EXPECT_EQ(rib.stats().pending_routes, 1u);
   EXPECT_EQ(rib.stats().pending_groups, 1u);
   ok(single(2, "192.0.2.2"));
-  EXPECT_EQ(obs.take(), (Events{"G+ 2", "G+ 10", "R+ 254 10.0.0.0/24 g10"}));
+  EXPECT_EQ(obs.take(), (Events{"G+ 2", "G+ 10", "R~ 254 10.0.0.0/24 g10"}));
 }
 
 TEST_F(RibTest, RefcountCountsRoutesAndGroups) {
@@ -141,7 +150,10 @@ TEST_F(RibTest, DeletingGroupInUseMakesRoutesPendingAndReportsIt) {
   EXPECT_EQ(err(nh_del(10)), "rib.nexthop.in_use");
   auto ev = obs.take();
   ASSERT_EQ(ev.size(), 3u);
-  EXPECT_EQ(ev[2], "G- 10");  // routes moved off first (the observer checks too)
+  std::sort(ev.begin(), ev.begin() + 2);
+  EXPECT_EQ(ev[0], "R~ 254 10.0.0.0/24 g0");  // routes moved off first (the observer checks too)
+  EXPECT_EQ(ev[1], "R~ 254 10.0.1.0/24 g0");
+  EXPECT_EQ(ev[2], "G- 10");
   EXPECT_EQ(rib.find_group(10), nullptr);
   EXPECT_EQ(rib.stats().groups, 1u);
   EXPECT_EQ(rib.stats().pending_routes, 2u);
@@ -152,6 +164,9 @@ TEST_F(RibTest, DeletingGroupInUseMakesRoutesPendingAndReportsIt) {
   ev = obs.take();
   ASSERT_EQ(ev.size(), 3u);
   EXPECT_EQ(ev[0], "G+ 10");
+  std::sort(ev.begin() + 1, ev.end());
+  EXPECT_EQ(ev[1], "R~ 254 10.0.0.0/24 g10");
+  EXPECT_EQ(ev[2], "R~ 254 10.0.1.0/24 g10");
   EXPECT_EQ(rib.stats().pending_routes, 0u);
 }
 
@@ -170,7 +185,11 @@ TEST_F(RibTest, DeletingMemberInUseWithdrawsGroupsAndTheirRoutes) {
   EXPECT_EQ(rib.find_group(10)->state, EntryState::Pending);
   EXPECT_EQ(rib.stats().pending_groups, 1u);
   EXPECT_EQ(rib.stats().pending_routes, 2u);
-  EXPECT_TRUE(obs.routes.empty());
+  // Both routes are still announced, as punts.
+  ASSERT_EQ(obs.routes.size(), 2u);
+  for (const auto& [key, view] : obs.routes) EXPECT_EQ(view.group_id, 0u);
+  EXPECT_EQ(std::count(ev.begin(), ev.end(), "R~ 254 10.0.0.0/24 g0"), 1);
+  EXPECT_EQ(std::count(ev.begin(), ev.end(), "R~ 254 10.0.1.0/24 g0"), 1);
 }
 
 TEST_F(RibTest, UnknownNexthopDeleteIsCountedAndChangesNothing) {
@@ -184,6 +203,7 @@ TEST_F(RibTest, UnknownNexthopDeleteIsCountedAndChangesNothing) {
   EXPECT_EQ(obs.take(), Events{});
   ok(single(7, "192.0.2.7"));  // the placeholder still works
   EXPECT_EQ(rib.find_route(254, P("10.0.0.0/24"))->state, EntryState::Installed);
+  EXPECT_EQ(obs.take(), (Events{"G+ 7", "R~ 254 10.0.0.0/24 g7"}));
 }
 
 TEST_F(RibTest, PlaceholdersVanishWithTheirLastReference) {
@@ -227,6 +247,35 @@ TEST_F(RibTest, SingleTurningIntoGroupWithdrawsGroupsUsingIt) {
   EXPECT_NE(std::find(ev.begin(), ev.end(), "G~ 1"), ev.end());
   EXPECT_EQ(rib.find_route(254, P("10.0.1.0/24"))->state, EntryState::Installed);
   EXPECT_EQ(rib.find_route(254, P("10.0.0.0/24"))->state, EntryState::Pending);
+  EXPECT_NE(std::find(ev.begin(), ev.end(), "R~ 254 10.0.0.0/24 g0"), ev.end());
+  EXPECT_EQ(obs.routes.at({254, P("10.0.0.0/24")}).group_id, 0u);
+  EXPECT_EQ(obs.routes.at({254, P("10.0.1.0/24")}).group_id, 1u);
+}
+
+TEST_F(RibTest, PendingRouteIsRemovedAndRepointedLikeAnyOther) {
+  ok(single(1, "192.0.2.1"));
+  ok(route("10.0.0.0/24", 7));  // 7 unknown: pending, announced as a punt
+  ok(route("10.0.1.0/24", 1));
+  obs.take();
+  // Pending -> another unknown id: still a punt, nothing the fast path must learn.
+  ok(route("10.0.0.0/24", 8));
+  EXPECT_EQ(obs.take(), Events{});
+  // Pending -> known group: Changed onto it.
+  ok(route("10.0.0.0/24", 1));
+  EXPECT_EQ(obs.take(), (Events{"R~ 254 10.0.0.0/24 g1"}));
+  // Installed -> unknown id: Changed back to a punt, never Removed.
+  ok(route("10.0.1.0/24", 9));
+  EXPECT_EQ(obs.take(), (Events{"R~ 254 10.0.1.0/24 g0"}));
+  EXPECT_EQ(rib.stats().pending_routes, 1u);
+  // A pending route's attributes still matter to the observer.
+  ok(route("10.0.1.0/24", 9, 254, proto_id::ospf, 5));
+  EXPECT_EQ(obs.take(), (Events{"R~ 254 10.0.1.0/24 g0"}));
+  EXPECT_EQ(obs.routes.at({254, P("10.0.1.0/24")}).metric, 5u);
+  // Deleting a pending route removes what was announced.
+  ok(route_del("10.0.1.0/24"));
+  EXPECT_EQ(obs.take(), (Events{"R- 254 10.0.1.0/24 g0"}));
+  EXPECT_EQ(rib.stats().pending_routes, 0u);
+  EXPECT_EQ(rib.find_group(1)->refcount, 1u);
 }
 
 }  // namespace

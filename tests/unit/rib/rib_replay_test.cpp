@@ -116,10 +116,12 @@ TEST_F(ReplayTest, StaleGroupStillUsedByRefreshedRouteIsKept) {
 
 TEST_F(ReplayTest, PendingRoutesAreStaleAndSweptToo) {
   ok(route("10.0.0.0/24", 50));
+  EXPECT_EQ(obs.take(), (Events{"R+ 254 10.0.0.0/24 g0"}));  // announced as a punt
   rib.begin_replay();
   EXPECT_EQ(rib.sweep_stale(), 1u);
   EXPECT_EQ(rib.stats().pending_routes, 0u);
-  EXPECT_EQ(obs.take(), Events{});  // never announced, so nothing to withdraw
+  EXPECT_EQ(obs.take(), (Events{"R- 254 10.0.0.0/24 g0"}));  // so the sweep withdraws it
+  EXPECT_TRUE(obs.routes.empty());
 }
 
 }  // namespace

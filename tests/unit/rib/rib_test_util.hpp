@@ -104,7 +104,8 @@ inline char kind_char(ChangeKind k) {
 
 // Records "G+ 5", "R+ 254 10.0.0.0/24 g5", ... and keeps a shadow of what a
 // forwarding plane would hold, so every callback can be checked against the
-// promises: groups known before routes use them, never removed while in use.
+// promises: groups known before routes use them, never removed while in use,
+// pending routes announced with group 0 (a punt), no Changed that changes nothing.
 class RecordingObserver : public RibObserver {
  public:
   using RouteKey = std::tuple<uint32_t, Prefix>;
@@ -134,11 +135,18 @@ class RecordingObserver : public RibObserver {
       violation("route uses unannounced group", r.group_id);
     if (kind != ChangeKind::Removed && r.type != RouteType::Unicast && r.group_id != 0)
       violation("non-unicast route with a group", r.group_id);
+    if (kind == ChangeKind::Changed && known && same_view(routes.at(key), r))
+      violation("route Changed to what the observer already holds", r.group_id);
     if (kind == ChangeKind::Removed) {
       routes.erase(key);
     } else {
       routes[key] = r;
     }
+  }
+
+  static bool same_view(const RouteView& a, const RouteView& b) {
+    return a.table == b.table && a.prefix == b.prefix && a.type == b.type &&
+           a.protocol == b.protocol && a.metric == b.metric && a.group_id == b.group_id;
   }
 
   std::vector<std::string> take() {

@@ -30,8 +30,9 @@ TEST(RouteTable, ChurnMatchesReference) {
         ref.erase(k);
       }
     } else {
-      auto [e, inserted] = t.try_emplace(table, prefix);
+      auto [e, inserted, index] = t.try_emplace(table, prefix);
       ASSERT_EQ(inserted, ref.count(k) == 0) << step;
+      EXPECT_EQ(t.at(index), e);
       EXPECT_EQ(e->r.spec.prefix, prefix);
       e->r.spec.metric = step;
       ref[k] = step;

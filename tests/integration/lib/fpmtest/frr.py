@@ -25,7 +25,7 @@ from .poll import Abort, wait_until
 FRR_BIN = "/usr/lib/frr"
 TEMPLATES = os.path.join(os.path.dirname(__file__), "templates")
 # Start order matters only for speed: clients retry zserv every few seconds.
-DAEMONS = ("zebra", "staticd", "bgpd")
+DAEMONS = ("zebra", "staticd", "bgpd", "ospfd", "ospf6d")
 
 
 def render(template, **values):
@@ -98,6 +98,43 @@ class FrrRouter:
             "bgpd.conf.in", hostname=self.hostname, dir=self.dir, log_level=self.log_level,
             asn=asn, router_id=router_id, neighbors="\n".join(nb),
             af_ipv4="\n".join(af4), af_ipv6="\n".join(af6)))
+
+    def configure_ospfd(self, router_id, interfaces, passive=(), redistribute=(),
+                        hello=1, dead=4, spf_delay_ms=(0, 50, 200)):
+        """OSPFv2 in area 0. interfaces: {ifname: cost or None}, all made
+        point-to-point (no DR election wait) with the given hello/dead
+        intervals; passive: further interfaces announced but without
+        adjacencies; redistribute: e.g. ('connected',)."""
+        lines = []
+        for ifname, cost in list(interfaces.items()) + [(p, None) for p in passive]:
+            lines.append(f"interface {ifname}")
+            lines.append(" ip ospf area 0")
+            if ifname in interfaces:
+                lines.append(" ip ospf network point-to-point")
+                lines.append(f" ip ospf hello-interval {hello}")
+                lines.append(f" ip ospf dead-interval {dead}")
+            else:
+                lines.append(" ip ospf passive")
+            if cost is not None:
+                lines.append(f" ip ospf cost {cost}")
+            lines.append("exit")
+        router = [f" ospf router-id {router_id}",
+                  " timers throttle spf {} {} {}".format(*spf_delay_ms)]
+        router += [f" redistribute {r}" for r in redistribute]
+        self._write("ospfd", render(
+            "ospfd.conf.in", hostname=self.hostname, dir=self.dir, log_level=self.log_level,
+            interfaces="\n".join(lines), router="\n".join(router)))
+
+    def ospf_full_neighbors(self):
+        """Router ids of OSPFv2 neighbours in state Full."""
+        data = self.show_json("show ip ospf neighbor json", daemon="ospfd")
+        out = set()
+        for rid, entries in data.get("neighbors", {}).items():
+            for e in entries if isinstance(entries, list) else [entries]:
+                state = e.get("state") or e.get("nbrState", "")
+                if state.startswith("Full"):
+                    out.add(rid)
+        return out
 
     # ---- processes -----------------------------------------------------
     def start(self, *daemons):

@@ -38,7 +38,10 @@ def find_binaries():
 
 class FpmSink:
     def __init__(self, ns, binary, ctl_binary, port=2620, sweep_delay=3,
-                 log_level="info", extra_args=()):
+                 log_level="info", extra_args=(), interfaces=(), xdp_mode=None,
+                 bpffs=None):
+        """interfaces: ports for the XDP fast path (--interface, repeatable;
+        "all" = every non-loopback one); none = RIB only."""
         self.ns = ns
         self.binary = binary
         self.ctl_binary = ctl_binary
@@ -46,6 +49,13 @@ class FpmSink:
         self.sweep_delay = sweep_delay
         self.log_level = log_level
         self.extra_args = list(extra_args)
+        for ifname in interfaces:
+            self.extra_args += ["--interface", ifname]
+        if xdp_mode:
+            self.extra_args += ["--xdp-mode", xdp_mode]
+        if bpffs:
+            self.extra_args += ["--bpffs", bpffs]
+        self.interfaces = list(interfaces)
         self.dir = os.path.join(ns.dir, "fpm-sink")
         os.makedirs(self.dir, exist_ok=True)
         self.socket = os.path.join(self.dir, "control.sock")
@@ -106,6 +116,11 @@ class FpmSink:
 
     def fpm(self):
         return self.ctl("show", "fpm")
+
+    def counters(self):
+        """Fast-path counters: {"verdicts": {...}, "reasons": {...}, "interfaces": [...]}
+        (packets; reasons named after FPM_REASON_* in bpf/fpm_abi.h, lower case)."""
+        return self.ctl("show", "counters")["counters"]
 
     def connected(self):
         return self.fpm().get("fpm", {}).get("session", {}).get("state") == "connected"

@@ -1,0 +1,89 @@
+"""Case 1 (+6): static and connected routes, IPv4 and IPv6, through the XDP fast path.
+
+Lab (fpmtest.fastpath.StaticLab): h1 - dut - r2 - h2, statics on the DUT via r2's
+global addresses. Each test checks both sides: the datagrams arrive intact at
+the receiver (payload bytes, count, TTL decremented once per router) AND the
+fast-path counters account for them (redirect verdict, ingress port counter).
+
+Is "switch kernel forwarding off on the DUT" a sound proof? Yes, under three
+conditions that the test establishes: (1) the neighbours are resolved first
+(warm-up), because with forwarding off a punted packet is dropped instead of
+triggering ARP/ND; (2) only one-way traffic towards gateway routes is used
+(the reply path to h1 is a connected subnet of the DUT and is punted by
+design); (3) a control flow to a connected destination (punted) is sent at the
+same time and must NOT arrive, which shows the kernel really did not forward.
+zebra keeps running: it does not need forwarding on for static/connected
+routes (it warns in "show ip forwarding" only); forwarding is restored after.
+"""
+
+import pytest
+
+from fpmtest.fastpath import StaticLab, nonzero, set_forwarding, udp_send
+
+V4 = StaticLab.H2_V4
+V6 = StaticLab.H2_V6
+COUNT = 250  # per destination
+
+
+@pytest.fixture(scope="module")
+def lab(module_run, sink_bins, use_nhg):
+    lab = StaticLab(module_run, sink_bins, use_nhg=use_nhg).start()
+    lab.receiver("h2")
+    lab.receiver("r2")
+    return lab
+
+
+def check_delivered(summary, got, what):
+    assert summary["sent"] == summary["planned"], f"{what}: send errors {summary['errors']}"
+    assert got["n"] == summary["sent"], \
+        f"{what}: sent {summary['sent']}, received {got['n']} (flows {got['flows']})"
+
+
+def test_static_v4_v6_fast_path(lab):
+    before = lab.counters()
+    warm = lab.wait_fast_path("h1", "h2", V4 + V6)
+    print(f"warm-up: {warm['delta']}")
+    warm_total = lab.counters()
+    print("punts before the neighbours were resolved:",
+          {k: warm_total["reasons"].get(k, 0) - before["reasons"].get(k, 0)
+           for k in ("unresolved", "connected", "no_route")})
+
+    summary, got, delta = lab.send_and_count("h1", "h2", V4 + V6, count=COUNT, pps=4000,
+                                             size=600)
+    check_delivered(summary, got, "h1 -> h2 statics")
+    rx = lab.receiver("h2").stats()
+    assert rx["bad"] == 0, f"{rx['bad']} damaged datagrams"
+    # h1 -> dut -> r2 -> h2: two routers, so TTL / hop limit 64 - 2.
+    assert got["ttl"] == {"62": summary["sent"]}, f"TTLs seen: {got['ttl']}"
+    redirect = delta["verdicts"].get("redirect", 0)
+    assert redirect >= summary["sent"], \
+        f"XDP redirected {redirect} < {summary['sent']} sent: {nonzero(delta)}"
+    eth1 = delta["interfaces"].get("eth1", {})
+    assert eth1.get("redirect", 0) >= summary["sent"], f"ingress eth1 counters {eth1}"
+
+
+def test_connected_destination_is_punted(lab):
+    """r2's addresses are on the DUT's connected subnet: punted, kernel forwards."""
+    dsts = ["10.0.2.2", "fd00:2::2"]
+    summary, got, delta = lab.send_and_count("h1", "r2", dsts, count=50, pps=2000)
+    check_delivered(summary, got, "h1 -> r2 (connected)")
+    assert got["ttl"] == {"63": summary["sent"]}, f"TTLs seen: {got['ttl']}"
+    assert delta["reasons"].get("connected", 0) >= summary["sent"], nonzero(delta)
+    assert delta["verdicts"].get("redirect", 0) == 0, nonzero(delta)
+
+
+def test_forwarding_off_only_xdp_forwards(lab):
+    lab.wait_fast_path("h1", "h2", V4 + V6)
+    set_forwarding(lab.dut_ns, False)
+    try:
+        control_rx = lab.receiver("r2")
+        control = lab.run.ns("h1")
+        ctl = udp_send(control, ["10.0.2.2", "fd00:2::2"], count=20, pps=1000)
+        summary, got, delta = lab.send_and_count("h1", "h2", V4 + V6, count=COUNT, pps=4000)
+        ctl_got = control_rx.wait_run(ctl["run"], 1, timeout=1.0)
+    finally:
+        set_forwarding(lab.dut_ns, True)
+    check_delivered(summary, got, "h1 -> h2 with kernel forwarding off")
+    assert delta["verdicts"].get("redirect", 0) >= summary["sent"], nonzero(delta)
+    assert ctl_got["n"] == 0, \
+        f"kernel forwarded {ctl_got['n']} punted packets although forwarding was off"
