@@ -14,12 +14,12 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
+#include <linux/ethtool.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
+#include <linux/sockios.h>
 #include <linux/udp.h>
 #include <net/if.h>
-#include <linux/ethtool.h>
-#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <sys/ioctl.h>
@@ -206,14 +206,11 @@ int run_sink(const std::string& action, const std::string& ns, const std::string
   throw std::runtime_error("unknown sink action " + action);
 }
 
-
 // --- destinations: one random address inside each of N random IPv4 prefixes ----------
 struct V4Net {
   uint32_t addr;  // host order
   unsigned len;
-  bool contains(uint32_t a) const {
-    return len == 0 || ((a ^ addr) >> (32 - len)) == 0;
-  }
+  bool contains(uint32_t a) const { return len == 0 || ((a ^ addr) >> (32 - len)) == 0; }
   bool overlaps(const V4Net& o) const {
     const unsigned l = std::min(len, o.len);
     return l == 0 || ((addr ^ o.addr) >> (32 - l)) == 0;
@@ -222,8 +219,9 @@ struct V4Net {
 
 V4Net parse_net(const std::string& s) {
   const auto slash = s.find('/');
-  V4Net n{ntohl(parse_v4(s.substr(0, slash))),
-          slash == std::string::npos ? 32u : static_cast<unsigned>(std::stoul(s.substr(slash + 1)))};
+  V4Net n{
+      ntohl(parse_v4(s.substr(0, slash))),
+      slash == std::string::npos ? 32u : static_cast<unsigned>(std::stoul(s.substr(slash + 1)))};
   if (n.len > 32) throw std::runtime_error("bad prefix " + s);
   return n;
 }
@@ -366,7 +364,8 @@ int run_feed(uint16_t port, const std::string& control_socket, size_t max_frame)
       g.protocol = 186;
       std::vector<fs::NexthopGroupMember> m;
       std::istringstream ms(members);
-      for (std::string id; std::getline(ms, id, ',');) m.push_back({static_cast<uint32_t>(std::stoul(id)), 1});
+      for (std::string id; std::getline(ms, id, ',');)
+        m.push_back({static_cast<uint32_t>(std::stoul(id)), 1});
       g.body = m;
       g.replace = true;
       add(g);
@@ -473,7 +472,8 @@ int main(int argc, char** argv) {
     return level == LIBBPF_WARN ? std::vfprintf(stderr, fmt, args) : 0;
   });
   try {
-    if (*gen) return run_gen(ns, dev, src_mac, dst_mac, src_ip, dsts, packets, size, duration, rate);
+    if (*gen)
+      return run_gen(ns, dev, src_mac, dst_mac, src_ip, dsts, packets, size, duration, rate);
     if (*dst) return run_dsts(prefixes, count, seed, exclude);
     if (*gro) return run_gro(ns, dev, state);
     if (*feed) return run_feed(port, control_socket, max_frame);

@@ -11,7 +11,6 @@ namespace fpm_sink {
 control::FpmReply fpm_reply(const Rib& rib, const FpmServer& fpm);
 // fp is null when the daemon runs without a fast path.
 control::Response handle_control_request(const control::Request& req, const Rib& rib,
-                                         const FpmServer& fpm,
-                                         const FastPathRuntime* fp = nullptr);
+                                         const FpmServer& fpm, const FastPathRuntime* fp = nullptr);
 
 }  // namespace fpm_sink

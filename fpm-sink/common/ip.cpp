@@ -95,7 +95,9 @@ bool Prefix::contains(const IpAddr& a) const {
   return masked && masked->addr == addr;
 }
 
-std::string Prefix::to_string() const { return addr.to_string() + "/" + std::to_string(len); }
+std::string Prefix::to_string() const {
+  return addr.to_string() + "/" + std::to_string(len);
+}
 
 size_t PrefixHash::operator()(const Prefix& p) const noexcept {
   // FNV-1a over the significant bytes, length and family: cheap and good enough

@@ -58,10 +58,14 @@ std::string_view replay_state_name(ReplayState s) {
 
 std::string_view offload_name(Offload o) {
   switch (o) {
-    case OFFLOAD_INSTALLED: return "installed";
-    case OFFLOAD_FAILED: return "failed";
-    case OFFLOAD_NOT_OFFLOADED: return "not_offloaded";
-    default: return "";
+    case OFFLOAD_INSTALLED:
+      return "installed";
+    case OFFLOAD_FAILED:
+      return "failed";
+    case OFFLOAD_NOT_OFFLOADED:
+      return "not_offloaded";
+    default:
+      return "";
   }
 }
 

@@ -54,8 +54,8 @@ std::string unix_time_text(uint64_t seconds) {
 }  // namespace
 
 std::string routes_text(const RoutesReply& reply) {
-  TextTable t({"Table", "Prefix", "Type", "Proto", "Metric", "NHG", "Group", "State", "XDP",
-               "Next hops"});
+  TextTable t(
+      {"Table", "Prefix", "Type", "Proto", "Metric", "NHG", "Group", "State", "XDP", "Next hops"});
   for (const auto& r : reply.routes()) {
     std::string xdp(offload_name(r.offload()));
     if (xdp.empty()) xdp = "-";

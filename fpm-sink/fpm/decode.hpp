@@ -20,13 +20,13 @@ struct DecodeError {
 
 // Counters kept across a session (and summed into `show fpm`).
 struct DecodeStats {
-  uint64_t messages = 0;           // netlink messages (or protobuf messages) seen
+  uint64_t messages = 0;  // netlink messages (or protobuf messages) seen
   uint64_t new_route = 0, del_route = 0, new_nexthop = 0, del_nexthop = 0;
-  uint64_t other_known = 0;        // e.g. RTM_NEWNEIGH, NLMSG_NOOP/DONE: skipped on purpose
-  uint64_t unknown_type = 0;       // message types we do not know
-  uint64_t unknown_attr = 0;       // attributes skipped because unknown
-  uint64_t skipped_family = 0;     // AF_MPLS etc., not handled by the fast path
-  uint64_t errors = 0;             // messages rejected (each also yields a DecodeError)
+  uint64_t other_known = 0;     // e.g. RTM_NEWNEIGH, NLMSG_NOOP/DONE: skipped on purpose
+  uint64_t unknown_type = 0;    // message types we do not know
+  uint64_t unknown_attr = 0;    // attributes skipped because unknown
+  uint64_t skipped_family = 0;  // AF_MPLS etc., not handled by the fast path
+  uint64_t errors = 0;          // messages rejected (each also yields a DecodeError)
 };
 
 struct DecodedFrame {

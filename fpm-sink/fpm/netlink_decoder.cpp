@@ -143,8 +143,7 @@ class Walker {
   DecodeStats& stats_;
 };
 
-bool Walker::parse_attrs(const void* start, size_t len, uint16_t max, uint64_t known,
-                         AttrSink tb) {
+bool Walker::parse_attrs(const void* start, size_t len, uint16_t max, uint64_t known, AttrSink tb) {
   // libmnl's mnl_attr_parse_payload walk, inline: stop at the first attribute that is
   // shorter than its header or longer than what is left, which shows up as next < end.
   const uint8_t* const first = static_cast<const uint8_t*>(start);

@@ -156,7 +156,7 @@ void Rib::Impl::reevaluate(NhNode& n) {
   if (!n.announced) return;
   // Withdraw in dependency order: routes, then the groups containing n, then n.
   for (RouteEntry* e = n.users ? routes.at(n.users) : nullptr; e;
-           e = e->next ? routes.at(e->next) : nullptr) {
+       e = e->next ? routes.at(e->next) : nullptr) {
     if (e->r.state != EntryState::Installed) continue;
     e->r.state = EntryState::Pending;
     e->r.group_id = 0;

@@ -63,10 +63,9 @@ Status Rib::Impl::add_route(RouteAdd&& a) {
   spec.metric = a.metric;
   spec.nhg_id = a.nhg_id;
   // An inline route in the interned set's order shares its vector.
-  spec.nexthops.assign(std::move(a.nexthops),
-                       new_target && new_target->is_inline
-                           ? static_cast<const InlineSet*>(new_target)->key
-                           : nullptr);
+  spec.nexthops.assign(std::move(a.nexthops), new_target && new_target->is_inline
+                                                  ? static_cast<const InlineSet*>(new_target)->key
+                                                  : nullptr);
   e.r.stale = false;
 
   const bool installed = target_complete(new_target);

@@ -25,8 +25,8 @@ void* big_alloc(size_t bytes) {
   // Over-map by one huge page and trim, so the block starts on a 2 MiB boundary
   // and every whole 2 MiB of it can be a huge page.
   const size_t len = (bytes + 4095) & ~size_t{4095};
-  void* raw = mmap(nullptr, len + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                   -1, 0);
+  void* raw =
+      mmap(nullptr, len + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED) throw std::bad_alloc();
   const auto base = reinterpret_cast<uintptr_t>(raw);
   const uintptr_t start = (base + kHugePage - 1) & ~(kHugePage - 1);
@@ -124,7 +124,8 @@ void RouteTable::reserve(size_t routes) {
 
 void RouteTable::add_chunk() {
   const size_t c = nchunks_;
-  chunks_[c] = static_cast<RouteEntry*>(rib_detail::big_alloc(chunk_entries(c) * sizeof(RouteEntry)));
+  chunks_[c] =
+      static_cast<RouteEntry*>(rib_detail::big_alloc(chunk_entries(c) * sizeof(RouteEntry)));
   ++nchunks_;
 }
 
