@@ -68,7 +68,7 @@ struct NexthopGroupMember {
 struct NexthopAdd {
   uint32_t id = 0;  // NHA_ID
   uint8_t protocol = 0;
-  Family family = Family::V4;  // nhmsg family (AF_UNSPEC groups are reported as V4)
+  Family family = Family::V4;  // nhmsg family of a single next hop; groups always V4
   // A single next hop (gateway/oif/blackhole) or a group of other next-hop ids.
   std::variant<NextHop, std::vector<NexthopGroupMember>> body;
   bool replace = false;

@@ -446,6 +446,9 @@ void Walker::nexthop(const nlmsghdr* nlh, bool is_new) {
   n.replace = (nlh->nlmsg_flags & NLM_F_REPLACE) != 0;
 
   if (const nlattr* g = tb[NHA_GROUP]) {
+    // A group has no family of its own (zebra sends AF_UNSPEC; its members carry one):
+    // report every group the same way so equal groups compare equal.
+    n.family = Family::V4;
     const uint16_t len = mnl_attr_get_payload_len(g);
     if (len == 0 || len % sizeof(nexthop_grp) != 0) {
       fail("fpm.nl.bad_group",

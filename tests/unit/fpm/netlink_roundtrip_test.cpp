@@ -224,6 +224,20 @@ TEST(NetlinkRoundTrip, NexthopGroupTypeAttributeAccepted) {
   EXPECT_EQ(m[1].weight, 4);
 }
 
+// Found by fpm_fuzz: a group sent with nh_family AF_INET6 decoded with family V6 and
+// so differed from the same group sent as zebra does (AF_UNSPEC).
+TEST(NetlinkRoundTrip, GroupFamilyDoesNotDependOnNhmsgFamily) {
+  for (uint8_t family : {AF_UNSPEC, AF_INET, AF_INET6}) {
+    auto w = raw_nexthop(family);
+    w.put_u32(NHA_ID, 10);
+    nexthop_grp e[2] = {{1, 0, 0, 0}, {2, 2, 0, 0}};
+    w.put(NHA_GROUP, {reinterpret_cast<const uint8_t*>(e), sizeof e});
+    auto d = decode(bytes_of(w));
+    ASSERT_TRUE(d.frame.errors.empty()) << d.error_id();
+    EXPECT_EQ(d.event<NexthopAdd>(0).family, Family::V4) << int(family);
+  }
+}
+
 TEST(NetlinkRoundTrip, NexthopDelete) {
   auto d = decode(body_of(NexthopDel{4711}));
   ASSERT_TRUE(d.frame.errors.empty());
