@@ -140,7 +140,8 @@ void FastPathRuntime::local_address_changed(const IpAddr& addr, bool present) {
   const uint32_t value = 0;
   const int rc = present ? bpf_map_update_elem(fd, addr.bytes.data(), &value, BPF_ANY)
                          : bpf_map_delete_elem(fd, addr.bytes.data());
-  if (rc != 0 && !(rc < 0 && errno == ENOENT && !present))
+  // Removing an address the map never held (ENOENT) is not worth a warning.
+  if (rc != 0 && !(errno == ENOENT && !present))
     spdlog::warn("bpf.map.local {} {}: {}", present ? "add" : "remove", addr.to_string(),
                  std::strerror(errno));
 }

@@ -14,9 +14,9 @@ namespace fpm_sink {
 
 // rtm_protocol values zebra uses (linux/rtnetlink.h + FRR's rt_netlink.h).
 namespace proto_id {
-constexpr uint8_t kernel = 2, boot = 3, static_ = 4, zebra = 11, bgp = 186, isis = 187, ospf = 188, rip = 189,
-                  ripng = 190, babel = 42, eigrp = 192, ldp = 193, sharp = 194, pbr = 195,
-                  zstatic = 196, openfabric = 197, srte = 198;
+constexpr uint8_t kernel = 2, boot = 3, static_ = 4, zebra = 11, bgp = 186, isis = 187, ospf = 188,
+                  rip = 189, ripng = 190, babel = 42, eigrp = 192, ldp = 193, sharp = 194,
+                  pbr = 195, zstatic = 196, openfabric = 197, srte = 198;
 }
 std::string protocol_name(uint8_t rtm_protocol);
 

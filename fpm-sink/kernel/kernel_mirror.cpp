@@ -117,10 +117,9 @@ void KernelMirror::drain() {
       spdlog::error("kernel.events.recv: {}", std::strerror(errno));
       return;
     }
-    size_t len = static_cast<size_t>(n);
-    for (auto* nlh = reinterpret_cast<const nlmsghdr*>(buf_.data());
-         mnl_nlmsg_ok(nlh, static_cast<int>(len));
-         nlh = mnl_nlmsg_next(nlh, reinterpret_cast<int*>(&len)))
+    int len = static_cast<int>(n);  // recv() into a 64 KiB buffer: fits an int
+    for (auto* nlh = reinterpret_cast<const nlmsghdr*>(buf_.data()); mnl_nlmsg_ok(nlh, len);
+         nlh = mnl_nlmsg_next(nlh, &len))
       handle({reinterpret_cast<const uint8_t*>(nlh), nlh->nlmsg_len});
   }
 }
