@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git
   clang llvm libbpf-dev bpftool linux-libc-dev libc6-dev-i386
-  libmnl-dev libprotobuf-dev protobuf-compiler
+  libmnl-dev libprotobuf-dev protobuf-compiler libabsl-dev
   libboost-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
   frr frr-pythontools iproute2 iputils-ping procps psmisc jq python3 python3-pytest

@@ -116,8 +116,8 @@ Timing run(const bpf_program* prog, Bss* bss, uint32_t passes, int ifindex) {
       bss->start = off;
       bss->count = kBatch;
       LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = sizeof pkt,
-                  .ctx_in = ifindex ? &ctx : nullptr, .ctx_size_in = ifindex ? sizeof ctx : 0u,
-                  .repeat = 1);
+                  .ctx_in = ifindex ? &ctx : nullptr,
+                  .ctx_size_in = ifindex ? static_cast<__u32>(sizeof ctx) : 0u, .repeat = 1);
       if (int err = bpf_prog_test_run_opts(bpf_program__fd(prog), &o))
         die(std::string("test run ") + bpf_program__name(prog) + ": " + std::strerror(-err));
       total_ns += o.duration;

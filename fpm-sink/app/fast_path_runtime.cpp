@@ -67,6 +67,8 @@ Status FastPathRuntime::init() {
   fc.max_nexthops = pc.max_nexthops;
   fc.max_ports = pc.max_ifaces;
   fast_path_ = std::make_unique<FastPath>(fc, *writer_, view_, view_);
+  if (options_.reserve_routes > 0)
+    fast_path_->reserve(options_.reserve_routes * 4 / 5, options_.reserve_routes / 5);
 
   // The dump inside start() announces every existing link, address and
   // neighbour through the listener, which attaches the configured ports.

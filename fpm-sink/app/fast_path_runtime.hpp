@@ -35,6 +35,9 @@ struct FastPathOptions {
   uint32_t v4_tbl8_groups = LPM4_TBL8_GROUPS_DEFAULT;
   uint32_t v6_nodes = LPM6_NODES_DEFAULT;
   std::chrono::milliseconds retry_interval{200};
+  // Routes to pre-size the fast path's tables for (--rib-reserve), split like
+  // a full Internet table: four IPv4 routes to one IPv6 route.
+  size_t reserve_routes = 0;
 
   bool enabled() const { return !interfaces.empty(); }
   bool all_interfaces() const;

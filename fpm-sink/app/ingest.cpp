@@ -51,6 +51,7 @@ Status Ingest::process() {
       e.message += " at stream offset " + std::to_string(offset_);
       stats_.last_error = e.to_string();
       failed_ = e;
+      apply_batch();  // the frames before the bad header are good
       return e;
     }
     if (end_ - begin_ < header->length) break;
@@ -58,6 +59,7 @@ Status Ingest::process() {
     begin_ += header->length;
     offset_ += header->length;
   }
+  apply_batch();
   return ok_status();
 }
 
@@ -74,16 +76,19 @@ void Ingest::handle_frame(const FrameHeader& header, std::span<const uint8_t> bo
   }
   for (const auto& e : decoded_.errors) report_decode_error(e);
   if (!decoded_.complete) ++stats_.incomplete_frames;
-  // Route lookups miss the cache (a full table's index is tens of MiB): start
-  // each one a few events early so the misses overlap instead of queueing.
-  auto& events = decoded_.events;
-  constexpr size_t kAhead = 8;
-  const size_t n = events.size();
-  for (size_t i = 0; i < std::min(kAhead, n); ++i) rib_.prefetch(events[i]);
-  for (size_t i = 0; i < n; ++i) {
-    if (i + kAhead < n) rib_.prefetch(events[i + kAhead]);
-    apply(std::move(events[i]));
+  for (auto& e : decoded_.events) {
+    batch_.push_back(std::move(e));
+    batch_offsets_.push_back(offset_);
   }
+}
+
+void Ingest::apply_batch() {
+  // zebra sends one route per frame: batching the frames of one read is what
+  // lets Rib::apply_batch overlap the cache misses of consecutive routes.
+  rib_.apply_batch(batch_,
+                   [this](size_t i, const Error& e) { report_apply_error(e, batch_offsets_[i]); });
+  batch_.clear();
+  batch_offsets_.clear();
 }
 
 void Ingest::report_decode_error(const DecodeError& e) {
@@ -97,20 +102,16 @@ void Ingest::report_decode_error(const DecodeError& e) {
                e.offset);
 }
 
-void Ingest::apply(FpmEvent&& event) {
-  // Moving hands the next-hop vectors to the Rib instead of copying them.
-  auto st = rib_.apply(std::move(event));
-  if (st) return;
+void Ingest::report_apply_error(const Error& e, uint64_t frame_offset) {
   ++stats_.apply_errors;
-  const Error& e = st.error();
   stats_.last_error = e.to_string();
   // zebra deleting what it never sent us is routine after a reconnect; anything
   // else the Rib refuses is worth seeing, within the rate limit.
   const bool routine = e.id.find("unknown_delete") != std::string::npos;
   if (routine) {
-    spdlog::debug("{} {} frame_offset={}", e.id, e.message, offset_);
+    spdlog::debug("{} {} frame_offset={}", e.id, e.message, frame_offset);
   } else if (limiter_.allow()) {
-    spdlog::warn("{} {} frame_offset={}", e.id, e.message, offset_);
+    spdlog::warn("{} {} frame_offset={}", e.id, e.message, frame_offset);
   }
 }
 

@@ -55,7 +55,8 @@ class Ingest {
   Status process();
   void handle_frame(const FrameHeader& header, std::span<const uint8_t> body);
   void report_decode_error(const DecodeError& e);
-  void apply(FpmEvent&& event);
+  void apply_batch();
+  void report_apply_error(const Error& e, uint64_t frame_offset);
 
   Rib& rib_;
   IngestStats& stats_;
@@ -65,6 +66,10 @@ class Ingest {
   uint64_t offset_ = 0;
   std::optional<Error> failed_;
   DecodedFrame decoded_;  // reused across frames
+  // Events of the complete frames of one read, applied together; with the
+  // stream offset of the frame each came from (for error reports).
+  std::vector<FpmEvent> batch_;
+  std::vector<uint64_t> batch_offsets_;
 };
 
 }  // namespace fpm_sink

@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
     fo.keep_on_exit = opts.keep_fast_path;
     fo.v4_tbl8_groups = opts.v4_tbl8_groups;
     fo.v6_nodes = opts.v6_nodes;
+    fo.reserve_routes = opts.rib_reserve;
     auto rt = FastPathRuntime::start(io, fo);
     if (!rt) {
       spdlog::critical("{}", rt.error().to_string());

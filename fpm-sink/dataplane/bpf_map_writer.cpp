@@ -76,6 +76,18 @@ Status BpfMapWriter::route_remove(const Prefix& prefix) {
   return s;
 }
 
+void BpfMapWriter::prefetch_route(const Prefix& prefix) const {
+  if (prefix.family() == Family::V4)
+    v4_->prefetch(prefix);
+  else
+    v6_->prefetch(prefix);
+}
+
+void BpfMapWriter::reserve_routes(size_t v4, size_t v6) {
+  v4_->reserve(v4);
+  v6_->reserve(v6);
+}
+
 void BpfMapWriter::route_retry() {
   (void)v4_->retry_failed();
   (void)v6_->retry_failed();

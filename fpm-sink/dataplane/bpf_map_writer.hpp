@@ -25,6 +25,8 @@ class BpfMapWriter final : public MapWriter {
   Result<RouteWrite> route_set(const Prefix& prefix, uint32_t action) override;
   Status route_remove(const Prefix& prefix) override;
   void route_retry() override;
+  void reserve_routes(size_t v4, size_t v6) override;
+  void prefetch_route(const Prefix& prefix) const override;
   Status write_iface(uint32_t ifindex, const fpm_iface& iface) override;
   Status remove_iface(uint32_t ifindex) override;
   Status add_tx_port(uint32_t ifindex) override;

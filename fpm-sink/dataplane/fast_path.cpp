@@ -72,6 +72,7 @@ FastPath::~FastPath() = default;
 
 void FastPath::reserve(size_t v4_routes, size_t v6_routes) {
   main_.reserve(v4_routes, v6_routes);
+  writer_.reserve_routes(v4_routes, v6_routes);
 }
 
 void FastPath::note(Error e) {
@@ -198,6 +199,12 @@ void FastPath::route_changed(ChangeKind kind, const RouteView& route) {
   rec.group_id = new_group;
   rec.type = route.type;
   program(route.prefix, rec);
+}
+
+void FastPath::prefetch_route(uint32_t table, const Prefix& prefix) const {
+  if (table != kMainTable) return;
+  main_.prefetch(prefix);
+  writer_.prefetch_route(prefix);
 }
 
 void FastPath::remove_route(const Prefix& prefix, RouteRecord& rec) {

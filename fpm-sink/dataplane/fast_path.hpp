@@ -97,6 +97,7 @@ class FastPath final : public RibObserver {
   // error (the RIB cannot do anything about them).
   void group_changed(ChangeKind kind, const FibGroup& group) override;
   void route_changed(ChangeKind kind, const RouteView& route) override;
+  void prefetch_route(uint32_t table, const Prefix& prefix) const override;
 
   // Kernel knowledge changed: rewrite the affected next-hop entries only.
   Result<size_t> neighbour_changed(const IpAddr& gateway, uint32_t ifindex);

@@ -43,6 +43,10 @@ class MapWriter {
   // Gives a full table the chance to re-offload punted ranges now that space
   // may have freed (FastPath::poll() calls it before retrying routes).
   virtual void route_retry() {}
+  // Hint: route_set/route_remove(prefix) may follow; start loading what it reads.
+  virtual void prefetch_route(const Prefix& /*prefix*/) const {}
+  // Start-up sizing of whatever the LPM writers keep per route.
+  virtual void reserve_routes(size_t /*v4*/, size_t /*v6*/) {}
 
   // Ingress ports (fpm_ifaces) and egress ports (fpm_tx_ports).
   virtual Status write_iface(uint32_t ifindex, const fpm_iface& iface) = 0;

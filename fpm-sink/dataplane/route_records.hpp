@@ -68,6 +68,13 @@ class RouteRecords {
     return true;
   }
 
+  // Starts loading the slot find/try_emplace(p) probes first (IPv4).
+  void prefetch(const Prefix& p) const {
+    if (p.family() != Family::V4) return;
+    const Chunk& c = chunks_[p.addr.v4_host_order() >> 16];
+    if (!c.slots.empty()) __builtin_prefetch(&c.slots[hash(key4(p)) & (c.slots.size() - 1)], 1);
+  }
+
   size_t size() const { return size4_ + v6_.size(); }
   // Sizes every /16's table for an even share of `v4` routes (real tables are
   // uneven; busy /16s still grow) and touches the memory now: page faults at

@@ -23,10 +23,14 @@ void Rib::reserve(size_t routes) {
 }
 
 void Rib::prefetch(const FpmEvent& event) const {
+  auto hint = [this](uint32_t table, const Prefix& prefix) {
+    impl_->routes.prefetch(table, prefix);
+    if (impl_->observer) impl_->observer->prefetch_route(table, prefix);
+  };
   if (const auto* a = std::get_if<RouteAdd>(&event)) {
-    impl_->routes.prefetch(a->table, a->prefix);
+    hint(a->table, a->prefix);
   } else if (const auto* d = std::get_if<RouteDel>(&event)) {
-    impl_->routes.prefetch(d->table, d->prefix);
+    hint(d->table, d->prefix);
   }
 }
 

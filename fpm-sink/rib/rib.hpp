@@ -2,11 +2,13 @@
 // No I/O. Changes are announced to one RibObserver (see rib_events.hpp).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "common/result.hpp"
@@ -149,6 +151,21 @@ class Rib {
   // Hints that `event` is applied soon: starts loading the memory its lookup
   // reads first. Callers holding a batch prefetch a few events ahead.
   void prefetch(const FpmEvent& event) const;
+
+  // Applies a batch in order (as apply(FpmEvent&&)), prefetching kAhead events
+  // ahead so the cache misses of route table, fast-path records and LPM
+  // control copy overlap instead of queueing. on_error(index, error) is called
+  // for every refused event.
+  static constexpr size_t kPrefetchAhead = 8;
+  template <typename OnError>
+  void apply_batch(std::span<FpmEvent> events, OnError&& on_error) {
+    const size_t n = events.size();
+    for (size_t i = 0; i < std::min(kPrefetchAhead, n); ++i) prefetch(events[i]);
+    for (size_t i = 0; i < n; ++i) {
+      if (i + kPrefetchAhead < n) prefetch(events[i + kPrefetchAhead]);
+      if (auto st = apply(std::move(events[i])); !st) on_error(i, st.error());
+    }
+  }
 
   // Pre-sizes the route table so a full-table load never rehashes mid-stream.
   void reserve(size_t routes);

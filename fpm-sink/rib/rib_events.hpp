@@ -57,6 +57,9 @@ class RibObserver {
   virtual ~RibObserver() = default;
   virtual void group_changed(ChangeKind kind, const FibGroup& group) = 0;
   virtual void route_changed(ChangeKind kind, const RouteView& route) = 0;
+  // Hint, forwarded by Rib::prefetch(): a change of (table, prefix) may follow
+  // shortly; start loading the memory handling it will touch. Optional.
+  virtual void prefetch_route(uint32_t /*table*/, const Prefix& /*prefix*/) const {}
 };
 
 }  // namespace fpm_sink

@@ -1,53 +1,10 @@
 #include "rib/route_table.hpp"
 
-#include <sys/mman.h>
-
-#include <cstdlib>
 #include <cstring>
-#include <new>
+
+#include "common/big_alloc.hpp"
 
 namespace fpm_sink {
-
-namespace rib_detail {
-
-namespace {
-constexpr size_t kHugePage = size_t{2} << 20;
-}
-
-void* big_alloc(size_t bytes) {
-  if (bytes < kHugePage) {
-    const size_t len = (bytes + 63) & ~size_t{63};
-    void* p = std::aligned_alloc(64, len);
-    if (!p) throw std::bad_alloc();
-    std::memset(p, 0, len);
-    return p;
-  }
-  // Over-map by one huge page and trim, so the block starts on a 2 MiB boundary
-  // and every whole 2 MiB of it can be a huge page.
-  const size_t len = (bytes + 4095) & ~size_t{4095};
-  void* raw =
-      mmap(nullptr, len + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (raw == MAP_FAILED) throw std::bad_alloc();
-  const auto base = reinterpret_cast<uintptr_t>(raw);
-  const uintptr_t start = (base + kHugePage - 1) & ~(kHugePage - 1);
-  if (start > base) munmap(raw, start - base);
-  const uintptr_t end = base + len + kHugePage;
-  if (end > start + len) munmap(reinterpret_cast<void*>(start + len), end - (start + len));
-  // Advice only: without THP the block still works with small pages.
-  (void)madvise(reinterpret_cast<void*>(start), len, MADV_HUGEPAGE);
-  return reinterpret_cast<void*>(start);
-}
-
-void big_free(void* p, size_t bytes) {
-  if (!p) return;
-  if (bytes < kHugePage) {
-    std::free(p);
-    return;
-  }
-  munmap(p, (bytes + 4095) & ~size_t{4095});
-}
-
-}  // namespace rib_detail
 
 RouteTable::RouteTable() {
   grow(16);
@@ -55,9 +12,8 @@ RouteTable::RouteTable() {
 
 RouteTable::~RouteTable() {
   for (uint32_t i = 0; i < next_fresh_; ++i) entry(i + 1)->~RouteEntry();
-  for (size_t c = 0; c < nchunks_; ++c)
-    rib_detail::big_free(chunks_[c], chunk_entries(c) * sizeof(RouteEntry));
-  rib_detail::big_free(slots_, (mask_ + 1) * sizeof(Slot));
+  for (size_t c = 0; c < nchunks_; ++c) big_free(chunks_[c], chunk_entries(c) * sizeof(RouteEntry));
+  big_free(slots_, (mask_ + 1) * sizeof(Slot));
 }
 
 bool RouteTable::matches(const RouteEntry& e, uint32_t table, const Prefix& prefix) {
@@ -124,8 +80,7 @@ void RouteTable::reserve(size_t routes) {
 
 void RouteTable::add_chunk() {
   const size_t c = nchunks_;
-  chunks_[c] =
-      static_cast<RouteEntry*>(rib_detail::big_alloc(chunk_entries(c) * sizeof(RouteEntry)));
+  chunks_[c] = static_cast<RouteEntry*>(big_alloc(chunk_entries(c) * sizeof(RouteEntry)));
   ++nchunks_;
 }
 
@@ -149,7 +104,7 @@ void RouteTable::grow(size_t min_slots) {
   while (n < min_slots) n *= 2;
   Slot* old = slots_;
   const size_t old_n = slots_ ? mask_ + 1 : 0;
-  slots_ = static_cast<Slot*>(rib_detail::big_alloc(n * sizeof(Slot)));  // zeroed: all empty
+  slots_ = static_cast<Slot*>(big_alloc(n * sizeof(Slot)));  // zeroed: all empty
   mask_ = n - 1;
   // In slot order, doubling sends each key to i or i + old_n: two sequential streams.
   for (size_t j = 0; j < old_n; ++j) {
@@ -159,7 +114,7 @@ void RouteTable::grow(size_t min_slots) {
     while (slots_[i].index != 0) i = (i + 1) & mask_;
     slots_[i] = s;
   }
-  rib_detail::big_free(old, old_n * sizeof(Slot));
+  big_free(old, old_n * sizeof(Slot));
 }
 
 }  // namespace fpm_sink

@@ -44,13 +44,6 @@ struct alignas(64) RouteEntry {
 };
 static_assert(sizeof(RouteEntry) == 64, "a route entry is one cache line");
 
-namespace rib_detail {
-// Zeroed memory for large arrays: huge-page backed (MADV_HUGEPAGE) when at least
-// 2 MiB, plain calloc below. Throws std::bad_alloc.
-void* big_alloc(size_t bytes);
-void big_free(void* p, size_t bytes);
-}  // namespace rib_detail
-
 class RouteTable {
  public:
   RouteTable();

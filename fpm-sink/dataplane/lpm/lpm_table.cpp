@@ -39,7 +39,7 @@ Status LpmTable::remove(const Prefix& p) {
 
 std::vector<Prefix> LpmTable::insert_bulk(std::span<const LpmRoute> routes) {
   // Shorter prefixes first (each longer one then only paints its own range),
-  // and ascending keys per length so the control copy appends at its end.
+  // ascending keys per length so the rows are written in address order.
   struct Item {
     Key key;
     uint32_t len;  // > 128: wrong family
@@ -58,7 +58,7 @@ std::vector<Prefix> LpmTable::insert_bulk(std::span<const LpmRoute> routes) {
   });
   std::vector<Prefix> failed;
   for (const Item& it : order)
-    if (it.len > 128 || !trie_.insert(it.key, it.len, it.action, true))
+    if (it.len > 128 || !trie_.insert(it.key, it.len, it.action))
       failed.push_back(routes[it.index].prefix);
   return failed;
 }

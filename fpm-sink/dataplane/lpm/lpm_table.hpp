@@ -51,6 +51,12 @@ class LpmTable {
   LpmRetry retry_failed();
   std::vector<Prefix> failed_ranges() const;
   LpmStats stats() const { return trie_.stats(); }
+  // Sizes the control copy for n prefixes (start-up, before a full table).
+  void reserve(size_t n) { trie_.reserve(n); }
+  // Starts loading what insert/remove(p) reads first (control copy, root entry).
+  void prefetch(const Prefix& p) const {
+    if (p.family() == family_) trie_.prefetch(key_of(p.addr), p.len);
+  }
   Family family() const { return family_; }
 
  protected:

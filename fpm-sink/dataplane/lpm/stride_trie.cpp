@@ -1,6 +1,5 @@
 #include "dataplane/lpm/stride_trie.hpp"
 
-#include <bitset>
 #include <stdexcept>
 #include <string>
 
@@ -10,6 +9,12 @@
 namespace fpm_sink::lpm {
 
 namespace {
+
+std::vector<unsigned> boundaries(unsigned width, unsigned root_bits) {
+  std::vector<unsigned> b;
+  for (unsigned l = root_bits; l < width; l += 8) b.push_back(l);
+  return b;
+}
 
 Error full_error(const char* what) {
   return Error{"lpm.full", std::string("no free node (") + what + "); range punted to the kernel",
@@ -25,7 +30,8 @@ StrideTrie::StrideTrie(unsigned width, unsigned root_bits, std::span<uint32_t> r
       root_(root),
       nodes_(nodes),
       node_count_(static_cast<uint32_t>(nodes.size() / LPM_ROW_ENTRIES)),
-      opts_(std::move(opts)) {
+      opts_(std::move(opts)),
+      rib_(width, boundaries(width, root_bits)) {
   if (root_bits % 8 != 0 || root_bits > width || (width - root_bits) % 8 != 0)
     throw std::invalid_argument("lpm: root_bits must be a multiple of 8 within the width");
   if (root.size() != (size_t(1) << root_bits))
@@ -41,7 +47,6 @@ StrideTrie::StrideTrie(unsigned width, unsigned root_bits, std::span<uint32_t> r
   node_depth_.assign(nodes.size(), kDepthNone);
   free_.reserve(node_count_);
   for (uint32_t i = node_count_; i-- > 0;) free_.push_back(i);
-  for (unsigned l = 0; l <= width; ++l) rib_.emplace_back(pool_.get());
 }
 
 bool StrideTrie::alloc_node(uint32_t& node) {
@@ -99,24 +104,16 @@ void StrideTrie::unpaint(uint32_t node, uint32_t first, uint32_t count, uint8_t 
   }
 }
 
-Status StrideTrie::insert(Key key, unsigned len, uint32_t action, bool ascending) {
+Status StrideTrie::insert(Key key, unsigned len, uint32_t action) {
   if (len > width_ || (key & ~mask(len)) != 0)
     return Error{"lpm.bad_prefix", "prefix length or host bits", 22};
   if (action & LPM_ENTRY_NODE) return Error{"lpm.bad_action", "action uses bit 31", 22};
-  auto& rib = rib_[len];
-  auto [it, added] = ascending ? [&] {
-    const size_t before = rib.size();
-    auto i = rib.emplace_hint(rib.end(), key, action);
-    return std::pair{i, rib.size() != before};
-  }()
-                               : rib.try_emplace(key, action);
-  if (added) {
-    ++routes_;
-  } else {
-    if (it->second == action)
+  auto [stored, added] = rib_.try_emplace(key, len, action);
+  if (!added) {
+    if (*stored == action)
       return in_failed_range(key, len) ? Status(full_error("unchanged, still failed"))
                                        : ok_status();
-    it->second = action;
+    *stored = action;
   }
 
   const unsigned lv = level_of(len);
@@ -150,10 +147,7 @@ Status StrideTrie::insert(Key key, unsigned len, uint32_t action, bool ascending
 Status StrideTrie::remove(Key key, unsigned len) {
   if (len > width_ || (key & ~mask(len)) != 0)
     return Error{"lpm.bad_prefix", "prefix length or host bits", 22};
-  auto it = rib_[len].find(key);
-  if (it == rib_[len].end()) return Error{"lpm.not_found", "no such prefix", 2};
-  rib_[len].erase(it);
-  --routes_;
+  if (!rib_.erase(key, len)) return Error{"lpm.not_found", "no such prefix", 2};
 
   uint32_t cover_action;
   uint8_t cover_depth;
@@ -200,30 +194,18 @@ bool StrideTrie::node_uniform(uint32_t node) const {
 
 const uint32_t* StrideTrie::find(Key key, unsigned len) const {
   if (len > width_) return nullptr;
-  auto it = rib_[len].find(key & mask(len));
-  return it == rib_[len].end() ? nullptr : &it->second;
+  return rib_.find(key & mask(len), len);
 }
 
 // Longest prefix of length <= max_len containing key (from the control copy).
 void StrideTrie::cover(Key key, unsigned max_len, uint32_t& action, uint8_t& depth) const {
-  for (unsigned l = max_len + 1; l-- > 0;) {
-    auto it = rib_[l].find(key & mask(l));
-    if (it != rib_[l].end()) {
-      action = it->second;
-      depth = enc(l);
-      return;
-    }
+  if (auto c = rib_.cover(key, max_len)) {
+    action = c->action;
+    depth = enc(c->len);
+  } else {
+    action = 0;
+    depth = kDepthNone;
   }
-  action = 0;
-  depth = kDepthNone;
-}
-
-bool StrideTrie::has_rules_below(Key key, unsigned len) const {
-  for (unsigned l = len + 1; l <= width_; ++l) {
-    auto it = rib_[l].lower_bound(key);
-    if (it != rib_[l].end() && (it->first & mask(len)) == key) return true;
-  }
-  return false;
 }
 
 // Fills an unpublished node covering key/entry_len(level-1) from the RIB:
@@ -237,22 +219,16 @@ void StrideTrie::build_node(uint32_t node, Key key, unsigned level, uint32_t bg_
   uint8_t* d = depth_row(node);
   std::fill_n(r, LPM_ROW_ENTRIES, bg_action);
   std::fill_n(d, LPM_ROW_ENTRIES, bg_depth);
-  const Key m = mask(base);
-  for (unsigned l = base + 1; l <= top; ++l) {
-    for (auto it = rib_[l].lower_bound(key); it != rib_[l].end() && (it->first & m) == key; ++it) {
-      const uint32_t first = slot(it->first, level);
-      const uint32_t count = uint32_t(1) << (top - l);
-      std::fill_n(r + first, count, it->second);
-      std::fill_n(d + first, count, enc(l));
-    }
-  }
-  std::bitset<LPM_ROW_ENTRIES> deep;
-  for (unsigned l = top + 1; l <= width_; ++l)
-    for (auto it = rib_[l].lower_bound(key); it != rib_[l].end() && (it->first & m) == key; ++it)
-      deep.set(slot(it->first, level));
+  rib_.for_each_in_stride(key, base, top, [&](Key k, unsigned l, uint32_t action) {
+    const uint32_t first = slot(k, level);
+    const uint32_t count = uint32_t(1) << (top - l);
+    std::fill_n(r + first, count, action);
+    std::fill_n(d + first, count, enc(l));
+  });
+  if (top >= width_) return;
   for (uint32_t s = 0; s < LPM_ROW_ENTRIES; ++s) {
-    if (!deep.test(s)) continue;
     const Key child_key = key | (Key(s) << (128 - top));
+    if (!rib_.has_longer(child_key, top)) continue;
     uint32_t child;
     if (!alloc_node(child)) {
       mark_failed(node, s, child_key, top);
@@ -275,7 +251,7 @@ RetryReport StrideTrie::retry_failed() {
     uint8_t bg_depth;
     cover(f.key, f.len, bg_action, bg_depth);
     uint32_t child = 0;
-    if (has_rules_below(f.key, f.len)) {
+    if (f.len < width_ && rib_.has_longer(f.key, f.len)) {
       if (!alloc_node(child)) continue;
       failed_.erase(f);  // build_node may record failures further down
       build_node(child, f.key, level + 1, bg_action, bg_depth);
@@ -297,14 +273,16 @@ std::vector<FailedRange> StrideTrie::failed_ranges() const {
 }
 
 bool StrideTrie::in_failed_range(Key key, unsigned len) const {
-  for (const FailedRange& f : failed_)
-    if (f.len <= len && (key & mask(f.len)) == f.key) return true;
+  // Punted ranges sit at level boundaries: one lookup per level above len.
+  if (failed_.empty()) return false;
+  for (unsigned b = root_bits_; b <= len && b < width_; b += 8)
+    if (failed_.contains({key & mask(b), b})) return true;
   return false;
 }
 
 LpmStats StrideTrie::stats() const {
   LpmStats s;
-  s.routes = routes_;
+  s.routes = rib_.size();
   s.nodes_total = node_count_;
   s.nodes_free = static_cast<uint32_t>(free_.size());
   s.nodes_quarantined = static_cast<uint32_t>(quarantine_.size());

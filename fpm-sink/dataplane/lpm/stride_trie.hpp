@@ -6,10 +6,10 @@
 // Keys are addresses MSB-aligned in an unsigned __int128 (IPv4 in the top 32
 // bits), so one implementation serves both families.
 //
-// Control copy (RIB) and FIB are kept apart, as DPDK rte_fib does: rib_ holds
-// every prefix per length; the FIB rows hold the leaf-pushed result plus a
-// userspace-only depth shadow per entry (which prefix length wrote it), used to
-// decide what an insert may overwrite and what a delete must restore.
+// Control copy (RIB) and FIB are kept apart, as DPDK rte_fib does: rib_ (a
+// PrefixStore, hashed per length) holds every prefix; the FIB rows hold the leaf-pushed result plus
+// a userspace-only depth shadow per entry (which prefix length wrote it), used to decide what an
+// insert may overwrite and what a delete must restore.
 //
 // Concurrency contract with the BPF reader (single writer, lock-free readers):
 //  - a node is completely filled before the entry pointing at it is published
@@ -25,18 +25,15 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <map>
-#include <memory>
-#include <memory_resource>
 #include <set>
 #include <span>
 #include <vector>
 
 #include "common/result.hpp"
+#include "dataplane/lpm/prefix_store.hpp"
 
 namespace fpm_sink::lpm {
 
-using Key = unsigned __int128;
 using Clock = std::chrono::steady_clock;
 
 struct LpmOptions {
@@ -76,8 +73,7 @@ class StrideTrie {
              std::span<uint32_t> nodes, LpmOptions opts);
 
   // len <= width, host bits of key zero, action without LPM_ENTRY_NODE.
-  // ascending: hint that key is above every key of this length (bulk loads).
-  Status insert(Key key, unsigned len, uint32_t action, bool ascending = false);
+  Status insert(Key key, unsigned len, uint32_t action);
   Status remove(Key key, unsigned len);
   const uint32_t* find(Key key, unsigned len) const;  // control copy, exact match
 
@@ -86,6 +82,14 @@ class StrideTrie {
   // True if (key, len) lies inside a punted range (its offload failed).
   bool in_failed_range(Key key, unsigned len) const;
   LpmStats stats() const;
+  void reserve(size_t n) { rib_.reserve(n); }
+  void prefetch(Key key, unsigned len) const {
+    if (len > width_) return;
+    rib_.prefetch(key, len);
+    const uint32_t s = slot(key, 0);
+    __builtin_prefetch(&root_[s], 1);
+    __builtin_prefetch(&root_depth_[s], 1);
+  }
 
   unsigned width() const { return width_; }
   static Key mask(unsigned len) { return len == 0 ? 0 : ~Key(0) << (128 - len); }
@@ -119,7 +123,6 @@ class StrideTrie {
   bool node_uniform(uint32_t node) const;
   void build_node(uint32_t node, Key key, unsigned level, uint32_t bg_action, uint8_t bg_depth);
   void cover(Key key, unsigned max_len, uint32_t& action, uint8_t& depth) const;
-  bool has_rules_below(Key key, unsigned len) const;
 
   unsigned width_;
   unsigned root_bits_;
@@ -131,12 +134,8 @@ class StrideTrie {
   std::vector<uint8_t> node_depth_;
   std::vector<uint32_t> free_;
   std::deque<std::pair<uint32_t, Clock::time_point>> quarantine_;
-  // Per prefix length; nodes from a pool (bulk loads allocate a million).
-  std::unique_ptr<std::pmr::unsynchronized_pool_resource> pool_ =
-      std::make_unique<std::pmr::unsynchronized_pool_resource>();
-  std::vector<std::pmr::map<Key, uint32_t>> rib_;
+  PrefixStore rib_;
   std::set<FailedRange> failed_;
-  size_t routes_ = 0;
 };
 
 }  // namespace fpm_sink::lpm

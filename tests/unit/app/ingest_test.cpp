@@ -134,6 +134,44 @@ TEST(Ingest, BadHeaderFailsWithOffsetAndStaysFailed) {
   EXPECT_EQ(h.stats.frames, 1u);
 }
 
+TEST(Ingest, FramesBeforeABadHeaderInTheSameReadAreApplied) {
+  Harness h;
+  // One read: a next hop, a route using it, then garbage. The Ingest applies
+  // the frames of a read as one batch; the good ones must not be lost with it.
+  auto stream =
+      concat({frame_of({single_nh(12, "10.0.0.2", 3)}), frame_of({nhg_route("10.0.0.0/24", 12)})});
+  const size_t good = stream.size();
+  stream.insert(stream.end(), {9, 1, 0, 8, 0, 0, 0, 0});
+  auto st = h.ingest.feed(stream);
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().message.find("stream offset " + std::to_string(good)), std::string::npos)
+      << st.error().message;
+  EXPECT_EQ(h.stats.frames, 2u);
+  const RibRoute* r = h.rib.find_route(254, pfx("10.0.0.0/24"));
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->state, EntryState::Installed);
+}
+
+TEST(Ingest, OneReadKeepsStreamOrderAndNamesTheFrameOfARefusal) {
+  Harness h;
+  // add, delete, add again, then a delete of something unknown: applied in
+  // order, so the route exists at the end and exactly one refusal is counted.
+  const auto stream = concat({
+      frame_of({inline_route("10.3.0.0/24", "10.0.0.9", 5)}),
+      frame_of({RouteDel{254, pfx("10.3.0.0/24"), proto_id::ospf, 10}}),
+      frame_of({inline_route("10.3.0.0/24", "10.0.0.8", 5)}),
+      frame_of({RouteDel{254, pfx("10.9.0.0/16"), proto_id::bgp, 20}}),
+  });
+  ASSERT_TRUE(h.ingest.feed(stream));
+  const RibRoute* r = h.rib.find_route(254, pfx("10.3.0.0/24"));
+  ASSERT_NE(r, nullptr);
+  const auto nhs = r->spec.nexthops.to_vector();
+  ASSERT_EQ(nhs.size(), 1u);
+  EXPECT_EQ(nhs[0].nh.gateway, IpAddr::parse("10.0.0.8").value());
+  EXPECT_EQ(h.stats.apply_errors, 1u);
+  EXPECT_NE(h.stats.last_error.find("unknown_delete"), std::string::npos) << h.stats.last_error;
+}
+
 TEST(Ingest, DecodeErrorsAreCountedAndTheStreamGoesOn) {
   Harness h;
   // A protobuf frame whose body is not an fpm.Message.
