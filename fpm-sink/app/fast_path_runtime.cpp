@@ -61,12 +61,34 @@ Status FastPathRuntime::init() {
   auto program = XdpProgram::load(pc);
   if (!program) return program.error();
   program_ = std::move(*program);
-  writer_ = std::make_unique<BpfMapWriter>(*program_);
+  // Adopt the previous run's tables only if all of them survived: a group
+  // table without its LPM tables (or the reverse) is not a forwarding state.
+  static constexpr std::string_view kForwardingMaps[] = {"lpm4_tbl24", "lpm4_tbl8", "lpm6_root",
+                                                         "lpm6_nodes", "fpm_nhg",   "fpm_nexthops"};
+  lpm::LpmOptions lpm_options;
+  lpm_options.adopt_live = options_.warm_restart_timeout.count() > 0 &&
+                           std::all_of(std::begin(kForwardingMaps), std::end(kForwardingMaps),
+                                       [&](std::string_view m) { return program_->reused_map(m); });
+  writer_ = std::make_unique<BpfMapWriter>(*program_, lpm_options);
   FastPathConfig fc;
   fc.max_groups = pc.max_groups;
   fc.max_nexthops = pc.max_nexthops;
   fc.max_ports = pc.max_ifaces;
   fast_path_ = std::make_unique<FastPath>(fc, *writer_, view_, view_);
+  if (writer_->staging()) {
+    const auto live = writer_->live_indices();
+    fast_path_->hold_indices(live.groups, live.nexthops);
+    staging_since_ = std::chrono::steady_clock::now();
+    spdlog::info(
+        "dataplane.warm_restart.staging the adopted tables keep forwarding until zebra's replay "
+        "has caught up (at most {}s): groups={} nexthops={} v4_nodes={} v6_nodes={}",
+        options_.warm_restart_timeout.count(), live.groups.size(), live.nexthops.size(),
+        writer_->v4().stats().nodes_used, writer_->v6().stats().nodes_used);
+  } else if (lpm_options.adopt_live) {
+    spdlog::warn(
+        "dataplane.warm_restart.cold the pinned tables are not a table this build "
+        "wrote; starting empty");
+  }
   if (options_.reserve_routes > 0)
     fast_path_->reserve(options_.reserve_routes * 4 / 5, options_.reserve_routes / 5);
 
@@ -152,9 +174,38 @@ void FastPathRuntime::arm_retry() {
   retry_timer_.expires_after(options_.retry_interval);
   retry_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
+    maybe_commit();
     if (size_t n = fast_path_->poll(); n > 0) spdlog::info("dataplane.retry installed={}", n);
     arm_retry();
   });
+}
+
+void FastPathRuntime::maybe_commit() {
+  if (!staging_since_) return;
+  if (options_.replay_caught_up && options_.replay_caught_up()) {
+    commit_staged("replay caught up");
+  } else if (std::chrono::steady_clock::now() - *staging_since_ >= options_.warm_restart_timeout) {
+    commit_staged("timeout: no replay from zebra");
+  }
+}
+
+void FastPathRuntime::commit_staged(std::string_view reason) {
+  if (!staging_since_) return;
+  const auto t0 = std::chrono::steady_clock::now();
+  writer_->commit();
+  // The adopted tables are unreachable now: their groups and next hops go
+  // through the usual quarantine before reuse.
+  fast_path_->release_held();
+  const auto t1 = std::chrono::steady_clock::now();
+  const auto ms = [](auto d) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  };
+  const auto st = fast_path_->stats();
+  spdlog::info(
+      "dataplane.warm_restart.committed reason=\"{}\" staged_ms={} commit_ms={} "
+      "routes_offloaded={}",
+      reason, ms(t0 - *staging_since_), ms(t1 - t0), st.routes_installed);
+  staging_since_.reset();
 }
 
 std::vector<PortCounters> FastPathRuntime::port_counters() const {

@@ -10,7 +10,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -35,6 +37,13 @@ struct FastPathOptions {
   uint32_t v4_tbl8_groups = LPM4_TBL8_GROUPS_DEFAULT;
   uint32_t v6_nodes = LPM6_NODES_DEFAULT;
   std::chrono::milliseconds retry_interval{200};
+  // Warm restart: when every forwarding map of a previous run is adopted from
+  // its pin, that run's tables keep forwarding while the new ones are staged,
+  // and are replaced in one pass once zebra's replay has caught up
+  // (replay_caught_up() true) or after warm_restart_timeout. Zero: start cold
+  // (the tables are emptied at start and everything punts until routes arrive).
+  std::chrono::seconds warm_restart_timeout{60};
+  std::function<bool()> replay_caught_up;
   // Routes to pre-size the fast path's tables for (--rib-reserve), split like
   // a full Internet table: four IPv4 routes to one IPv6 route.
   size_t reserve_routes = 0;
@@ -64,6 +73,10 @@ class FastPathRuntime final : private KernelListener {
   Result<std::vector<fpm_counter>> counters() const { return program_->counters(); }
   std::vector<PortCounters> port_counters() const;
   void reserve(size_t v4_routes, size_t v6_routes) { fast_path_->reserve(v4_routes, v6_routes); }
+  // True while a warm restart stages new tables behind the adopted ones.
+  bool staging() const { return writer_->staging(); }
+  // Publishes the staged tables now (no-op when not staging).
+  void commit_staged(std::string_view reason);
 
  private:
   FastPathRuntime(boost::asio::io_context& io, const FastPathOptions& options);
@@ -75,6 +88,10 @@ class FastPathRuntime final : private KernelListener {
   void add_port(const LinkInfo& link);
   void drop_port(uint32_t ifindex);
   void arm_retry();
+  void maybe_commit();
+
+  // Warm restart in progress: since when.
+  std::optional<std::chrono::steady_clock::time_point> staging_since_;
 
   boost::asio::io_context& io_;
   FastPathOptions options_;

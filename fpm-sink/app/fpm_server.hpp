@@ -50,6 +50,14 @@ class FpmServer {
   const FpmSessionStatus& status() const { return status_; }
   const IngestStats& ingest_stats() const { return stats_; }
   std::chrono::milliseconds sweep_delay() const { return sweep_delay_; }
+  // zebra's replay is complete as far as can be told: swept, or a session is
+  // replaying and nothing has arrived for `quiet` (zebra sends its table in
+  // one burst and has no end marker).
+  bool replay_caught_up(std::chrono::milliseconds quiet) const {
+    if (status_.replay == ReplayState::Settled) return true;
+    return status_.replay == ReplayState::Replaying &&
+           std::chrono::steady_clock::now() - last_activity_ >= quiet;
+  }
 
  private:
   friend class FpmSession;

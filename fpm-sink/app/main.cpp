@@ -46,6 +46,9 @@ int main(int argc, char** argv) {
     fo.v4_tbl8_groups = opts.v4_tbl8_groups;
     fo.v6_nodes = opts.v6_nodes;
     fo.reserve_routes = opts.rib_reserve;
+    fo.warm_restart_timeout = std::chrono::seconds(opts.warm_restart_timeout_seconds);
+    // zebra replays in one burst: a second of silence means it is done.
+    fo.replay_caught_up = [&fpm] { return fpm.replay_caught_up(std::chrono::seconds(1)); };
     auto rt = FastPathRuntime::start(io, fo);
     if (!rt) {
       spdlog::critical("{}", rt.error().to_string());

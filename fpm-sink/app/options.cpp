@@ -95,6 +95,12 @@ void add_options(CLI::App& app, Options& opts) {
   app.add_flag("--keep-fast-path", opts.keep_fast_path,
                "leave XDP attached and maps pinned on exit, so forwarding continues while "
                "fpm-sink restarts");
+  app.add_option("--warm-restart-timeout", opts.warm_restart_timeout_seconds,
+                 "when a previous run's tables are still pinned (--keep-fast-path), keep them "
+                 "forwarding until zebra's replay has caught up, for at most this many seconds; "
+                 "0 empties them at start instead")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 3600u));
   app.add_option("--v4-tbl8-groups", opts.v4_tbl8_groups,
                  "IPv4 tbl8 groups (256 entries, 1 KiB each) for prefixes longer than /24")
       ->capture_default_str()

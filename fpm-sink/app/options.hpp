@@ -43,6 +43,7 @@ struct Options {
   std::string xdp_mode = "native";      // native | generic
   std::string bpffs = "/sys/fs/bpf/fpm-sink";
   bool keep_fast_path = false;
+  uint32_t warm_restart_timeout_seconds = 60;
   uint32_t v4_tbl8_groups = 16384;
   uint32_t v6_nodes = 65536;
 

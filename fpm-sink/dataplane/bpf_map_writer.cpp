@@ -76,6 +76,29 @@ Status BpfMapWriter::route_remove(const Prefix& prefix) {
   return s;
 }
 
+BpfMapWriter::LiveIndices BpfMapWriter::live_indices() const {
+  LiveIndices out;
+  const MapMemory& m = program_.memory();
+  const uint32_t max_nexthops = program_.config().max_nexthops;
+  std::vector<bool> nh(max_nexthops);
+  for (uint32_t g = 0; g < m.max_groups; ++g) {
+    const fpm_nhg& grp = m.nhg[g];
+    if (grp.flags == 0 && grp.n_members == 0) continue;
+    out.groups.push_back(g);
+    for (uint32_t b : grp.buckets)
+      if (b < max_nexthops && !nh[b]) {
+        nh[b] = true;
+        out.nexthops.push_back(b);
+      }
+  }
+  return out;
+}
+
+void BpfMapWriter::commit() {
+  v4_->commit();
+  v6_->commit();
+}
+
 void BpfMapWriter::prefetch_route(const Prefix& prefix) const {
   if (prefix.family() == Family::V4)
     v4_->prefetch(prefix);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "dataplane/lpm/lpm_table.hpp"
 #include "dataplane/map_writer.hpp"
@@ -14,7 +15,9 @@ namespace fpm_sink {
 class BpfMapWriter final : public MapWriter {
  public:
   // The program must outlive the writer. Constructing the LPM writers clears
-  // the LPM maps (they start empty: everything punts until routes arrive).
+  // the LPM maps (they start empty: everything punts until routes arrive),
+  // unless lpm_options.adopt_live: then they stage (see lpm::StrideTrie) and
+  // the maps keep forwarding as they are until commit().
   explicit BpfMapWriter(XdpProgram& program, lpm::LpmOptions lpm_options = {});
 
   Status write_nexthop(uint32_t index, const fpm_nexthop& nh) override;
@@ -31,6 +34,16 @@ class BpfMapWriter final : public MapWriter {
   Status remove_iface(uint32_t ifindex) override;
   Status add_tx_port(uint32_t ifindex) override;
   Status remove_tx_port(uint32_t ifindex) override;
+
+  // Warm restart. Indices of fpm_nhg and fpm_nexthops the adopted tables may
+  // use: every published group and the next hops in its buckets.
+  struct LiveIndices {
+    std::vector<uint32_t> groups, nexthops;
+  };
+  LiveIndices live_indices() const;
+  bool staging() const { return v4_->staging() || v6_->staging(); }
+  // Publishes the staged IPv4 and IPv6 tables.
+  void commit();
 
   const lpm::Lpm4Table& v4() const { return *v4_; }
   const lpm::Lpm6Table& v6() const { return *v6_; }

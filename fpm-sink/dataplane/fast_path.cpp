@@ -75,6 +75,16 @@ void FastPath::reserve(size_t v4_routes, size_t v6_routes) {
   writer_.reserve_routes(v4_routes, v6_routes);
 }
 
+void FastPath::hold_indices(std::span<const uint32_t> groups, std::span<const uint32_t> nexthops) {
+  group_alloc_.hold(groups);
+  nexthops_.hold(nexthops);
+}
+
+void FastPath::release_held() {
+  group_alloc_.release_held();
+  nexthops_.release_held();
+}
+
 void FastPath::note(Error e) {
   ++stats_.write_errors;
   last_error_ = std::move(e);

@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -124,6 +125,12 @@ class FastPath final : public RibObserver {
   // Pre-sizes (and faults in) the per-route records for the expected table
   // sizes, so a full replay allocates nothing: call once at start-up.
   void reserve(size_t v4_routes, size_t v6_routes);
+
+  // Warm restart: group and next-hop indices the adopted (still live) tables
+  // use are not handed out until release_held(), called once the new tables
+  // are published. Call before the first change.
+  void hold_indices(std::span<const uint32_t> groups, std::span<const uint32_t> nexthops);
+  void release_held();
 
  private:
   struct Group;

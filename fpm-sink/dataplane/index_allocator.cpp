@@ -40,6 +40,26 @@ void IndexAllocator::release(uint32_t index) {
   quarantine_.push_back({index, clock_() + grace_});
 }
 
+void IndexAllocator::hold(std::span<const uint32_t> indices) {
+  if (indices.empty() || next_fresh_ != first_) return;
+  std::vector<bool> taken(capacity_ - first_);
+  for (uint32_t i : indices) {
+    if (i < first_ || i >= capacity_ || taken[i - first_]) continue;
+    taken[i - first_] = true;
+    held_.push_back(i);
+  }
+  in_use_ += static_cast<uint32_t>(held_.size());
+  // Everything else is free now; the lowest is handed out first.
+  next_fresh_ = capacity_;
+  for (uint32_t i = capacity_; i-- > first_;)
+    if (!taken[i - first_]) free_.push_back(i);
+}
+
+void IndexAllocator::release_held() {
+  for (uint32_t i : held_) release(i);
+  held_.clear();
+}
+
 std::optional<std::chrono::steady_clock::time_point> IndexAllocator::next_release() const {
   if (quarantine_.empty()) return std::nullopt;
   return quarantine_.front().until;

@@ -10,6 +10,7 @@
 #include <deque>
 #include <functional>
 #include <optional>
+#include <span>
 #include <vector>
 
 namespace fpm_sink {
@@ -28,6 +29,14 @@ class IndexAllocator {
   // nullopt when every index is in use or still quarantined.
   std::optional<uint32_t> allocate();
   void release(uint32_t index);
+
+  // Warm restart: indices the previous process's tables still use, which the
+  // XDP program may read until the new tables are published. They count as in
+  // use and are never handed out until release_held() quarantines them.
+  // Only before the first allocate(); indices out of range are ignored.
+  void hold(std::span<const uint32_t> indices);
+  void release_held();
+  size_t held() const { return held_.size(); }
 
   uint32_t in_use() const { return in_use_; }
   uint32_t quarantined() const { return static_cast<uint32_t>(quarantine_.size()); }
@@ -49,6 +58,7 @@ class IndexAllocator {
     std::chrono::steady_clock::time_point until;
   };
   std::deque<Held> quarantine_;  // FIFO: release times are monotonic
+  std::vector<uint32_t> held_;
 };
 
 }  // namespace fpm_sink

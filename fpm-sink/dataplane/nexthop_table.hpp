@@ -44,6 +44,9 @@ class NextHopTable {
 
   size_t size() const { return by_key_.size(); }
   const IndexAllocator& allocator() const { return alloc_; }
+  // Warm restart, see IndexAllocator::hold().
+  void hold(std::span<const uint32_t> indices) { alloc_.hold(indices); }
+  void release_held() { alloc_.release_held(); }
   std::optional<fpm_nexthop> entry(uint32_t index) const;
   void for_each(const std::function<void(const NextHopKey&, uint32_t index, const fpm_nexthop&,
                                          uint32_t refs)>& fn) const;

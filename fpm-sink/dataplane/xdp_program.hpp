@@ -90,6 +90,8 @@ class XdpProgram {
   int map_fd(std::string_view name) const;  // -1 if the object has no such map
   int prog_fd() const;
   bool reused_pinned_maps() const { return reused_maps_; }
+  // This map was adopted from a pin (contents intact), not created.
+  bool reused_map(std::string_view name) const { return reused_.contains(std::string(name)); }
   uint32_t hash_seed() const { return hash_seed_; }
   const XdpProgramConfig& config() const { return config_; }
   void set_keep_on_exit(bool keep) { config_.keep_on_exit = keep; }

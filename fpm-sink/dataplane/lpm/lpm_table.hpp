@@ -51,6 +51,10 @@ class LpmTable {
   LpmRetry retry_failed();
   std::vector<Prefix> failed_ranges() const;
   LpmStats stats() const { return trie_.stats(); }
+  // Warm restart (LpmOptions::adopt_live): true until commit() publishes the
+  // staged table; until then lookup() still answers from the adopted one.
+  bool staging() const { return trie_.staging(); }
+  void commit() { trie_.commit(); }
   // Sizes the control copy for n prefixes (start-up, before a full table).
   void reserve(size_t n) { trie_.reserve(n); }
   // Starts loading what insert/remove(p) reads first (control copy, root entry).

@@ -1,8 +1,11 @@
 #include "dataplane/lpm/stride_trie.hpp"
 
+#include <algorithm>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
+#include "common/big_alloc.hpp"
 #include "fpm_abi.h"
 #include "lpm_common.h"
 
@@ -41,12 +44,95 @@ StrideTrie::StrideTrie(unsigned width, unsigned root_bits, std::span<uint32_t> r
   if (opts_.punt_action == 0)
     opts_.punt_action = fpm_act_make(FPM_ACT_PUNT, FPM_REASON_OFFLOAD_FAILED);
   if (opts_.punt_action & LPM_ENTRY_NODE) throw std::invalid_argument("lpm: bad punt action");
-  // Start empty: 0 = no route = the kernel handles everything.
-  for (auto& e : root_) publish(&e, 0);
   root_depth_.assign(root.size(), kDepthNone);
   node_depth_.assign(nodes.size(), kDepthNone);
+  if (opts_.adopt_live) adopt(root, nodes);
+  if (!staging()) {
+    // Start empty: 0 = no route = the kernel handles everything.
+    for (auto& e : root_) publish(&e, 0);
+  }
+  std::vector<bool> retired(node_count_);
+  for (uint32_t n : retired_) retired[n] = true;
   free_.reserve(node_count_);
-  for (uint32_t i = node_count_; i-- > 0;) free_.push_back(i);
+  for (uint32_t i = node_count_; i-- > 0;)
+    if (!retired[i]) free_.push_back(i);
+}
+
+StrideTrie::~StrideTrie() = default;
+
+// Private rows for staging, zeroed pages from mmap: only what the new table
+// touches becomes resident.
+struct StrideTrie::Shadow {
+  explicit Shadow(size_t root_entries, size_t node_entries)
+      : root(static_cast<uint32_t*>(big_alloc(root_entries * 4)), root_entries),
+        nodes(static_cast<uint32_t*>(big_alloc(std::max<size_t>(node_entries, 1) * 4)),
+              node_entries) {}
+  ~Shadow() {
+    big_free(root.data(), root.size() * 4);
+    big_free(nodes.data(), std::max<size_t>(nodes.size(), 1) * 4);
+  }
+  Shadow(const Shadow&) = delete;
+  Shadow& operator=(const Shadow&) = delete;
+  std::span<uint32_t> root, nodes;
+};
+
+void StrideTrie::adopt(std::span<uint32_t> root, std::span<uint32_t> nodes) {
+  // Every node the live root reaches, at any depth. An index past the pool
+  // means the memory is not a table this code wrote: start cold instead.
+  std::vector<bool> seen(node_count_);
+  std::vector<uint32_t> stack;
+  auto visit = [&](uint32_t e) {
+    if (!(e & LPM_ENTRY_NODE)) return true;
+    const uint32_t n = e & LPM_INDEX_MASK;
+    if (n >= node_count_) return false;
+    if (!seen[n]) {
+      seen[n] = true;
+      stack.push_back(n);
+    }
+    return true;
+  };
+  for (uint32_t e : root)
+    if (!visit(e)) return;
+  while (!stack.empty()) {
+    const uint32_t n = stack.back();
+    stack.pop_back();
+    retired_.push_back(n);
+    for (uint32_t i = 0; i < LPM_ROW_ENTRIES; ++i)
+      if (!visit(nodes[size_t(n) << 8 | i])) {
+        retired_.clear();
+        return;
+      }
+  }
+  live_root_ = root;
+  live_nodes_ = nodes;
+  shadow_ = std::make_unique<Shadow>(root.size(), nodes.size());
+  root_ = shadow_->root;
+  nodes_ = shadow_->nodes;
+}
+
+void StrideTrie::commit() {
+  if (!staging()) return;
+  // 1. New nodes into the live pool: unreachable there until step 2.
+  std::vector<bool> idle(node_count_);
+  for (uint32_t n : free_) idle[n] = true;
+  for (const auto& [n, t] : quarantine_) idle[n] = true;
+  for (uint32_t n : retired_) idle[n] = true;
+  for (uint32_t n = 0; n < node_count_; ++n)
+    if (!idle[n])
+      std::memcpy(&live_nodes_[size_t(n) << 8], &nodes_[size_t(n) << 8], LPM_ROW_ENTRIES * 4);
+  __atomic_thread_fence(__ATOMIC_RELEASE);
+  // 2. The root, entry by entry.
+  for (size_t i = 0; i < live_root_.size(); ++i)
+    if (live_root_[i] != root_[i]) publish(&live_root_[i], root_[i]);
+  // 3. From now on the live memory is the table; the old nodes wait out the
+  // grace period like any unlinked node.
+  root_ = live_root_;
+  nodes_ = live_nodes_;
+  live_root_ = {};
+  live_nodes_ = {};
+  shadow_.reset();
+  for (uint32_t n : retired_) free_node(n);
+  retired_.clear();
 }
 
 bool StrideTrie::alloc_node(uint32_t& node) {

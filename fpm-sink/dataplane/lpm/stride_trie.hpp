@@ -19,12 +19,21 @@
 // Capacity: if no node is free, the entry that needed one is set to
 // `punt_action` (the whole /24 for IPv4), recorded as failed, and insert()
 // returns "lpm.full". retry_failed() rebuilds failed ranges from the RIB.
+//
+// Staging (LpmOptions::adopt_live): the nodes reachable from the live root
+// are "retired": never allocated, never written. Every write goes to a private
+// root and node array. commit() copies the new nodes into the live array
+// (indexes no live entry reaches, so readers cannot see them yet), then stores
+// each root entry that differs, one 32-bit release store at a time: a reader
+// sees the old route or the new one for each entry, both consistent. The
+// retired nodes are quarantined and reused after the grace period.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <set>
 #include <span>
 #include <vector>
@@ -44,6 +53,11 @@ struct LpmOptions {
   // Written over a range that cannot be offloaded; 0 means
   // fpm_act_make(FPM_ACT_PUNT, FPM_REASON_OFFLOAD_FAILED).
   uint32_t punt_action = 0;
+  // Warm restart: the memory holds a live table left by a previous process
+  // (pinned maps), which the XDP program keeps using. Instead of clearing it,
+  // stage: build the new table in private memory, using only nodes the live
+  // table does not reach, until commit() publishes it. See "Staging" below.
+  bool adopt_live = false;
 };
 
 struct LpmStats {
@@ -71,6 +85,7 @@ class StrideTrie {
   // root: 2^root_bits entries; nodes: a multiple of 256 entries.
   StrideTrie(unsigned width, unsigned root_bits, std::span<uint32_t> root,
              std::span<uint32_t> nodes, LpmOptions opts);
+  ~StrideTrie();
 
   // len <= width, host bits of key zero, action without LPM_ENTRY_NODE.
   Status insert(Key key, unsigned len, uint32_t action);
@@ -92,6 +107,12 @@ class StrideTrie {
   }
 
   unsigned width() const { return width_; }
+  bool staging() const { return !live_root_.empty(); }
+  // Nodes of the adopted live table, held until commit().
+  size_t retired_nodes() const { return retired_.size(); }
+  // Publishes the staged table (no-op unless staging()); afterwards writes go
+  // to the live memory directly.
+  void commit();
   static Key mask(unsigned len) { return len == 0 ? 0 : ~Key(0) << (128 - len); }
 
  private:
@@ -136,6 +157,12 @@ class StrideTrie {
   std::deque<std::pair<uint32_t, Clock::time_point>> quarantine_;
   PrefixStore rib_;
   std::set<FailedRange> failed_;
+  // Staging only: the live memory, the nodes its root reaches, private rows.
+  std::span<uint32_t> live_root_, live_nodes_;
+  std::vector<uint32_t> retired_;
+  struct Shadow;
+  std::unique_ptr<Shadow> shadow_;
+  void adopt(std::span<uint32_t> root, std::span<uint32_t> nodes);
 };
 
 }  // namespace fpm_sink::lpm

@@ -200,6 +200,94 @@ TEST_F(DataplaneBpf, PinnedMapsAndLinksSurviveARestart) {
   EXPECT_FALSE(std::filesystem::exists(pin_dir));
 }
 
+// Warm restart through the real maps: the second instance adopts the first's
+// tables, stages its own behind them without touching what the kernel sees,
+// and only commit() makes them visible.
+TEST_F(DataplaneBpf, WarmRestartStagesBehindTheAdoptedTables) {
+  StaticKernelView kernel;
+  kernel.set_link(5, {{2, 0, 0, 0, 0, 5}, 1500, true});
+  kernel.set_neighbour(A("10.0.0.1"), 5, {{2, 0, 0, 0, 9, 1}, true});
+  kernel.set_neighbour(A("10.0.0.2"), 5, {{2, 0, 0, 0, 9, 2}, true});
+  auto config_keep = [&] {
+    auto c = config();
+    c.keep_on_exit = true;
+    return c;
+  };
+  auto group_of = [](uint32_t id, const char* gw) {
+    ResolvedNextHop m;
+    m.nh.gateway = A(gw);
+    m.nh.ifindex = 5;
+    return FibGroup{id, false, {m}};
+  };
+  auto route = [](const char* prefix, uint32_t group) {
+    RouteView r;
+    r.prefix = P(prefix);
+    r.group_id = group;
+    return r;
+  };
+  FastPathConfig cfg;
+  cfg.max_groups = 64;
+  cfg.max_nexthops = 1024;
+
+  uint32_t old_fwd = 0, old_long = 0;
+  {
+    auto a = load(config_keep());
+    ASSERT_TRUE(a);
+    BpfMapWriter writer(*a);
+    FastPath fp(cfg, writer, kernel, kernel);
+    fp.group_changed(ChangeKind::Added, group_of(1000, "10.0.0.1"));
+    fp.route_changed(ChangeKind::Added, route("192.0.2.0/24", 1000));
+    fp.route_changed(ChangeKind::Added, route("198.51.100.128/25", 1000));
+    fp.route_changed(ChangeKind::Added, route("2001:db8:1::/48", 1000));
+    old_fwd = fpm_act_make(FPM_ACT_FORWARD, *fp.group_index(1000));
+    old_long = tbl24_entry(*a, "198.51.100.200");
+    ASSERT_TRUE(old_long & LPM_ENTRY_NODE);
+  }  // exits with keep_on_exit: the maps stay pinned with their contents
+
+  auto b = load(config_keep());
+  ASSERT_TRUE(b);
+  lpm::LpmOptions adopt;
+  adopt.adopt_live = true;
+  BpfMapWriter writer(*b, adopt);
+  ASSERT_TRUE(writer.staging());
+  const auto live = writer.live_indices();
+  ASSERT_EQ(live.groups.size(), 1u);
+  EXPECT_EQ(fpm_act_make(FPM_ACT_FORWARD, live.groups[0]), old_fwd);
+  EXPECT_EQ(live.nexthops.size(), 1u);
+
+  FastPath fp(cfg, writer, kernel, kernel);
+  fp.hold_indices(live.groups, live.nexthops);
+  // zebra's replay, with a change made while fpm-sink was down.
+  fp.group_changed(ChangeKind::Added, group_of(2000, "10.0.0.2"));
+  fp.route_changed(ChangeKind::Added, route("192.0.2.0/24", 2000));
+  fp.route_changed(ChangeKind::Added, route("203.0.113.0/24", 2000));
+  fp.route_changed(ChangeKind::Added, route("2001:db8:1::/48", 2000));
+  const uint32_t new_fwd = fpm_act_make(FPM_ACT_FORWARD, *fp.group_index(2000));
+  EXPECT_NE(new_fwd, old_fwd);
+  for (uint32_t nh : live.nexthops) {
+    fpm_nexthop e{};
+    ASSERT_EQ(0, bpf_map_lookup_elem(b->map_fd("fpm_nexthops"), &nh, &e));
+    EXPECT_EQ(e.dst_mac[5], 1) << "the adopted next hop " << nh << " was overwritten";
+  }
+  // The kernel still sees the adopted tables.
+  EXPECT_EQ(tbl24_entry(*b, "192.0.2.9"), old_fwd);
+  EXPECT_EQ(tbl24_entry(*b, "198.51.100.200"), old_long);
+  EXPECT_EQ(tbl24_entry(*b, "203.0.113.1"), 0u);
+  EXPECT_EQ(writer.v4().lookup(A("198.51.100.200")), old_fwd);
+  EXPECT_EQ(writer.v6().lookup(A("2001:db8:1::5")), old_fwd);
+
+  writer.commit();
+  fp.release_held();
+  EXPECT_FALSE(writer.staging());
+  EXPECT_EQ(tbl24_entry(*b, "192.0.2.9"), new_fwd);
+  EXPECT_EQ(tbl24_entry(*b, "203.0.113.1"), new_fwd);
+  EXPECT_EQ(tbl24_entry(*b, "198.51.100.200"), 0u);  // withdrawn while down
+  EXPECT_EQ(writer.v6().lookup(A("2001:db8:1::5")), new_fwd);
+  // Writes go straight to the live maps again.
+  fp.route_changed(ChangeKind::Added, route("198.51.100.0/24", 2000));
+  EXPECT_EQ(tbl24_entry(*b, "198.51.100.200"), new_fwd);
+}
+
 TEST_F(DataplaneBpf, IncompatiblePinnedMapsAreRefusedOrReplaced) {
   {
     auto c = config();

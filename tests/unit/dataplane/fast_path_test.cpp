@@ -222,6 +222,29 @@ TEST_F(FastPathTest, WeightsReachTheBuckets) {
   EXPECT_EQ(counts, (std::vector<uint32_t>{64, 192}));
 }
 
+TEST_F(FastPathTest, WarmRestartNeverReusesTheAdoptedTablesIndices) {
+  make(SIZE_MAX, 4, 4);
+  // The previous run's tables use groups 0 and 2 and next hops 1 and 3.
+  const uint32_t groups[] = {0, 2}, nexthops[] = {1, 3};
+  fp->hold_indices(groups, nexthops);
+  fp->group_changed(ChangeKind::Added, group(7, {via("10.0.1.1", kEth1), via("10.0.2.1", kEth2)}));
+  fp->group_changed(ChangeKind::Added, group(8, {via("10.0.1.1", kEth1)}));
+  EXPECT_EQ(fp->group_index(7), 1u);
+  EXPECT_EQ(fp->group_index(8), 3u);
+  for (const auto& [index, nh] : writer->nexthops) EXPECT_TRUE(index == 0 || index == 2) << index;
+  // A third group finds no index: held ones are not free.
+  fp->group_changed(ChangeKind::Added, group(9, {via("10.0.2.1", kEth2)}));
+  EXPECT_EQ(fp->group_index(9), std::nullopt);
+  // Published new tables: the held indices come back after the grace period.
+  fp->release_held();
+  fp->poll();
+  EXPECT_EQ(fp->group_index(9), std::nullopt);
+  now += 1s;
+  fp->poll();
+  ASSERT_TRUE(fp->group_index(9));
+  EXPECT_TRUE(*fp->group_index(9) == 0u || *fp->group_index(9) == 2u);
+}
+
 TEST_F(FastPathTest, GroupIndicesAreDenseAndReusedOnlyAfterGrace) {
   make(SIZE_MAX, 2, 64);
   fp->group_changed(ChangeKind::Added, group(0xdeadbeef, {via("10.0.1.1", kEth1)}));

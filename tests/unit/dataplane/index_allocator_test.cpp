@@ -25,6 +25,38 @@ TEST(IndexAllocator, DenseFromFirst) {
   EXPECT_EQ(a.in_use(), 4u);
 }
 
+TEST(IndexAllocator, HeldIndicesAreSkippedUntilReleasedAndThenQuarantined) {
+  FakeClock clock;
+  IndexAllocator a(1, 6, 1s, clock.fn());
+  const uint32_t held[] = {2, 4, 4, 0, 9};  // duplicates and out-of-range ignored
+  a.hold(held);
+  EXPECT_EQ(a.held(), 2u);
+  EXPECT_EQ(a.in_use(), 2u);
+  EXPECT_EQ(a.allocate(), 1u);
+  EXPECT_EQ(a.allocate(), 3u);
+  EXPECT_EQ(a.allocate(), 5u);
+  EXPECT_EQ(a.allocate(), std::nullopt);  // 2 and 4 still belong to the old tables
+  a.release_held();
+  EXPECT_EQ(a.held(), 0u);
+  EXPECT_EQ(a.quarantined(), 2u);
+  EXPECT_EQ(a.allocate(), std::nullopt);  // a reader may still be in them
+  clock.now += 1s;
+  const auto x = a.allocate(), y = a.allocate();
+  ASSERT_TRUE(x && y);
+  EXPECT_EQ(std::min(*x, *y), 2u);
+  EXPECT_EQ(std::max(*x, *y), 4u);
+}
+
+TEST(IndexAllocator, HoldAfterAllocationIsIgnored) {
+  FakeClock clock;
+  IndexAllocator a(0, 4, 1s, clock.fn());
+  ASSERT_EQ(a.allocate(), 0u);
+  const uint32_t held[] = {1};
+  a.hold(held);
+  EXPECT_EQ(a.held(), 0u);
+  EXPECT_EQ(a.allocate(), 1u);
+}
+
 TEST(IndexAllocator, FreedIndexWaitsForGrace) {
   FakeClock clock;
   IndexAllocator a(0, 2, 1s, clock.fn());

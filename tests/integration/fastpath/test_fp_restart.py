@@ -1,0 +1,108 @@
+"""Restarting fpm-sink under traffic with --keep-fast-path.
+
+Kernel forwarding is off on the DUT (a punted packet is dropped; see
+test_fp_static for why that proves who forwarded), and UDP flows h1 -> h2 run
+while fpm-sink is stopped and started again:
+
+- warm restart (the default): the XDP program and its pinned tables keep
+  forwarding while fpm-sink is down; the new process adopts them, stages its
+  own tables behind them from zebra's replay and publishes those once the
+  replay has caught up. Nothing may be lost.
+- cold restart (--warm-restart-timeout 0): the tables are emptied at start, so
+  what arrives before zebra's replay is punted and, with forwarding off,
+  dropped. The loss shows that the test sees a gap when there is one.
+
+The pins must outlive the process: `ip netns exec` gives every process its
+own mount namespace, so a bpffs mounted there by fpm-sink would vanish with
+it. The test mounts one in its run directory, which every process sees.
+"""
+
+import os
+
+import pytest
+
+from fpmtest import wait_until
+from fpmtest.fastpath import StaticLab, nonzero, set_forwarding, udp_send
+from fpmtest.netns import sh
+
+DSTS = StaticLab.H2_V4 + StaticLab.H2_V6
+PPS = 1000
+ROUNDS = 2500  # per destination: 10 s at PPS, longer than a restart
+
+
+@pytest.fixture(scope="module")
+def lab(module_run, sink_bins, use_nhg):
+    bpffs = os.path.join(module_run.dir, "bpffs")
+    os.makedirs(bpffs)
+    sh(["mount", "-t", "bpf", "bpf", bpffs])
+    # Runs after the namespaces' processes are stopped (closers run in reverse).
+    module_run.on_close(lambda: sh(["umount", "-l", bpffs], check=False))
+    args = ["--keep-fast-path", "--bpffs", os.path.join(bpffs, "fpm-sink")]
+    lab = StaticLab(module_run, sink_bins, use_nhg=use_nhg, sink_args=args).start()
+    lab.receiver("h2")
+    lab.wait_fast_path("h1", "h2", DSTS)
+    return lab
+
+
+def log_text(sink):
+    with open(sink.log, encoding="utf-8", errors="replace") as f:
+        return f.read()
+
+
+def restart_under_traffic(lab, extra_args, ready):
+    """Restart fpm-sink while h1 sends; return (summary, received, log of the
+    new process). ready(log) says when the new process is done restarting."""
+    rx = lab.receiver("h2")
+    sink = lab.sink
+    sender = udp_send(lab.run.ns("h1"), DSTS, count=ROUNDS, pps=PPS, background=True,
+                      timeout=120)
+    # Restart in the middle of the stream, once it is seen flowing.
+    wait_until(lambda: rx.run_stats(sender.run_id)["n"] >= PPS // 2, 10,
+               what="traffic before the restart")
+    assert sink.stop() == 0, sink.tail()
+    offset = os.path.getsize(sink.log)
+    sink.extra_args = [a for a in sink.extra_args if a not in extra_args] + list(extra_args)
+    sink.start()
+    wait_until(lambda: ready(log_text(sink)[offset:]), 60, what="fpm-sink restarted",
+               describe=sink.tail)
+    summary = sender()
+    got = rx.wait_run(summary["run"], summary["sent"], timeout=10)
+    return summary, got, log_text(sink)[offset:]
+
+
+def test_warm_restart_loses_nothing(lab):
+    set_forwarding(lab.dut_ns, False)
+    try:
+        summary, got, log = restart_under_traffic(
+            lab, [], lambda text: "dataplane.warm_restart.committed" in text)
+    finally:
+        set_forwarding(lab.dut_ns, True)
+    assert summary["sent"] == summary["planned"], summary["errors"]
+    print(f"warm restart: sent {summary['sent']} in {summary['seconds']} s, "
+          f"received {got['n']}")
+    for line in log.splitlines():
+        if "dataplane.warm_restart" in line:
+            print(line)
+    assert "dataplane.warm_restart.staging" in log, log
+    assert 'reason="replay caught up"' in log, log
+    assert got["n"] == summary["sent"], \
+        f"lost {summary['sent'] - got['n']} of {summary['sent']} across a warm restart\n{log}"
+    # The restarted process serves the routes from its own tables now.
+    lab.wait_offloaded([p for p, _gw in StaticLab.STATICS])
+    summary, got, delta = lab.send_and_count("h1", "h2", DSTS, count=50, pps=2000)
+    assert got["n"] == summary["sent"]
+    assert delta["verdicts"].get("redirect", 0) >= summary["sent"], nonzero(delta)
+
+
+def test_cold_restart_drops_until_the_replay(lab):
+    set_forwarding(lab.dut_ns, False)
+    try:
+        summary, got, log = restart_under_traffic(
+            lab, ["--warm-restart-timeout", "0"],
+            lambda text: "fpm.session.accepted" in text)
+    finally:
+        set_forwarding(lab.dut_ns, True)
+    lost = summary["sent"] - got["n"]
+    print(f"cold restart: sent {summary['sent']}, lost {lost}")
+    assert "dataplane.warm_restart.staging" not in log, log
+    assert lost > 0, "a cold restart with forwarding off must drop packets: the test is blind"
