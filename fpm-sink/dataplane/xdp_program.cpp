@@ -15,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <random>
 
 #include "fpm_xdp.skel.h"
@@ -60,7 +61,7 @@ bool on_bpffs(const std::string& path) {
 
 // Pointer to a global in .rodata, found through the object's BTF so the
 // loader does not depend on the skeleton's field layout.
-void* rodata_var(bpf_object* obj, const char* var_name, size_t size) {
+void* rodata_var(bpf_object* obj, const char* var_name, size_t size, size_t* offset = nullptr) {
   bpf_map* rodata = nullptr;
   bpf_map* m;
   bpf_object__for_each_map(m, obj) {
@@ -79,9 +80,50 @@ void* rodata_var(bpf_object* obj, const char* var_name, size_t size) {
     size_t total = 0;
     auto* base = static_cast<uint8_t*>(const_cast<void*>(bpf_map__initial_value(rodata, &total)));
     if (!base || vs->offset + size > total || vs->size != size) return nullptr;
+    if (offset) *offset = vs->offset;
     return base + vs->offset;
   }
   return nullptr;
+}
+
+// The fpm_config of the program running behind a pinned XDP link in pin_dir
+// (a previous run that kept the fast path up), read from its .rodata map at
+// cfg_offset. Keeping its hash seed keeps every ECMP flow on its next hop
+// across the restart.
+std::optional<fpm_config> pinned_config(const std::string& pin_dir, size_t cfg_offset) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(pin_dir, ec)) {
+    if (!entry.path().filename().string().starts_with(kLinkPrefix)) continue;
+    UniqueFd link(bpf_obj_get(entry.path().c_str()));
+    bpf_link_info li{};
+    uint32_t len = sizeof li;
+    if (!link || bpf_obj_get_info_by_fd(link.get(), &li, &len) != 0) continue;
+    UniqueFd prog(bpf_prog_get_fd_by_id(li.prog_id));
+    bpf_prog_info pi{};
+    len = sizeof pi;
+    if (!prog || bpf_obj_get_info_by_fd(prog.get(), &pi, &len) != 0) continue;
+    std::vector<uint32_t> ids(pi.nr_map_ids);
+    pi = {};
+    pi.nr_map_ids = static_cast<uint32_t>(ids.size());
+    pi.map_ids = reinterpret_cast<uint64_t>(ids.data());
+    len = sizeof pi;
+    if (bpf_obj_get_info_by_fd(prog.get(), &pi, &len) != 0) continue;
+    for (uint32_t id : ids) {
+      UniqueFd map(bpf_map_get_fd_by_id(id));
+      bpf_map_info mi{};
+      len = sizeof mi;
+      if (!map || bpf_obj_get_info_by_fd(map.get(), &mi, &len) != 0) continue;
+      if (!std::string_view(mi.name).ends_with(".rodata")) continue;
+      if (mi.value_size < cfg_offset + sizeof(fpm_config)) continue;
+      std::vector<uint8_t> value(mi.value_size);
+      const uint32_t key = 0;
+      if (bpf_map_lookup_elem(map.get(), &key, value.data()) != 0) continue;
+      fpm_config cfg;
+      std::memcpy(&cfg, value.data() + cfg_offset, sizeof cfg);
+      return cfg;
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -121,17 +163,24 @@ Status XdpProgram::open_and_load() {
       return bpf_error("bpf.load", std::string("set_max_entries ") + name, err);
   }
 
-  hash_seed_ = config_.hash_seed ? *config_.hash_seed : std::random_device{}();
-  auto* cfg = static_cast<fpm_config*>(rodata_var(obj, "fpm_cfg", sizeof(fpm_config)));
+  if (config_.pin)
+    if (auto s = prepare_pins(); !s) return s;
+
+  size_t cfg_offset = 0;
+  auto* cfg = static_cast<fpm_config*>(rodata_var(obj, "fpm_cfg", sizeof(fpm_config), &cfg_offset));
+  std::optional<fpm_config> previous;
+  if (cfg && !config_.hash_seed && reused_maps_)
+    previous = pinned_config(config_.pin_dir, cfg_offset);
+  hash_seed_ = config_.hash_seed ? *config_.hash_seed
+               : previous        ? previous->hash_seed
+                                 : std::random_device{}();
+  if (previous) spdlog::info("bpf.load: kept the running program's ECMP hash seed");
   if (cfg) {
     cfg->hash_seed = hash_seed_;
     cfg->flags = 0;
   } else {
     spdlog::warn("bpf.load: no .rodata fpm_cfg in the object; hash seed not set");
   }
-
-  if (config_.pin)
-    if (auto s = prepare_pins(); !s) return s;
 
   if (int err = fpm_xdp__load(skel_)) return bpf_error("bpf.load", "loading fpm_xdp", err);
   if (config_.pin) {

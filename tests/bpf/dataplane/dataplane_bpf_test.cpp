@@ -200,6 +200,27 @@ TEST_F(DataplaneBpf, PinnedMapsAndLinksSurviveARestart) {
   EXPECT_FALSE(std::filesystem::exists(pin_dir));
 }
 
+TEST_F(DataplaneBpf, ARestartKeepsTheRunningProgramsHashSeed) {
+  fpm_test::NetnsVeth ns;
+  ASSERT_TRUE(ns.ok());
+  auto c = config();
+  c.hash_seed.reset();  // random per start, unless a running program has one
+  c.keep_on_exit = true;
+  uint32_t seed = 0;
+  {
+    auto a = load(c);
+    ASSERT_TRUE(a);
+    ASSERT_TRUE(a->attach(ns.a()));
+    seed = a->hash_seed();
+  }
+  for (int restart = 0; restart < 2; ++restart) {
+    auto b = load(c);
+    ASSERT_TRUE(b);
+    EXPECT_EQ(b->hash_seed(), seed) << "restart " << restart;
+    ASSERT_TRUE(b->attach(ns.a()));
+  }
+}
+
 // Warm restart through the real maps: the second instance adopts the first's
 // tables, stages its own behind them without touching what the kernel sees,
 // and only commit() makes them visible.
