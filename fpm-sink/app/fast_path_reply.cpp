@@ -122,6 +122,7 @@ Status fill_counters(const FastPathRuntime* fp, control::CountersReply* out) {
 }
 
 void annotate_offload(const FastPathRuntime& fp, control::RoutesReply* routes) {
+  const bool staging = fp.staging();
   for (auto& r : *routes->mutable_routes()) {
     auto prefix = Prefix::parse(r.prefix());
     if (!prefix) continue;
@@ -129,6 +130,8 @@ void annotate_offload(const FastPathRuntime& fp, control::RoutesReply* routes) {
     if (!st) continue;
     r.set_offload(to_proto(st->state));
     if (st->reason != OffloadReason::None) r.set_offload_reason(std::string(to_string(st->reason)));
+    // Warm restart: written to the staged tables, which XDP does not read yet.
+    if (staging && st->state == OffloadState::Installed) r.set_offload_reason("staged");
   }
 }
 
