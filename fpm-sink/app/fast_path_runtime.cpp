@@ -9,6 +9,7 @@
 #include <sys/statfs.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -106,6 +107,7 @@ Status FastPathRuntime::init() {
             name);
     }
   }
+  if (program_->reused_pinned_maps()) purge_stale_state();
   spdlog::info("dataplane.started ports={} pin_dir={} reused_pins={} map_bytes={}", ports_.size(),
                options_.pin_dir, program_->reused_pinned_maps(), program_->memory().bytes);
   arm_retry();
@@ -157,7 +159,66 @@ void FastPathRuntime::neighbour_changed(const IpAddr& addr, uint32_t ifindex, co
   if (!r) spdlog::warn("{}", r.error().to_string());
 }
 
+namespace {
+
+// Deletes every key of a hash map (or devmap) that `stale` selects.
+template <typename Key, typename Pred>
+size_t purge_keys(int fd, Pred stale) {
+  if (fd < 0) return 0;
+  std::vector<Key> doomed;
+  Key key{}, next{};
+  const void* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    if (stale(next)) doomed.push_back(next);
+    key = next;
+    prev = &key;
+  }
+  size_t n = 0;
+  for (const Key& k : doomed) n += bpf_map_delete_elem(fd, &k) == 0;
+  return n;
+}
+
+}  // namespace
+
+// After a restart on pinned maps, and once the kernel dump has attached the
+// configured ports and listed the router's addresses: what the previous run
+// left that this one does not serve goes, so a port dropped from the
+// configuration stops being forwarded on (and redirected to).
+void FastPathRuntime::purge_stale_state() {
+  for (uint32_t ifindex : program_->stale_pinned_links()) {
+    if (auto st = program_->detach_pinned(ifindex); !st)
+      spdlog::warn("{}", st.error().to_string());
+    else
+      spdlog::info(
+          "dataplane.port.stale detached ifindex={}: attached by a previous run, not "
+          "configured now",
+          ifindex);
+  }
+  auto not_a_port = [this](uint32_t ifindex) { return !ports_.contains(ifindex); };
+  const size_t ifaces = purge_keys<uint32_t>(program_->map_fd("fpm_ifaces"), not_a_port);
+  const size_t tx = purge_keys<uint32_t>(program_->map_fd("fpm_tx_ports"), not_a_port);
+  const size_t l4 = purge_keys<std::array<uint8_t, 4>>(
+      program_->map_fd("fpm_local4"), [this](const std::array<uint8_t, 4>& a) {
+        IpAddr ip = IpAddr::v4(uint32_t(a[0]) << 24 | uint32_t(a[1]) << 16 | a[2] << 8 | a[3]);
+        return !locals_.contains(ip);
+      });
+  const size_t l6 = purge_keys<std::array<uint8_t, 16>>(
+      program_->map_fd("fpm_local6"), [this](const std::array<uint8_t, 16>& a) {
+        IpAddr ip;
+        ip.family = Family::V6;
+        std::copy(a.begin(), a.end(), ip.bytes.begin());
+        return !locals_.contains(ip);
+      });
+  if (ifaces + tx + l4 + l6 > 0)
+    spdlog::info("dataplane.stale_state removed ifaces={} tx_ports={} local4={} local6={}", ifaces,
+                 tx, l4, l6);
+}
+
 void FastPathRuntime::local_address_changed(const IpAddr& addr, bool present) {
+  if (present)
+    locals_.insert(addr);
+  else
+    locals_.erase(addr);
   const bool v4 = addr.family == Family::V4;
   const int fd = program_->map_fd(v4 ? "fpm_local4" : "fpm_local6");
   if (fd < 0) return;

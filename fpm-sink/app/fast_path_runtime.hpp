@@ -89,6 +89,9 @@ class FastPathRuntime final : private KernelListener {
   void drop_port(uint32_t ifindex);
   void arm_retry();
   void maybe_commit();
+  void purge_stale_state();
+
+  std::set<IpAddr> locals_;  // the router's own addresses, as last dumped / notified
 
   // Warm restart in progress: since when.
   std::optional<std::chrono::steady_clock::time_point> staging_since_;

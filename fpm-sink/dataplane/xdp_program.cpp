@@ -364,6 +364,36 @@ Status XdpProgram::detach(uint32_t ifindex) {
   return result;
 }
 
+std::vector<uint32_t> XdpProgram::stale_pinned_links() const {
+  std::vector<uint32_t> out;
+  if (!config_.pin) return out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(config_.pin_dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.starts_with(kLinkPrefix)) continue;
+    const std::string digits = name.substr(std::strlen(kLinkPrefix));
+    char* end = nullptr;
+    const unsigned long ifindex = std::strtoul(digits.c_str(), &end, 10);
+    if (digits.empty() || *end != '\0' || ifindex == 0 || ifindex > UINT32_MAX) continue;
+    if (!links_.contains(static_cast<uint32_t>(ifindex)))
+      out.push_back(static_cast<uint32_t>(ifindex));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Status XdpProgram::detach_pinned(uint32_t ifindex) {
+  if (links_.contains(ifindex)) return detach(ifindex);
+  const std::string path = link_pin_path(ifindex);
+  UniqueFd link(bpf_obj_get(path.c_str()));
+  if (!link) return bpf_error("bpf.pin", "open " + path, errno);
+  // ENOLINK: the device is gone and took the attachment with it.
+  if (bpf_link_detach(link.get()) != 0 && errno != ENOLINK)
+    return bpf_error("bpf.attach", "detach ifindex " + std::to_string(ifindex), errno);
+  if (::unlink(path.c_str()) != 0) return bpf_error("bpf.pin", "unlink " + path, errno);
+  return ok_status();
+}
+
 std::vector<uint32_t> XdpProgram::attached() const {
   std::vector<uint32_t> out;
   for (const auto& [ifindex, fd] : links_) out.push_back(ifindex);

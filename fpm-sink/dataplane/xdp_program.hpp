@@ -84,6 +84,10 @@ class XdpProgram {
   // native XDP in the driver), "bpf.pin".
   Status attach(uint32_t ifindex, XdpMode mode = XdpMode::Native);
   Status detach(uint32_t ifindex);
+  // Ports a previous run left attached (pinned links in pin_dir) that this
+  // instance has not adopted with attach(); detach_pinned() removes one.
+  std::vector<uint32_t> stale_pinned_links() const;
+  Status detach_pinned(uint32_t ifindex);
   std::vector<uint32_t> attached() const;
 
   const MapMemory& memory() const { return memory_; }

@@ -14,6 +14,7 @@ import os
 import pytest
 
 from fpmtest import FpmSink, Run, wait_until
+from fpmtest.netns import sh
 
 
 @pytest.fixture
@@ -93,3 +94,41 @@ def test_ports_attach_on_appear_and_detach_on_vanish(run, sink_bins):
     assert sink.stop() == 0
     assert xdp_prog_id(dut, "late0") is None
     assert xdp_prog_id(dut, "late1") is None
+
+
+def test_a_port_dropped_from_the_configuration_is_detached_at_restart(run, sink_bins):
+    """--keep-fast-path leaves every port attached; the next run, configured
+    without one of them, must detach it and forget it in the maps instead of
+    forwarding on (and redirecting to) a port nobody asked for."""
+    bpffs = os.path.join(run.dir, "bpffs")  # pins must outlive the process
+    os.makedirs(bpffs)
+    sh(["mount", "-t", "bpf", "bpf", bpffs])
+    run.on_close(lambda: sh(["umount", "-l", bpffs], check=False))
+    dut = run.ns("dut")
+    run.link("dut", "keep0", "peer", "p0")
+    run.link("dut", "drop0", "peer", "p1")
+    dut.exec(["ip", "addr", "add", "192.0.2.1/24", "dev", "drop0"])
+    args = ["--keep-fast-path", "--bpffs", os.path.join(bpffs, "fpm-sink")]
+    sink = FpmSink(dut, *sink_bins, interfaces=["keep0", "drop0"], extra_args=args).start()
+    wait_until(lambda: set(ports(sink)) == {"keep0", "drop0"}, 15, what="both ports",
+               describe=sink.tail)
+    prog = xdp_prog_id(dut, "drop0")
+    assert prog
+    assert sink.stop() == 0
+    # Kept: still attached with nobody running.
+    assert xdp_prog_id(dut, "drop0") == prog
+    # The address goes while fpm-sink is down: the next run must not keep
+    # treating it as the router's own.
+    dut.exec(["ip", "addr", "del", "192.0.2.1/24", "dev", "drop0"])
+
+    offset = os.path.getsize(sink.log)
+    sink = FpmSink(dut, *sink_bins, interfaces=["keep0"], extra_args=args).start()
+    wait_until(lambda: "keep0" in ports(sink), 15, what="keep0 adopted", describe=sink.tail)
+    assert xdp_prog_id(dut, "drop0") is None
+    assert xdp_prog_id(dut, "keep0")
+    assert set(ports(sink)) == {"keep0"}
+    with open(sink.log, encoding="utf-8") as f:
+        log = f.read()[offset:]
+    assert f"dataplane.port.stale detached ifindex={dut.ifindex('drop0')}" in log, log
+    assert "dataplane.stale_state removed ifaces=1 tx_ports=1 local4=1" in log, log
+    sink.stop()
