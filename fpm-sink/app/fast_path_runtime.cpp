@@ -79,6 +79,8 @@ Status FastPathRuntime::init() {
   if (writer_->staging()) {
     const auto live = writer_->live_indices();
     fast_path_->hold_indices(live.groups, live.nexthops);
+    for (uint32_t i : live.nexthops)
+      if (auto nh = writer_->read_nexthop(i)) held_nexthops_.emplace_back(i, nh->ifindex);
     staging_since_ = std::chrono::steady_clock::now();
     spdlog::info(
         "dataplane.warm_restart.staging the adopted tables keep forwarding until zebra's replay "
@@ -108,6 +110,7 @@ Status FastPathRuntime::init() {
     }
   }
   if (program_->reused_pinned_maps()) purge_stale_state();
+  if (staging_since_) fail_held_nexthops(std::nullopt);  // links that died while we were down
   spdlog::info("dataplane.started ports={} pin_dir={} reused_pins={} map_bytes={}", ports_.size(),
                options_.pin_dir, program_->reused_pinned_maps(), program_->memory().bytes);
   arm_retry();
@@ -150,6 +153,7 @@ void FastPathRuntime::link_changed(uint32_t ifindex, const LinkInfo* link) {
   }
   // Carrier, MAC or MTU changed: one rewrite per next hop on that link, whatever
   // the number of routes (a dead link fails its next hops before zebra reacts).
+  if (staging_since_) fail_held_nexthops(ifindex);
   auto r = fast_path_->link_changed(ifindex);
   if (!r) spdlog::warn("{}", r.error().to_string());
 }
@@ -250,6 +254,28 @@ void FastPathRuntime::maybe_commit() {
   }
 }
 
+// While staging, the adopted tables still forward: a next hop of theirs whose
+// link is down or gone is marked failed, so ECMP moves its flows to the
+// surviving members (or the kernel takes them) instead of sending them into a
+// dead port. Coming back up is left to the commit: the new tables know.
+void FastPathRuntime::fail_held_nexthops(std::optional<uint32_t> only_ifindex) {
+  size_t failed = 0;
+  for (const auto& [index, ifindex] : held_nexthops_) {
+    if (only_ifindex && ifindex != *only_ifindex) continue;
+    const auto link = view_.link(ifindex);
+    if (link && link->up) continue;
+    auto nh = writer_->read_nexthop(index);
+    if (!nh || nh->state == FPM_NH_FAILED) continue;
+    nh->state = FPM_NH_FAILED;
+    if (auto st = writer_->write_nexthop(index, *nh); !st)
+      spdlog::warn("{}", st.error().to_string());
+    else
+      ++failed;
+  }
+  if (failed > 0)
+    spdlog::info("dataplane.warm_restart.nexthops_failed count={} (their link is down)", failed);
+}
+
 void FastPathRuntime::commit_staged(std::string_view reason) {
   if (!staging_since_) return;
   const auto t0 = std::chrono::steady_clock::now();
@@ -257,6 +283,7 @@ void FastPathRuntime::commit_staged(std::string_view reason) {
   // The adopted tables are unreachable now: their groups and next hops go
   // through the usual quarantine before reuse.
   fast_path_->release_held();
+  held_nexthops_.clear();
   const auto t1 = std::chrono::steady_clock::now();
   const auto ms = [](auto d) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();

@@ -93,8 +93,11 @@ class FastPathRuntime final : private KernelListener {
 
   std::set<IpAddr> locals_;  // the router's own addresses, as last dumped / notified
 
-  // Warm restart in progress: since when.
+  // Warm restart in progress: since when, and the adopted tables' next hops
+  // (index, egress ifindex), which nothing else updates until the commit.
   std::optional<std::chrono::steady_clock::time_point> staging_since_;
+  std::vector<std::pair<uint32_t, uint32_t>> held_nexthops_;
+  void fail_held_nexthops(std::optional<uint32_t> only_ifindex);
 
   boost::asio::io_context& io_;
   FastPathOptions options_;

@@ -94,6 +94,12 @@ BpfMapWriter::LiveIndices BpfMapWriter::live_indices() const {
   return out;
 }
 
+std::optional<fpm_nexthop> BpfMapWriter::read_nexthop(uint32_t index) const {
+  fpm_nexthop nh{};
+  if (bpf_map_lookup_elem(nexthops_fd_, &index, &nh) != 0) return std::nullopt;
+  return nh;
+}
+
 void BpfMapWriter::commit() {
   v4_->commit();
   v6_->commit();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "dataplane/lpm/lpm_table.hpp"
@@ -42,6 +43,8 @@ class BpfMapWriter final : public MapWriter {
   };
   LiveIndices live_indices() const;
   bool staging() const { return v4_->staging() || v6_->staging(); }
+  // fpm_nexthops[index] as the kernel holds it.
+  std::optional<fpm_nexthop> read_nexthop(uint32_t index) const;
   // Publishes the staged IPv4 and IPv6 tables.
   void commit();
 

@@ -82,7 +82,7 @@ def module_run(request, mode):
             name = f"{request.module.__name__.rsplit('.', 1)[-1]}-{mode}"
             dest = os.path.join(LOG_ROOT, name)
             shutil.rmtree(dest, ignore_errors=True)
-            shutil.copytree(r.dir, dest, ignore=shutil.ignore_patterns("*.sock", "*.vty", "*.api"),
+            shutil.copytree(r.dir, dest, ignore=shutil.ignore_patterns("*.sock", "*.vty", "*.api", "bpffs"),
                             ignore_dangling_symlinks=True)
             print(f"\nlogs and configs kept in {dest}")
         r.close()

@@ -17,6 +17,7 @@ own mount namespace, so a bpffs mounted there by fpm-sink would vanish with
 it. The test mounts one in its run directory, which every process sees.
 """
 
+import json
 import os
 
 import pytest
@@ -106,3 +107,51 @@ def test_cold_restart_drops_until_the_replay(lab):
     print(f"cold restart: sent {summary['sent']}, lost {lost}")
     assert "dataplane.warm_restart.staging" not in log, log
     assert lost > 0, "a cold restart with forwarding off must drop packets: the test is blind"
+
+
+def nexthops_on(pin_dir, ifindex):
+    """fpm_nexthops entries (from the pinned map) whose egress is ifindex."""
+    res = sh(["bpftool", "-j", "map", "dump", "pinned", os.path.join(pin_dir, "fpm_nexthops")])
+    out = []
+    for entry in json.loads(res.stdout):
+        value = entry.get("formatted", entry).get("value", {})
+        if isinstance(value, dict) and value.get("ifindex") == ifindex:
+            out.append(value)
+    return out
+
+
+def test_a_link_lost_while_down_fails_the_adopted_next_hops(lab):
+    """While fpm-sink was down a port died; until the new tables are published
+    the adopted ones must not keep sending into it. zebra is kept away so the
+    staging lasts; the adopted next hops on the dead port must be failed."""
+    sink, dut = lab.sink, lab.dut
+    pin_dir = sink.extra_args[sink.extra_args.index("--bpffs") + 1]
+    eth2 = lab.dut_ns.ifindex("eth2")
+    assert any(nh["state"] == 1 for nh in nexthops_on(pin_dir, eth2)), "no usable next hop on eth2"
+    assert sink.stop() == 0
+    if "--warm-restart-timeout" in sink.extra_args:  # left by the cold restart
+        i = sink.extra_args.index("--warm-restart-timeout")
+        del sink.extra_args[i:i + 2]
+    dut.stop_daemon("staticd")
+    dut.stop_daemon("zebra")
+    lab.dut_ns.exec(["ip", "link", "set", "eth2", "down"])
+    try:
+        offset = os.path.getsize(sink.log)
+        sink.start()
+        wait_until(lambda: "dataplane.started" in log_text(sink)[offset:], 15,
+                   what="fpm-sink started", describe=sink.tail)
+        log = log_text(sink)[offset:]
+        assert "dataplane.warm_restart.staging" in log, log
+        assert "dataplane.warm_restart.nexthops_failed" in log, log
+        states = [nh["state"] for nh in nexthops_on(pin_dir, eth2)]
+        assert states and all(s == 2 for s in states), states
+    finally:
+        lab.dut_ns.exec(["ip", "link", "set", "eth2", "up"])
+        # Down flushed eth2's IPv6 addresses (keep_addr_on_down is 0).
+        lab.dut_ns.exec(["ip", "addr", "replace", "fd00:2::1/64", "dev", "eth2"])
+        dut.start("zebra", "staticd")
+    lab.wait_fpm_connected()
+    wait_until(lambda: "dataplane.warm_restart.committed" in log_text(sink)[offset:], 30,
+               what="the staged tables published", describe=sink.tail)
+    lab.wait_offloaded([p for p, _gw in StaticLab.STATICS])
+    lab.wait_fast_path("h1", "h2", DSTS)
