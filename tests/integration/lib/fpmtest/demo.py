@@ -5,15 +5,19 @@ failure, Ctrl-C or SIGTERM. The traffic step sends pings from peer2 through
 dut to host1 behind the BGP peer: fpm-sink's XDP program on dut's routed ports
 redirects them eth2 -> eth1 (the replies go to a connected destination, which
 the fast path leaves to the kernel), and the counters are shown as they grow.
+The restart step restarts fpm-sink in the middle of a ping run: with
+--keep-fast-path the XDP program and its pinned tables forward on while the
+process is gone, and the new process takes them over (warm restart).
 """
 
 import ipaddress
+import os
 import re
 import signal
 import sys
 import time
 
-from . import Run
+from . import Run, wait_until
 from .netns import sh
 from .routes import diff_fib
 from .topology import BASE_STATICS, Lab, bgp_networks
@@ -69,6 +73,14 @@ def step_topology(ctx):
         for port in DUT_PORTS:
             lab.sink.extra_args += ["--interface", port]
         lab.sink.interfaces = list(DUT_PORTS)
+        # Pins that outlive the process (each `ip netns exec` has its own
+        # mounts, so a bpffs fpm-sink mounted itself would go with it).
+        bpffs = os.path.join(lab.run.dir, "bpffs")
+        os.makedirs(bpffs)
+        sh(["mount", "-t", "bpf", "bpf", bpffs])
+        lab.run.on_close(lambda: sh(["umount", "-l", bpffs], check=False))
+        lab.sink.extra_args += ["--keep-fast-path", "--bpffs", os.path.join(bpffs, "fpm-sink")]
+        ctx["restartable"] = True
     lab.start_sink()
     lab.start_dut(BASE_STATICS, bgp=True)
     networks = bgp_networks(ctx["bgp_v4"], ctx["bgp_v6"])
@@ -188,7 +200,53 @@ def step_traffic(ctx, bursts=3, count=2000):
     ctx["ok"] = ctx.get("ok", False) and ok
 
 
-STEPS = [step_topology, step_converge, step_show, step_traffic]
+def _log_since(sink, offset):
+    with open(sink.log, encoding="utf-8", errors="replace") as f:
+        f.seek(offset)
+        return f.read()
+
+
+def step_restart(ctx, count=3000, interval=0.002):
+    if not ctx.get("restartable") or _counters(ctx["lab"]) is None:
+        return
+    lab = ctx["lab"]
+    sink = lab.sink
+    banner(f"restart fpm-sink during a ping run ({count} pings, one per {interval * 1e3:g} ms)")
+    peer2 = lab.run.ns("peer2")
+    start = _counters(lab)
+    out = os.path.join(peer2.dir, "restart-ping.log")
+    ping = peer2.popen(["ping", "-q", "-n", "-i", str(interval), "-W", "1", "-c", str(count),
+                        HOST1], out)
+    wait_until(lambda: _counters(lab)[0] - start[0] >= 200, 10, what="pings flowing")
+    t0 = time.monotonic()
+    sink.stop()
+    down_ms = (time.monotonic() - t0) * 1e3
+    offset = os.path.getsize(sink.log)
+    t1 = time.monotonic()
+    sink.start()
+    print(f"fpm-sink stopped (with --keep-fast-path) and started again, down {down_ms:.0f} ms "
+          f"+ {(time.monotonic() - t1) * 1e3:.0f} ms to answer on its control socket")
+    wait_until(lambda: "dataplane.warm_restart.committed" in _log_since(sink, offset), 60,
+               what="the warm restart to complete", describe=sink.tail)
+    for line in _log_since(sink, offset).splitlines():
+        if "dataplane.warm_restart" in line:
+            print("  " + line.split(" ", 2)[2])
+    ping.wait(timeout=120)
+    with open(out, encoding="utf-8", errors="replace") as f:
+        text = f.read()
+    m = re.search(r"(\d+) packets transmitted, (\d+) received", text)
+    tx, rx = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+    end = _counters(lab)
+    redirected, punted = end[0] - start[0], end[1] - start[1]
+    print(f"ping: {rx}/{tx} answered; fast path during the run: {redirected} redirected, "
+          f"{punted} punted (the replies, to a connected destination)")
+    ok = tx > 0 and rx == tx and redirected >= tx
+    print("RESULT: " + ("every echo request was forwarded by XDP across the restart" if ok
+                        else "the fast path did not carry every request across the restart"))
+    ctx["ok"] = ctx.get("ok", False) and ok
+
+
+STEPS = [step_topology, step_converge, step_show, step_traffic, step_restart]
 
 
 def _raise_interrupt(signum, _frame):
