@@ -1,10 +1,11 @@
 // Ingest benchmark sender: plays zebra (dplane_fpm_nl) towards a running fpm-sink.
 //
 // The whole table is encoded before the clock starts, the way zebra's replay looks on
-// the socket: next hops and groups first, then RTM_NEWROUTE with RTA_NH_ID, many
-// messages per FPM frame. The clock runs from the first byte written to the first
-// control-socket answer that shows every route in the RIB, so the figure covers
-// socket, framing, decoding and the RIB model, not the encoder.
+// the socket: next hops and groups first, then RTM_NEWROUTE with RTA_NH_ID, one
+// route per FPM frame as dplane_fpm_nl writes them (one frame per dataplane
+// context; --routes-per-frame 0 packs frames up to --max-frame instead). The clock runs from the
+// first byte written to the first control-socket answer that shows every route in the RIB, so the
+// figure covers socket, framing, decoding and the RIB model, not the encoder.
 //
 // Prints one JSON object on stdout; progress goes to stderr.
 #include <arpa/inet.h>
@@ -39,7 +40,8 @@ struct Args {
   std::vector<std::string> prefix_files;
   uint16_t port = 2620;
   std::string control_socket;
-  size_t max_frame = 8192;  // zebra's NL_PKT_BUF_SIZE
+  size_t max_frame = 8192;        // zebra's NL_PKT_BUF_SIZE
+  unsigned routes_per_frame = 1;  // 0: as many as fit in max_frame
   unsigned groups_per_family = 4;
   double timeout_s = 120;
   std::string label = "ingest";
@@ -127,10 +129,12 @@ Encoded encode(const std::vector<Prefix>& prefixes, const Args& args) {
   for (const Prefix& p : prefixes) (p.family() == Family::V4 ? e.routes_v4 : e.routes_v6)++;
   if (e.routes_v4) groups[0] = add_groups(w, Family::V4, args.groups_per_family);
   if (e.routes_v6) groups[1] = add_groups(w, Family::V6, args.groups_per_family);
+  if (args.routes_per_frame) w.flush();
   RouteAdd r;
   r.protocol = proto_id::bgp;
   r.metric = 20;
   size_t i = 0;
+  unsigned in_frame = 0;
   for (const Prefix& p : prefixes) {
     const bool v4 = p.family() == Family::V4;
     const auto& ids = groups[v4 ? 0 : 1];
@@ -138,6 +142,10 @@ Encoded encode(const std::vector<Prefix>& prefixes, const Args& args) {
     r.nhg_id = ids[i++ % ids.size()];
     r.replace = v4;  // zebra sets NLM_F_REPLACE for every IPv4 add
     check(w.add(r));
+    if (args.routes_per_frame && ++in_frame == args.routes_per_frame) {
+      w.flush();
+      in_frame = 0;
+    }
   }
   w.flush();
   e.frames = w.frames();
@@ -243,6 +251,7 @@ nlohmann::json run(const Args& args) {
   j["frames"] = enc.frames;
   j["bytes"] = enc.stream.size();
   j["max_frame"] = args.max_frame;
+  j["routes_per_frame"] = args.routes_per_frame;
   j["complete"] = done;
   j["rib_routes"] = rib_routes(last) - rib_routes(before);
   j["send_s"] = seconds(t_sent - t0);
@@ -272,6 +281,8 @@ int main(int argc, char** argv) {
   app.add_option("--control-socket", args.control_socket, "fpm-sink's control socket")->required();
   app.add_option("--max-frame", args.max_frame, "FPM frame size limit (bytes)")
       ->check(CLI::Range(256, 65535));
+  app.add_option("--routes-per-frame", args.routes_per_frame,
+                 "routes per FPM frame (zebra: 1); 0 fills frames up to --max-frame");
   app.add_option("--groups", args.groups_per_family, "next-hop groups per family")
       ->check(CLI::Range(1, 64));
   app.add_option("--timeout", args.timeout_s, "seconds to wait for the RIB");

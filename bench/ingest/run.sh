@@ -16,6 +16,7 @@ build=${FPM_BENCH_BUILD:-$repo/build-bench}
 cache=$repo/.cache/prefixes
 kernel_routes=${KERNEL_ROUTES:-100000}
 max_frame=${MAX_FRAME:-8192}
+routes_per_frame=${ROUTES_PER_FRAME:-1}  # zebra's dplane_fpm_nl: one route per frame
 seed=${SYNTH_SEED:-42}
 log() { echo "ingest: $*" >&2; }
 
@@ -63,7 +64,7 @@ run_set() {
   local prefixes=()
   for f in "$@"; do prefixes+=(--prefixes "$f"); done
   "$build/bench/ingest/ingest_sender" --port "$port" --control-socket "$sock" \
-    --max-frame "$max_frame" --label "$label" --daemon-pid "$daemon_pid" "${prefixes[@]}" >"$work/$label.json"
+    --max-frame "$max_frame" --routes-per-frame "$routes_per_frame" --label "$label" --daemon-pid "$daemon_pid" "${prefixes[@]}" >"$work/$label.json"
   kill "$daemon_pid"
   wait "$daemon_pid" 2>/dev/null || true
   daemon_pid=
