@@ -85,6 +85,7 @@ void FpmServer::on_accept(tcp::socket socket) {
   spdlog::info("fpm.session.accepted peer={}", session->peer());
 
   // zebra replays everything now, with no end marker: mark, then sweep on quiet.
+  frames_at_accept_ = stats_.frames;
   rib_.begin_replay();
   status_.replay = ReplayState::Replaying;
   on_activity();

@@ -51,11 +51,11 @@ class FpmServer {
   const IngestStats& ingest_stats() const { return stats_; }
   std::chrono::milliseconds sweep_delay() const { return sweep_delay_; }
   // zebra's replay is complete as far as can be told: swept, or a session is
-  // replaying and nothing has arrived for `quiet` (zebra sends its table in
-  // one burst and has no end marker).
+  // replaying, has sent something, and nothing has arrived for `quiet` (zebra
+  // sends its table in one burst and has no end marker).
   bool replay_caught_up(std::chrono::milliseconds quiet) const {
     if (status_.replay == ReplayState::Settled) return true;
-    return status_.replay == ReplayState::Replaying &&
+    return status_.replay == ReplayState::Replaying && stats_.frames > frames_at_accept_ &&
            std::chrono::steady_clock::now() - last_activity_ >= quiet;
   }
 
@@ -77,6 +77,7 @@ class FpmServer {
   boost::asio::steady_timer sweep_timer_;
   std::shared_ptr<FpmSession> session_;
   std::chrono::steady_clock::time_point last_activity_{};
+  uint64_t frames_at_accept_ = 0;  // stats_.frames when the current session began
   FpmSessionStatus status_;
   IngestStats stats_;
   LogLimiter limiter_;

@@ -72,6 +72,22 @@ TEST_F(FpmServerTest, AcceptsAndAppliesFrames) {
   EXPECT_EQ(status().peer.rfind("127.0.0.1:", 0), 0u) << status().peer;
 }
 
+TEST_F(FpmServerTest, ReplayCaughtUpNeedsASessionThatSentSomethingThenWentQuiet) {
+  start(10s);
+  EXPECT_FALSE(server_->replay_caught_up(0ms));  // no zebra yet
+  Zebra z(server_->port());
+  ASSERT_TRUE(poll([&] { return status().connected; }));
+  EXPECT_FALSE(server_->replay_caught_up(0ms));  // connected, nothing sent
+  z.send(kA());
+  ASSERT_TRUE(poll([&] { return has("10.0.0.0/24"); }));
+  EXPECT_TRUE(server_->replay_caught_up(0ms));
+  EXPECT_FALSE(server_->replay_caught_up(1h));  // not quiet for that long
+  // A new session starts a new replay: what the old one sent does not count.
+  Zebra z2(server_->port());
+  ASSERT_TRUE(poll([&] { return status().sessions_replaced == 1; }));
+  EXPECT_FALSE(server_->replay_caught_up(0ms));
+}
+
 TEST_F(FpmServerTest, NewConnectionReplacesTheOldOne) {
   start(10s);
   Zebra z1(server_->port());
