@@ -204,14 +204,14 @@ void FastPathRuntime::purge_stale_state() {
   const size_t l4 = purge_keys<std::array<uint8_t, 4>>(
       program_->map_fd("fpm_local4"), [this](const std::array<uint8_t, 4>& a) {
         IpAddr ip = IpAddr::v4(uint32_t(a[0]) << 24 | uint32_t(a[1]) << 16 | a[2] << 8 | a[3]);
-        return !locals_.contains(ip);
+        return !kernel_.is_local(ip);
       });
   const size_t l6 = purge_keys<std::array<uint8_t, 16>>(
       program_->map_fd("fpm_local6"), [this](const std::array<uint8_t, 16>& a) {
         IpAddr ip;
         ip.family = Family::V6;
         std::copy(a.begin(), a.end(), ip.bytes.begin());
-        return !locals_.contains(ip);
+        return !kernel_.is_local(ip);
       });
   if (ifaces + tx + l4 + l6 > 0)
     spdlog::info("dataplane.stale_state removed ifaces={} tx_ports={} local4={} local6={}", ifaces,
@@ -219,10 +219,6 @@ void FastPathRuntime::purge_stale_state() {
 }
 
 void FastPathRuntime::local_address_changed(const IpAddr& addr, bool present) {
-  if (present)
-    locals_.insert(addr);
-  else
-    locals_.erase(addr);
   const bool v4 = addr.family == Family::V4;
   const int fd = program_->map_fd(v4 ? "fpm_local4" : "fpm_local6");
   if (fd < 0) return;

@@ -91,8 +91,6 @@ class FastPathRuntime final : private KernelListener {
   void maybe_commit();
   void purge_stale_state();
 
-  std::set<IpAddr> locals_;  // the router's own addresses, as last dumped / notified
-
   // Warm restart in progress: since when, and the adopted tables' next hops
   // (index, egress ifindex), which nothing else updates until the commit.
   std::optional<std::chrono::steady_clock::time_point> staging_since_;
