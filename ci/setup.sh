@@ -22,12 +22,8 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The FRR package starts its own watchfrr/zebra; fpm-sink's tests run their own
-# instances inside namespaces, so the system service must not hold sockets.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet frr 2>/dev/null; then
-  systemctl stop frr || true
-fi
-pkill -x watchfrr 2>/dev/null || true
+# The host's own FRR (if any) is left alone: the tests and the demo run their
+# daemons inside their own namespaces with their own socket, pid and vty paths.
 
 if ! mountpoint -q /sys/fs/bpf; then
   mount -t bpf bpf /sys/fs/bpf
