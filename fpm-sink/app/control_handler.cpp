@@ -83,6 +83,7 @@ control::FpmReply fpm_reply(const Rib& rib, const FpmServer& fpm) {
   r.set_last_sweep(st.last_sweep);
   r.set_sessions_accepted(st.sessions_accepted);
   r.set_sessions_replaced(st.sessions_replaced);
+  r.set_peers_refused(st.peers_refused);
   fill_rib(rs, r.mutable_rib());
   return r;
 }

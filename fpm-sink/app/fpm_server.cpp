@@ -58,7 +58,7 @@ void FpmServer::accept_next() {
     if (ec) {
       spdlog::warn("fpm.accept.failed error=\"{}\"", ec.message());
     } else {
-      on_accept(std::move(socket));
+      if (admit(socket)) on_accept(std::move(socket));
     }
     accept_next();
   });
@@ -91,6 +91,21 @@ void FpmServer::on_accept(tcp::socket socket) {
   on_activity();
   arm_sweep(last_activity_ + sweep_delay_);
   session->start();
+}
+
+bool FpmServer::admit(tcp::socket& socket) {
+  const PeerCheck check = check_peer(peer_policy_, socket);
+  if (check.verdict == PeerVerdict::Allowed) return true;
+  ++status_.peers_refused;
+  if (refusal_limiter_.allow()) {
+    boost::system::error_code ec;
+    spdlog::warn("fpm.peer.refused peer={} reason={} {} suppressed={}",
+                 endpoint_text(socket.remote_endpoint(ec)), peer_verdict_name(check.verdict),
+                 check.detail, refusal_limiter_.take_suppressed());
+  }
+  boost::system::error_code ignored;
+  socket.close(ignored);
+  return false;
 }
 
 void FpmServer::on_session_end(FpmSession& session, const std::string& reason) {

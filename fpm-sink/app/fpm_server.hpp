@@ -14,6 +14,7 @@
 #include "app/ingest.hpp"
 #include "app/log_limiter.hpp"
 #include "app/options.hpp"
+#include "app/peer_policy.hpp"
 #include "common/result.hpp"
 #include "rib/rib.hpp"
 
@@ -27,6 +28,7 @@ struct FpmSessionStatus {
   std::string peer;             // "127.0.0.1:40312" of the current/last session
   int64_t connected_since = 0;  // unix seconds of the last accept, 0 if never
   uint64_t sessions_accepted = 0, sessions_replaced = 0;
+  uint64_t peers_refused = 0;  // connections closed by the peer policy (app/peer_policy.hpp)
   ReplayState replay = ReplayState::Idle;
   uint64_t last_sweep = 0;  // routes + groups removed by the last sweep
 };
@@ -44,6 +46,9 @@ class FpmServer {
   // Error: app.fpm.listen.
   Status listen(const ListenEndpoint& endpoint);
   uint16_t port() const;
+  // Who may open a session; checked on accept, before a newcomer may replace
+  // the live session. Default: root only.
+  void set_peer_policy(PeerPolicy policy) { peer_policy_ = std::move(policy); }
   // Closes the acceptor and the session, cancels the sweep. State is kept.
   void stop();
 
@@ -64,6 +69,8 @@ class FpmServer {
 
   void accept_next();
   void on_accept(boost::asio::ip::tcp::socket socket);
+  // False (and the socket closed, counted, logged) if the policy refuses the peer.
+  bool admit(boost::asio::ip::tcp::socket& socket);
   // Called by the live session only.
   void on_activity() { last_activity_ = std::chrono::steady_clock::now(); }
   void on_session_end(FpmSession& session, const std::string& reason);
@@ -81,6 +88,8 @@ class FpmServer {
   FpmSessionStatus status_;
   IngestStats stats_;
   LogLimiter limiter_;
+  PeerPolicy peer_policy_;
+  LogLimiter refusal_limiter_;  // refused peers must not flood the log either
 };
 
 }  // namespace fpm_sink

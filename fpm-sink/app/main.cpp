@@ -35,6 +35,18 @@ int main(int argc, char** argv) {
   Rib rib;
   if (opts.rib_reserve) rib.reserve(opts.rib_reserve);
   FpmServer fpm(io, rib, opts.sweep_delay());
+  auto peer_policy = make_peer_policy(opts.fpm_allow_users, opts.fpm_allow_peers);
+  if (!peer_policy) {
+    spdlog::critical("{}", peer_policy.error().to_string());
+    return 1;
+  }
+  if (!opts.fpm_allow_peers.empty()) {
+    std::string peers;
+    for (const auto& p : opts.fpm_allow_peers) peers += (peers.empty() ? "" : ",") + p;
+    spdlog::warn("fpm.listen.remote_peers listen={} peers={}: FPM is unauthenticated plain TCP",
+                 opts.fpm_endpoint.to_string(), peers);
+  }
+  fpm.set_peer_policy(std::move(*peer_policy));
 
   std::unique_ptr<FastPathRuntime> fast_path;
   if (!opts.interfaces.empty()) {

@@ -66,6 +66,14 @@ void add_options(CLI::App& app, Options& opts) {
         auto r = parse_listen(v);
         return r ? std::string() : r.error().message;
       });
+  app.add_option("--fpm-allow-user", opts.fpm_allow_users,
+                 "user (NAME or UID) whose sockets may open an FPM session (repeatable; "
+                 "default: root and frr)")
+      ->take_all();
+  app.add_option("--fpm-allow-peer", opts.fpm_allow_peers,
+                 "peer IP address allowed to connect (repeatable); required when --fpm-listen "
+                 "is not a loopback address")
+      ->take_all();
   app.add_option("--control-socket", opts.control_socket, "Unix socket for fpm-sinkctl")
       ->capture_default_str();
   app.add_option("--log-level", opts.log_level, "log level")
@@ -114,6 +122,17 @@ void finish_options(Options& opts) {
   auto ep = parse_listen(opts.fpm_listen);
   if (!ep) throw CLI::ValidationError("--fpm-listen", ep.error().message);
   opts.fpm_endpoint = *ep;
+  const auto addr = boost::asio::ip::make_address(opts.fpm_endpoint.address);
+  if (!addr.is_loopback() && opts.fpm_allow_peers.empty())
+    throw CLI::ValidationError("--fpm-listen", "non-loopback address " +
+                                                   opts.fpm_endpoint.to_string() +
+                                                   " lets other hosts feed the FIB: name them with "
+                                                   "--fpm-allow-peer ADDR");
+  for (const auto& p : opts.fpm_allow_peers) {
+    boost::system::error_code ec;
+    boost::asio::ip::make_address(p, ec);
+    if (ec) throw CLI::ValidationError("--fpm-allow-peer", "not an IP address: '" + p + "'");
+  }
 }
 
 }  // namespace fpm_sink

@@ -31,6 +31,10 @@ Result<ListenEndpoint> parse_listen(std::string_view text);
 struct Options {
   std::string fpm_listen = "127.0.0.1:2620";
   ListenEndpoint fpm_endpoint;  // parsed from fpm_listen
+  // Who may feed the FIB (app/peer_policy.hpp): users by name or uid (empty:
+  // root and frr), and peer addresses (required for a non-loopback listen).
+  std::vector<std::string> fpm_allow_users;
+  std::vector<std::string> fpm_allow_peers;
   std::string control_socket = "/run/fpm-sink/control.sock";
   std::string log_level = "info";  // trace, debug, info, warn, error, critical, off
   double sweep_delay_seconds = 30;

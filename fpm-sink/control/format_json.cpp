@@ -96,6 +96,7 @@ Json fpm_json(const FpmReply& f) {
   session["connected_since"] = f.connected_since();
   session["sessions_accepted"] = f.sessions_accepted();
   session["sessions_replaced"] = f.sessions_replaced();
+  session["peers_refused"] = f.peers_refused();
 
   Json stream;
   stream["frames"] = f.frames();

@@ -109,6 +109,7 @@ std::string fpm_text(const FpmReply& f) {
   t.add_row({"connected_since", unix_time_text(f.connected_since())});
   t.add_row({"sessions_accepted", std::to_string(f.sessions_accepted())});
   t.add_row({"sessions_replaced", std::to_string(f.sessions_replaced())});
+  t.add_row({"peers_refused", std::to_string(f.peers_refused())});
   t.add_row({"frames", std::to_string(f.frames())});
   t.add_row({"bytes", std::to_string(f.bytes())});
   t.add_row({"netlink_frames", std::to_string(f.netlink_frames())});

@@ -1,6 +1,7 @@
 #include "app/fpm_server.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
@@ -43,8 +44,14 @@ class FpmServerTest : public ::testing::Test {
  protected:
   void start(std::chrono::milliseconds sweep_delay) {
     server_ = std::make_unique<FpmServer>(io_, rib_, sweep_delay);
+    server_->set_peer_policy(only_users({geteuid()}));
     ASSERT_TRUE(server_->listen({"127.0.0.1", 0}));
     ASSERT_NE(server_->port(), 0);
+  }
+  static PeerPolicy only_users(std::vector<uid_t> uids) {
+    PeerPolicy p;
+    p.allowed_uids = std::move(uids);
+    return p;
   }
   bool poll(const std::function<bool()>& pred) { return poll_until(io_, pred); }
   bool has(const char* prefix) { return rib_.find_route(254, pfx(prefix)) != nullptr; }
@@ -101,6 +108,40 @@ TEST_F(FpmServerTest, NewConnectionReplacesTheOldOne) {
   EXPECT_TRUE(status().connected);
   EXPECT_EQ(status().sessions_accepted, 2u);
   EXPECT_TRUE(has("10.0.0.0/24"));  // stale until the sweep, never dropped on replace
+}
+
+TEST_F(FpmServerTest, RefusedUserNeverReplacesTheSession) {
+  start(10s);
+  Zebra z1(server_->port());
+  z1.send(kA());
+  ASSERT_TRUE(poll([&] { return has("10.0.0.0/24"); }));
+  // From now on our uid is not zebra's: the next connection is an intruder.
+  server_->set_peer_policy(only_users({geteuid() + 1}));
+  Zebra intruder(server_->port());
+  intruder.send(kB());
+  ASSERT_TRUE(poll([&] { return status().peers_refused == 1; }));
+  ASSERT_TRUE(poll([&] { return intruder.closed_by_peer(); }));
+  EXPECT_EQ(status().sessions_accepted, 1u);
+  EXPECT_EQ(status().sessions_replaced, 0u);
+  EXPECT_TRUE(status().connected);
+  // zebra's session is still the live one, and the intruder's route never landed.
+  z1.send(frame_of({inline_route("10.0.2.0/24", "192.0.2.1", 2)}));
+  ASSERT_TRUE(poll([&] { return has("10.0.2.0/24"); }));
+  EXPECT_FALSE(has("10.0.1.0/24"));
+  EXPECT_FALSE(z1.closed_by_peer());
+}
+
+TEST_F(FpmServerTest, PeerNotOnTheAddressListIsRefused) {
+  start(10s);
+  auto policy = only_users({geteuid()});
+  policy.allowed_peers = {boost::asio::ip::make_address("127.0.0.2")};
+  server_->set_peer_policy(policy);
+  Zebra z(server_->port());  // connects from 127.0.0.1
+  z.send(kA());
+  ASSERT_TRUE(poll([&] { return status().peers_refused == 1; }));
+  ASSERT_TRUE(poll([&] { return z.closed_by_peer(); }));
+  EXPECT_EQ(status().sessions_accepted, 0u);
+  EXPECT_FALSE(has("10.0.0.0/24"));
 }
 
 TEST_F(FpmServerTest, SweepsWhatTheReplayDidNotRefresh) {

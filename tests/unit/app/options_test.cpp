@@ -65,5 +65,22 @@ TEST(Options, RejectsBadValues) {
   }
 }
 
+TEST(Options, NonLoopbackListenNeedsAnAllowListOfPeers) {
+  auto finish = [](std::vector<std::string> args) {
+    Options opts;
+    CLI::App app;
+    add_options(app, opts);
+    app.parse(args);
+    finish_options(opts);
+    return opts;
+  };
+  EXPECT_THROW(finish({"0.0.0.0:2620", "--fpm-listen"}), CLI::ValidationError);
+  EXPECT_THROW(finish({"bad", "--fpm-allow-peer", "0.0.0.0", "--fpm-listen"}),
+               CLI::ValidationError);
+  const auto opts = finish({"192.0.2.1", "--fpm-allow-peer", "0.0.0.0", "--fpm-listen"});
+  EXPECT_EQ(opts.fpm_allow_peers, std::vector<std::string>{"192.0.2.1"});
+  EXPECT_NO_THROW(finish({"[::1]:2620", "--fpm-listen"}));
+}
+
 }  // namespace
 }  // namespace fpm_sink
