@@ -18,6 +18,7 @@
  *   fpm_tx_ports    DEVMAP_HASH      __u32 ifindex       __u32 ifindex          attach code (every egress port)
  *   fpm_stats       PERCPU_ARRAY     __u32 FPM_CNT_*     struct fpm_counter     XDP program (userspace reads, sums CPUs)
  *   fpm_iface_stats PERCPU_ARRAY     __u32 iface slot    struct fpm_iface_stats XDP program
+ *   fpm_abi         ARRAY            __u32 0             __u32 FPM_ABI_VERSION  loader (pinned with the rest)
  *   .rodata         fpm_cfg          -                   struct fpm_config      loader, before load
  *
  * Indices (group, next hop, iface slot) are small dense numbers allocated by
@@ -44,6 +45,15 @@
 #define FPM_ABI_H
 
 #include <linux/types.h>
+
+/*
+ * Version of everything below: layouts, encodings, the meaning of flags and
+ * reasons. Bump it on any change. Pinned maps are adopted across a restart
+ * only by a build of the same version (fpm_abi map); any other starts cold.
+ *   1  (no fpm_abi map) up to the destination MAC check
+ *   2  fpm_iface.mac, FPM_IFACE_F_ENSLAVED, FPM_REASON_OTHER_HOST / ENSLAVED
+ */
+#define FPM_ABI_VERSION 2u
 
 /*
  * What an LPM lookup resolves to: one u32 "action".
@@ -137,20 +147,26 @@ struct fpm_nhg {
 
 /* ---------------------------------------------------- ingress ports */
 
-#define FPM_IFACE_F_V4 0x1u /* forward IPv4 received on this port */
-#define FPM_IFACE_F_V6 0x2u /* forward IPv6 received on this port */
+#define FPM_IFACE_F_V4 0x1u	  /* forward IPv4 received on this port */
+#define FPM_IFACE_F_V6 0x2u	  /* forward IPv6 received on this port */
+#define FPM_IFACE_F_ENSLAVED 0x4u /* port has a master (VRF, bridge, bond) */
 
 /*
- * Value of fpm_ifaces[ifindex]. A packet arriving on an ifindex without an
- * entry, or with the family's flag clear, goes to the kernel
- * (FPM_REASON_NO_IFACE). slot indexes fpm_iface_stats.
+ * Value of fpm_ifaces[ifindex]. slot indexes fpm_iface_stats. Checks, in
+ * the program's order (each failing one punts with its reason):
+ *   no entry                               FPM_REASON_NO_IFACE
+ *   FPM_IFACE_F_ENSLAVED set               FPM_REASON_ENSLAVED (every frame)
+ *   Ethernet parse (see lib/eth.h)         MALFORMED / VLAN / NON_IP / MULTICAST
+ *   destination MAC != mac                 FPM_REASON_OTHER_HOST
+ *   family flag (F_V4 / F_V6) clear        FPM_REASON_NO_IFACE
  */
 struct fpm_iface {
 	__u32 slot;	  /* host: < FPM_MAX_IFACES, counter slot */
 	__u16 table_slot; /* host: LPM table slot, FPM_TABLE_SLOT_MAIN for now */
 	__u16 flags;	  /* host: FPM_IFACE_F_* */
 	__u32 mtu;	  /* host: informational (ingress L3 MTU) */
-	__u32 pad;	  /* 0 */
+	__u8 mac[6];	  /* wire order: the port's own address (IFLA_ADDRESS) */
+	__u16 pad;	  /* 0 */
 };
 
 /* Key of fpm_local6: an IPv6 address in wire order. */
@@ -199,6 +215,9 @@ enum fpm_reason {
 	FPM_REASON_NO_TX_PORT = 22,    /* egress ifindex not in fpm_tx_ports */
 	FPM_REASON_BLACKHOLE = 23,     /* blackhole route (verdict DROP) */
 	FPM_REASON_MARTIAN = 24,       /* 0/8, 127/8, ::, ::1 and other never-forward addresses */
+	FPM_REASON_OTHER_HOST = 25,    /* unicast frame not addressed to the port's MAC */
+	FPM_REASON_ENSLAVED = 26,          /* ingress port has a master (VRF, bridge, bond) */
+	FPM_REASON_LAST = FPM_REASON_ENSLAVED,
 	FPM_REASON_MAX = 32,
 };
 
@@ -256,17 +275,19 @@ FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_nhg, flags) == 0, "fpm_nhg.flags");
 FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_nhg, n_members) == 4, "fpm_nhg.n_members");
 FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_nhg, buckets) == 8, "fpm_nhg.buckets");
 
-FPM_ABI_ASSERT(sizeof(struct fpm_iface) == 16, "fpm_iface size");
+FPM_ABI_ASSERT(sizeof(struct fpm_iface) == 20, "fpm_iface size");
 FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_iface, slot) == 0, "fpm_iface.slot");
 FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_iface, table_slot) == 4, "fpm_iface.table_slot");
 FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_iface, flags) == 6, "fpm_iface.flags");
 FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_iface, mtu) == 8, "fpm_iface.mtu");
+FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_iface, mac) == 12, "fpm_iface.mac");
+FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_iface, pad) == 18, "fpm_iface.pad");
 
 FPM_ABI_ASSERT(sizeof(struct fpm_in6) == 16, "fpm_in6 size");
 FPM_ABI_ASSERT(sizeof(struct fpm_counter) == 16, "fpm_counter size");
 FPM_ABI_ASSERT(sizeof(struct fpm_iface_stats) == 16 * FPM_VERDICT_MAX, "fpm_iface_stats size");
 FPM_ABI_ASSERT(sizeof(struct fpm_config) == 8, "fpm_config size");
-FPM_ABI_ASSERT(FPM_REASON_MARTIAN < FPM_REASON_MAX, "reasons fit the counter block");
+FPM_ABI_ASSERT(FPM_REASON_LAST < FPM_REASON_MAX, "reasons fit the counter block");
 FPM_ABI_ASSERT((FPM_REASON_MAX & (FPM_REASON_MAX - 1)) == 0, "reasons: power of two");
 FPM_ABI_ASSERT((FPM_VERDICT_MAX & (FPM_VERDICT_MAX - 1)) == 0, "verdicts: power of two");
 FPM_ABI_ASSERT(FPM_REASON_MAX <= FPM_ACT_ARG_MASK, "reason fits an action argument");

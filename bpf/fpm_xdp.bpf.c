@@ -4,7 +4,7 @@
  * tables fpm-sink mirrors from zebra, and hands everything else to the
  * kernel (XDP_PASS), which zebra programs too and so stays correct.
  *
- *   port configured? -> parse -> addresses -> local? -> TTL -> LPM
+ *   port configured? -> enslaved? -> parse -> own MAC? -> addresses -> local? -> TTL -> LPM
  *   -> group -> bucket[hash] -> next hop -> MTU -> devmap -> rewrite
  *
  * Every packet bumps one verdict counter and one reason counter.
@@ -188,9 +188,20 @@ int fpm_xdp(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 
+	if (iface->flags & FPM_IFACE_F_ENSLAVED) {
+		/* Its master (VRF, bridge, bond) decides, with tables we do not have. */
+		r.reason = FPM_REASON_ENSLAVED;
+		goto out;
+	}
 	r.reason = fpm_parse_eth(data, data_end, &l2);
 	if (r.reason != FPM_REASON_NONE)
 		goto out;
+	/* Restated for the verifier: fpm_parse_eth checked the header. */
+	if (data + sizeof(struct ethhdr) > data_end ||
+	    !fpm_eth_is_own(((struct ethhdr *)data)->h_dest, iface->mac)) {
+		r.reason = FPM_REASON_OTHER_HOST;
+		goto out;
+	}
 	l3 = data + sizeof(struct ethhdr); /* untagged: fpm_parse_eth said so */
 	if (l2.proto == bpf_htons(ETH_P_IP)) {
 		if (iface->flags & FPM_IFACE_F_V4)

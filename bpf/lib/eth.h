@@ -71,6 +71,17 @@ static __always_inline int fpm_parse_eth(void *data, void *data_end, struct fpm_
 	return FPM_REASON_NONE;
 }
 
+/*
+ * A promiscuous port (tcpdump, bridge or macvlan lower device) also sees
+ * unicast frames for other hosts; the kernel drops them (PACKET_OTHERHOST),
+ * so must we rather than route them. Two loads and compares, no loop.
+ */
+static __always_inline int fpm_eth_is_own(const __u8 *dst, const __u8 *own)
+{
+	return *(const __u32 *)dst == *(const __u32 *)own &&
+	       *(const __u16 *)(dst + 4) == *(const __u16 *)(own + 4);
+}
+
 /* Rewrites both MACs for the chosen next hop. */
 static __always_inline void fpm_eth_rewrite(struct ethhdr *eth, const __u8 *dst, const __u8 *src)
 {

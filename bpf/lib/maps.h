@@ -70,4 +70,12 @@ struct {
 	__type(value, struct fpm_iface_stats);
 } fpm_iface_stats SEC(".maps");
 
+/* Never read by the program: it tells a later fpm-sink which ABI the pins hold. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} fpm_abi SEC(".maps");
+
 #endif /* FPM_LIB_MAPS_H */

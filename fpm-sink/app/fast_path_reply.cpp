@@ -67,6 +67,10 @@ std::string_view reason_name(uint32_t r) {
       return "blackhole";
     case FPM_REASON_MARTIAN:
       return "martian";
+    case FPM_REASON_OTHER_HOST:
+      return "other_host";
+    case FPM_REASON_ENSLAVED:
+      return "enslaved";
     default:
       return "";
   }

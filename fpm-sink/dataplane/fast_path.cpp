@@ -1,6 +1,7 @@
 #include "dataplane/fast_path.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "dataplane/resilient_buckets.hpp"
 
@@ -346,6 +347,15 @@ Result<size_t> FastPath::neighbour_changed(const IpAddr& gateway, uint32_t ifind
 }
 
 Result<size_t> FastPath::link_changed(uint32_t ifindex) {
+  if (auto it = port_entries_.find(ifindex); it != port_entries_.end()) {
+    // The XDP program routes only frames sent to the port's own MAC: follow its changes.
+    const fpm_iface fresh =
+        port_entry(ifindex, it->second.slot, it->second.flags & ~FPM_IFACE_F_ENSLAVED);
+    if (std::memcmp(&fresh, &it->second, sizeof fresh) != 0) {
+      if (auto s = writer_.write_iface(ifindex, fresh); !s) return s.error();
+      it->second = fresh;
+    }
+  }
   auto r = nexthops_.refresh_link(ifindex);
   if (r) stats_.nexthop_refreshes += *r;
   return r;
@@ -363,11 +373,8 @@ Status FastPath::add_port(uint32_t ifindex, bool v4, bool v6) {
                    "no free port slot for ifindex " + std::to_string(ifindex), ENOSPC};
     slot = *s;
   }
-  fpm_iface iface{};
-  iface.slot = slot;
-  iface.table_slot = FPM_TABLE_SLOT_MAIN;
-  iface.flags = static_cast<uint16_t>((v4 ? FPM_IFACE_F_V4 : 0) | (v6 ? FPM_IFACE_F_V6 : 0));
-  if (auto l = links_.link(ifindex)) iface.mtu = l->mtu;
+  const fpm_iface iface = port_entry(
+      ifindex, slot, static_cast<uint16_t>((v4 ? FPM_IFACE_F_V4 : 0) | (v6 ? FPM_IFACE_F_V6 : 0)));
   // Egress first: a port must be a redirect target before traffic may enter it.
   if (auto s = writer_.add_tx_port(ifindex); !s) {
     if (it == ports_.end()) port_alloc_.release(slot);
@@ -378,7 +385,23 @@ Status FastPath::add_port(uint32_t ifindex, bool v4, bool v6) {
     return s;
   }
   ports_[ifindex] = slot;
+  port_entries_[ifindex] = iface;
   return ok_status();
+}
+
+fpm_iface FastPath::port_entry(uint32_t ifindex, uint32_t slot, uint16_t flags) const {
+  fpm_iface iface{};
+  iface.slot = slot;
+  iface.table_slot = FPM_TABLE_SLOT_MAIN;
+  iface.flags = flags;
+  // Without a known MAC the entry stays all-zero there and matches no unicast frame: punts.
+  if (auto l = links_.link(ifindex)) {
+    iface.mtu = l->mtu;
+    std::copy(l->mac.begin(), l->mac.end(), iface.mac);
+    // Until VRF tables exist, a port with any master punts every frame to it.
+    if (l->master) iface.flags |= FPM_IFACE_F_ENSLAVED;
+  }
+  return iface;
 }
 
 Status FastPath::remove_port(uint32_t ifindex) {
@@ -388,6 +411,7 @@ Status FastPath::remove_port(uint32_t ifindex) {
   Status b = writer_.remove_tx_port(ifindex);
   port_alloc_.release(it->second);
   ports_.erase(it);
+  port_entries_.erase(ifindex);
   if (!a) return a;
   return b;
 }

@@ -133,6 +133,9 @@ class FastPath final : public RibObserver {
   void release_held();
 
  private:
+  // The fpm_ifaces entry of a port: its family flags plus what the kernel reports
+  // (MAC, MTU, a master making it FPM_IFACE_F_ENSLAVED).
+  fpm_iface port_entry(uint32_t ifindex, uint32_t slot, uint16_t flags) const;
   struct Group;
   struct RouteRecord {
     uint32_t group_id = 0;
@@ -168,7 +171,8 @@ class FastPath final : public RibObserver {
   std::map<std::pair<uint32_t, Prefix>, RouteRecord> other_;     // other tables
   std::set<Prefix> failed_routes_;                               // retry queue
   std::set<uint32_t> failed_groups_;
-  std::map<uint32_t, uint32_t> ports_;  // ifindex -> counter slot
+  std::map<uint32_t, uint32_t> ports_;          // ifindex -> counter slot
+  std::map<uint32_t, fpm_iface> port_entries_;  // ifindex -> what fpm_ifaces holds
   FastPathStats stats_;
   std::optional<Error> last_error_;
 };

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <string>
 #include <utility>
 
 #include "common/ip.hpp"
@@ -28,7 +29,9 @@ struct NeighbourEntry {
 struct LinkEntry {
   EthAddr mac{};
   uint32_t mtu = 1500;
-  bool up = false;  // admin up and carrier
+  bool up = false;          // admin up and carrier
+  uint32_t master = 0;      // ifindex of its VRF / bridge / bond, 0 = routed in the main table
+  std::string master_kind;  // that master's kind ("vrf", "bridge", "bond"), "" if unknown
 };
 
 class NeighbourSource {

@@ -183,6 +183,9 @@ Status XdpProgram::open_and_load() {
   }
 
   if (int err = fpm_xdp__load(skel_)) return bpf_error("bpf.load", "loading fpm_xdp", err);
+  const uint32_t zero = 0, version = FPM_ABI_VERSION;
+  if (bpf_map_update_elem(bpf_map__fd(skel_->maps.fpm_abi), &zero, &version, BPF_ANY) != 0)
+    return bpf_error("bpf.load", "write fpm_abi", errno);
   if (config_.pin) {
     bpf_map* m;
     bpf_object__for_each_map(m, skel_->obj) {
@@ -213,6 +216,8 @@ Status XdpProgram::prepare_pins() {
   if (!on_bpffs(dir))
     return Error{"bpf.pin", dir.string() + " is not on bpffs (mount -t bpf bpf /sys/fs/bpf)",
                  ENOTSUP};
+
+  if (auto s = drop_pins_of_other_abi(); !s) return s;
 
   bpf_map* m;
   bpf_object__for_each_map(m, skel_->obj) {
@@ -248,6 +253,42 @@ Status XdpProgram::prepare_pins() {
     spdlog::warn("bpf.pin: replacing incompatible pinned map {} (its contents are lost)", path);
     if (::unlink(path.c_str()) != 0) return bpf_error("bpf.pin", "unlink " + path, errno);
   }
+  return ok_status();
+}
+
+// Pinned maps written by a build of another ABI may hold the same shapes with
+// other meanings: never adopt them. Removing them makes this start cold; the
+// XDP links stay pinned, so the ports keep the old program until attach()
+// swaps ours in.
+Status XdpProgram::drop_pins_of_other_abi() {
+  const std::string abi_path = config_.pin_dir + "/fpm_abi";
+  std::optional<uint32_t> pinned;  // nullopt: no fpm_abi pin (version 1) or unreadable
+  if (UniqueFd fd(bpf_obj_get(abi_path.c_str())); fd) {
+    uint32_t zero = 0, value = 0;
+    if (bpf_map_lookup_elem(fd.get(), &zero, &value) == 0) pinned = value;
+  }
+  if (pinned == FPM_ABI_VERSION) return ok_status();
+
+  std::vector<std::string> doomed;
+  bpf_map* m;
+  bpf_object__for_each_map(m, skel_->obj) {
+    if (bpf_map__is_internal(m)) continue;
+    const std::string path = config_.pin_dir + "/" + bpf_map__name(m);
+    if (::access(path.c_str(), F_OK) == 0) doomed.push_back(path);
+  }
+  if (doomed.empty()) return ok_status();
+  const std::string theirs = pinned ? std::to_string(*pinned) : "1 (no fpm_abi map)";
+  if (!config_.replace_incompatible_pins)
+    return Error{"bpf.pin.abi",
+                 "pinned maps in " + config_.pin_dir + " have ABI version " + theirs +
+                     ", this build " + std::to_string(FPM_ABI_VERSION),
+                 EEXIST};
+  spdlog::warn(
+      "bpf.pin.abi: pinned maps in {} have ABI version {}, this build {}: not adopted, starting "
+      "cold",
+      config_.pin_dir, theirs, FPM_ABI_VERSION);
+  for (const auto& path : doomed)
+    if (::unlink(path.c_str()) != 0) return bpf_error("bpf.pin", "unlink " + path, errno);
   return ok_status();
 }
 

@@ -111,6 +111,7 @@ class XdpProgram {
   explicit XdpProgram(const XdpProgramConfig& config);
   Status open_and_load();
   Status prepare_pins();
+  Status drop_pins_of_other_abi();
   Status map_memory();
   std::string link_pin_path(uint32_t ifindex) const;
 

@@ -47,6 +47,21 @@ std::optional<IpAddr> read_addr(const nlattr* attr, int family) {
       f, {static_cast<const uint8_t*>(mnl_attr_get_payload(attr)), mnl_attr_get_payload_len(attr)});
 }
 
+// A port with a master is routed by it (a VRF's table, a bridge's FDB, a
+// bond's own address), not by the main table: the fast path needs both.
+void read_master_and_kind(const AttrTable<IFLA_MAX>& attrs, LinkInfo& link) {
+  if (const nlattr* a = attrs.at[IFLA_MASTER]; a && mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
+    link.master = mnl_attr_get_u32(a);
+  const nlattr* info = attrs.at[IFLA_LINKINFO];
+  if (!info || mnl_attr_validate(info, MNL_TYPE_NESTED) < 0) return;
+  AttrTable<IFLA_INFO_MAX> nested;
+  if (mnl_attr_parse_nested(info, collect_attr<IFLA_INFO_MAX>, &nested) < 0) return;
+  if (const nlattr* k = nested.at[IFLA_INFO_KIND]; k && mnl_attr_validate(k, MNL_TYPE_STRING) >= 0)
+    link.kind = std::string(
+        static_cast<const char*>(mnl_attr_get_payload(k)),
+        ::strnlen(static_cast<const char*>(mnl_attr_get_payload(k)), mnl_attr_get_payload_len(k)));
+}
+
 Result<std::optional<KernelEvent>> parse_link(const nlmsghdr* nlh) {
   if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(ifinfomsg))) return malformed("short ifinfomsg");
   const auto* ifi = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(nlh));
@@ -68,6 +83,7 @@ Result<std::optional<KernelEvent>> parse_link(const nlmsghdr* nlh) {
     oper_up = oper == IF_OPER_UP || (oper == IF_OPER_UNKNOWN && oper_up);
   }
   link.up = (ifi->ifi_flags & IFF_UP) && oper_up;
+  read_master_and_kind(attrs, link);
   if (nlh->nlmsg_type == RTM_DELLINK) return std::optional<KernelEvent>{Removal<LinkInfo>{link}};
   return std::optional<KernelEvent>{Upsert<LinkInfo>{link}};
 }

@@ -20,7 +20,8 @@ class KernelView final : public NeighbourSource, public LinkSource {
   std::optional<LinkEntry> link(uint32_t ifindex) const override {
     const LinkInfo* l = state_.link(ifindex);
     if (!l) return std::nullopt;
-    return LinkEntry{l->mac, l->mtu, l->up};
+    const LinkInfo* master = l->master ? state_.link(l->master) : nullptr;
+    return LinkEntry{l->mac, l->mtu, l->up, l->master, master ? master->kind : std::string()};
   }
 
  private:

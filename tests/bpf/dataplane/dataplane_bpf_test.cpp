@@ -8,6 +8,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <optional>
 
 #include "dataplane/bpf_map_writer.hpp"
 #include "dataplane/fast_path.hpp"
@@ -325,6 +326,61 @@ TEST_F(DataplaneBpf, IncompatiblePinnedMapsAreRefusedOrReplaced) {
   auto replaced = load(c);
   ASSERT_TRUE(replaced);
   EXPECT_EQ(replaced->memory().tbl8_groups, 512u);
+}
+
+// Same shapes, other meanings: pins written by a build of another ABI (or by
+// one from before the version was pinned) are never adopted.
+TEST_F(DataplaneBpf, PinnedMapsOfAnotherAbiVersionAreNotAdopted) {
+  const uint32_t zero = 0, key = 7;
+  auto leave_pins = [&](std::optional<uint32_t> abi) {
+    auto c = config();
+    c.keep_on_exit = true;
+    auto a = load(c);
+    ASSERT_TRUE(a);
+    uint32_t version = 0;
+    ASSERT_EQ(0, bpf_map_lookup_elem(a->map_fd("fpm_abi"), &zero, &version));
+    EXPECT_EQ(version, FPM_ABI_VERSION);
+    fpm_nexthop nh{};
+    nh.ifindex = 42;
+    ASSERT_EQ(0, bpf_map_update_elem(a->map_fd("fpm_nexthops"), &key, &nh, BPF_ANY));
+    if (!abi)
+      ASSERT_EQ(0, ::unlink((pin_dir + "/fpm_abi").c_str()));
+    else
+      ASSERT_EQ(0, bpf_map_update_elem(a->map_fd("fpm_abi"), &zero, &*abi, BPF_ANY));
+  };
+  auto adopted_nexthop = [&](const XdpProgram& p) {
+    fpm_nexthop nh{};
+    EXPECT_EQ(0, bpf_map_lookup_elem(p.map_fd("fpm_nexthops"), &key, &nh));
+    return nh.ifindex;
+  };
+
+  leave_pins(FPM_ABI_VERSION);  // control: the same version is adopted
+  {
+    auto c = config();
+    c.keep_on_exit = true;
+    auto same = load(c);
+    ASSERT_TRUE(same);
+    EXPECT_TRUE(same->reused_pinned_maps());
+    EXPECT_EQ(adopted_nexthop(*same), 42u);
+  }
+  for (std::optional<uint32_t> other :
+       {std::optional<uint32_t>(FPM_ABI_VERSION + 1), std::optional<uint32_t>(std::nullopt)}) {
+    leave_pins(other);
+    auto c = config();
+    c.replace_incompatible_pins = false;  // told not to replace: refused, not adopted
+    auto refused = XdpProgram::load(c);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().id, "bpf.pin.abi");
+    c.replace_incompatible_pins = true;
+    c.keep_on_exit = true;
+    auto cold = load(c);
+    ASSERT_TRUE(cold);
+    EXPECT_FALSE(cold->reused_pinned_maps());
+    EXPECT_EQ(adopted_nexthop(*cold), 0u);
+    uint32_t version = 0;
+    ASSERT_EQ(0, bpf_map_lookup_elem(cold->map_fd("fpm_abi"), &zero, &version));
+    EXPECT_EQ(version, FPM_ABI_VERSION);
+  }
 }
 
 TEST_F(DataplaneBpf, AttachNativeAndGenericThenDetach) {

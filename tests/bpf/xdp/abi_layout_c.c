@@ -16,7 +16,7 @@ const struct fpm_abi_c_layout {
 	FIELD(fpm_nhg, flags), FIELD(fpm_nhg, n_members), FIELD(fpm_nhg, buckets),
 	{ "fpm_iface", sizeof(struct fpm_iface) },
 	FIELD(fpm_iface, slot), FIELD(fpm_iface, table_slot), FIELD(fpm_iface, flags),
-	FIELD(fpm_iface, mtu),
+	FIELD(fpm_iface, mtu), FIELD(fpm_iface, mac),
 	{ "fpm_counter", sizeof(struct fpm_counter) },
 	{ "fpm_iface_stats", sizeof(struct fpm_iface_stats) },
 	{ "fpm_config", sizeof(struct fpm_config) },

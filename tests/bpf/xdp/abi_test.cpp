@@ -43,6 +43,7 @@ const std::map<std::string, size_t>& cxx_layout() {
       FIELD(fpm_iface, table_slot),
       FIELD(fpm_iface, flags),
       FIELD(fpm_iface, mtu),
+      FIELD(fpm_iface, mac),
       {"fpm_counter", sizeof(fpm_counter)},
       {"fpm_iface_stats", sizeof(fpm_iface_stats)},
       {"fpm_config", sizeof(fpm_config)},

@@ -43,8 +43,10 @@ inline fpm_nexthop make_nh(const Port& port, const Mac& dst, uint8_t state, uint
   return nh;
 }
 
-inline fpm_iface make_iface(uint32_t slot, uint16_t flags, uint16_t table_slot = 0) {
+inline fpm_iface make_iface(const Port& port, uint32_t slot, uint16_t flags,
+                            uint16_t table_slot = 0) {
   fpm_iface i{};
+  std::copy(port.mac.begin(), port.mac.end(), i.mac);
   i.slot = slot;
   i.table_slot = table_slot;
   i.flags = flags;
@@ -59,7 +61,8 @@ class FibFixture : public ::testing::Test {
     h_ = &XdpHarness::get();
     h_->reset();
     XdpHarness& h = *h_;
-    h.set_iface(h.ingress().ifindex, make_iface(kIngressSlot, FPM_IFACE_F_V4 | FPM_IFACE_F_V6));
+    h.set_iface(h.ingress().ifindex,
+                make_iface(h.ingress(), kIngressSlot, FPM_IFACE_F_V4 | FPM_IFACE_F_V6));
     h.add_tx_port(h.egress(0).ifindex);
     h.add_tx_port(h.egress(1).ifindex);
 

@@ -32,6 +32,12 @@ class Verdicts : public FibFixture, public ::testing::WithParamInterface<Case> {
   // FibFixture's builders, reachable from the case table's lambdas.
   PacketBuilder b4(const std::string& dst) const { return v4(dst); }
   PacketBuilder b6(const std::string& dst) const { return v6(dst); }
+  // The ingress port's MAC but for one bit of its last byte.
+  Mac near_miss_mac() const {
+    Mac m = h_->ingress().mac;
+    m[5] ^= 1;
+    return m;
+  }
 };
 
 using F = const FibFixture&;
@@ -47,13 +53,19 @@ const Mac kMcast6{0x33, 0x33, 0x00, 0x00, 0x00, 0x01};
 std::vector<Case> cases() {
   const uint32_t R = XDP_REDIRECT, P = XDP_PASS, D = XDP_DROP;
   auto only_v4 = [](XdpHarness& h) {
-    h.set_iface(h.ingress().ifindex, make_iface(kIngressSlot, FPM_IFACE_F_V4));
+    h.set_iface(h.ingress().ifindex, make_iface(h.ingress(), kIngressSlot, FPM_IFACE_F_V4));
   };
   auto only_v6 = [](XdpHarness& h) {
-    h.set_iface(h.ingress().ifindex, make_iface(kIngressSlot, FPM_IFACE_F_V6));
+    h.set_iface(h.ingress().ifindex, make_iface(h.ingress(), kIngressSlot, FPM_IFACE_F_V6));
   };
   auto other_table = [](XdpHarness& h) {
-    h.set_iface(h.ingress().ifindex, make_iface(kIngressSlot, FPM_IFACE_F_V4 | FPM_IFACE_F_V6, 1));
+    h.set_iface(h.ingress().ifindex,
+                make_iface(h.ingress(), kIngressSlot, FPM_IFACE_F_V4 | FPM_IFACE_F_V6, 1));
+  };
+  auto enslaved = [](XdpHarness& h) {
+    h.set_iface(h.ingress().ifindex,
+                make_iface(h.ingress(), kIngressSlot,
+                           FPM_IFACE_F_V4 | FPM_IFACE_F_V6 | FPM_IFACE_F_ENSLAVED));
   };
   return {
       // forwarded
@@ -85,6 +97,18 @@ std::vector<Case> cases() {
       {"v4_no_table", V4("10.1.7.7"), P, FPM_REASON_NO_TABLE, 0, other_table},
       {"v6_no_table", V6("2001:db8:1::9"), P, FPM_REASON_NO_TABLE, 0, other_table},
       // L2
+      // A promiscuous port sees unicast frames for other hosts: never routed.
+      {"v4_other_host", V4X("10.1.7.7", .eth(kNeighbour1, kClientMac)), P, FPM_REASON_OTHER_HOST},
+      {"v6_other_host", V6X("2001:db8:1::9", .eth(kNeighbour1, kClientMac)), P,
+       FPM_REASON_OTHER_HOST},
+      {"v4_mac_differs_in_last_byte",
+       V4X("10.1.7.7", .eth(static_cast<const Verdicts&>(f).near_miss_mac(), kClientMac)), P,
+       FPM_REASON_OTHER_HOST},
+      // Until VRF tables exist, a port with a master (VRF, bridge, bond) punts everything.
+      {"v4_enslaved_port", V4("10.1.7.7"), P, FPM_REASON_ENSLAVED, 0, enslaved},
+      {"v6_enslaved_port", V6("2001:db8:1::9"), P, FPM_REASON_ENSLAVED, 0, enslaved},
+      {"arp_enslaved_port", V4X("10.1.7.7", .ethertype(0x0806)), P, FPM_REASON_ENSLAVED, 0,
+       enslaved},
       {"arp", V4X("10.1.7.7", .ethertype(0x0806)), P, FPM_REASON_NON_IP},
       {"lldp", V4X("10.1.7.7", .ethertype(0x88cc)), P, FPM_REASON_NON_IP},
       {"v4_vlan", V4X("10.1.7.7", .vlan(0x8100, 10)), P, FPM_REASON_VLAN},
@@ -206,7 +230,7 @@ INSTANTIATE_TEST_SUITE_P(Xdp, Verdicts, ::testing::ValuesIn(cases()),
 TEST(VerdictCoverage, EveryReasonHasACase) {
   std::vector<bool> seen(FPM_REASON_MAX);
   for (const Case& c : cases()) seen[c.reason] = true;
-  for (uint32_t r = 0; r <= FPM_REASON_MARTIAN; r++) EXPECT_TRUE(seen[r]) << "reason " << r;
+  for (uint32_t r = 0; r <= FPM_REASON_LAST; r++) EXPECT_TRUE(seen[r]) << "reason " << r;
 }
 
 }  // namespace

@@ -17,7 +17,7 @@ TEST(FastPathReply, EveryVerdictAndReasonHasAUniqueName) {
     ASSERT_FALSE(verdict_name(v).empty()) << v;
     EXPECT_TRUE(names.insert(std::string(verdict_name(v))).second);
   }
-  for (uint32_t r = FPM_REASON_NONE; r <= FPM_REASON_MARTIAN; ++r) {
+  for (uint32_t r = FPM_REASON_NONE; r <= FPM_REASON_LAST; ++r) {
     ASSERT_FALSE(reason_name(r).empty()) << "reason " << r << " has no name";
     EXPECT_TRUE(names.insert(std::string(reason_name(r))).second) << reason_name(r);
   }

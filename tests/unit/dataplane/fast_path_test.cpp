@@ -356,6 +356,29 @@ TEST_F(FastPathTest, PortsGoToIfacesAndDevmap) {
   EXPECT_EQ(writer->ifaces.count(kEth1), 0u);
 }
 
+// The XDP program routes only frames sent to the port's own MAC.
+TEST_F(FastPathTest, PortEntryFollowsTheLinkMac) {
+  ASSERT_TRUE(fp->add_port(kEth1));
+  EXPECT_TRUE(std::equal(kMacEth1.begin(), kMacEth1.end(), writer->ifaces[kEth1].mac));
+  const EthAddr moved{0x02, 0x42, 0, 0, 0, 0x77};
+  kernel.set_link(kEth1, {moved, 1500, true});
+  ASSERT_TRUE(fp->link_changed(kEth1));
+  EXPECT_TRUE(std::equal(moved.begin(), moved.end(), writer->ifaces[kEth1].mac));
+  EXPECT_EQ(writer->ifaces[kEth1].flags, FPM_IFACE_F_V4 | FPM_IFACE_F_V6);
+  // Enslaved to a VRF / bridge / bond: every frame punts; released: routed again.
+  LinkEntry enslaved{moved, 1500, true};
+  enslaved.master = 99;
+  kernel.set_link(kEth1, enslaved);
+  ASSERT_TRUE(fp->link_changed(kEth1));
+  EXPECT_EQ(writer->ifaces[kEth1].flags, FPM_IFACE_F_V4 | FPM_IFACE_F_V6 | FPM_IFACE_F_ENSLAVED);
+  kernel.set_link(kEth1, {moved, 1500, true});
+  ASSERT_TRUE(fp->link_changed(kEth1));
+  EXPECT_EQ(writer->ifaces[kEth1].flags, FPM_IFACE_F_V4 | FPM_IFACE_F_V6);
+  // A link that is not a port gets no entry.
+  ASSERT_TRUE(fp->link_changed(kEth2));
+  EXPECT_EQ(writer->ifaces.count(kEth2), 0u);
+}
+
 TEST_F(FastPathTest, Ipv6RoutesUseTheSameGroups) {
   fp->group_changed(ChangeKind::Added, group(1, {via("fe80::1", kEth1)}));
   kernel.set_neighbour(A("fe80::1"), kEth1, {kMacGw1, true});

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "kernel/kernel_state.hpp"
+#include "kernel/kernel_view.hpp"
 #include "rtnl_builder.hpp"
 
 namespace fpm_sink {
@@ -39,6 +41,33 @@ TEST(KernelEvents, LinkAdminUpWithoutCarrierIsDown) {
   m.header();
   auto r = parse_kernel_message(m.span());
   EXPECT_FALSE(std::get<Upsert<LinkInfo>>(**r).value.up);
+}
+
+// This kernel has no VRF module: the messages a VRF and its port produce.
+TEST(KernelEvents, VrfPortCarriesItsMasterAndTheMasterItsKind) {
+  auto vrf = link_msg(RTM_NEWLINK, 20, "vrf-red", kMac, 65575, true);
+  vrf.link_kind("vrf");
+  auto port = link_msg(RTM_NEWLINK, 7, "eth1", kMac, 1500, true);
+  port.u32(IFLA_MASTER, 20).link_kind("veth");
+  const auto v = expect_event<Upsert<LinkInfo>>(parse_kernel_message(vrf.span()));
+  EXPECT_EQ(v.value.kind, "vrf");
+  EXPECT_EQ(v.value.master, 0u);
+  const auto p = expect_event<Upsert<LinkInfo>>(parse_kernel_message(port.span()));
+  EXPECT_EQ(p.value.master, 20u);
+  EXPECT_EQ(p.value.kind, "veth");
+
+  KernelState state;
+  state.apply(v);
+  state.apply(p);
+  const auto entry = KernelView(state).link(7);
+  ASSERT_TRUE(entry);
+  EXPECT_EQ(entry->master, 20u);
+  EXPECT_EQ(entry->master_kind, "vrf");
+
+  // Released from the VRF (RTM_NEWLINK without IFLA_MASTER): routed in main again.
+  auto freed = link_msg(RTM_NEWLINK, 7, "eth1", kMac, 1500, true);
+  state.apply(expect_event<Upsert<LinkInfo>>(parse_kernel_message(freed.span())));
+  EXPECT_EQ(KernelView(state).link(7)->master, 0u);
 }
 
 TEST(KernelEvents, LinkDeleted) {

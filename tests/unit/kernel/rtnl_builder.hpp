@@ -36,6 +36,13 @@ class RtnlMessage {
   RtnlMessage& bytes(uint16_t type, std::span<const uint8_t> b) {
     return mnl_attr_put(nlh_, type, b.size(), b.data()), *this;
   }
+  // IFLA_LINKINFO { IFLA_INFO_KIND kind }, as the kernel reports a VRF / bridge / bond.
+  RtnlMessage& link_kind(const std::string& kind) {
+    nlattr* nest = mnl_attr_nest_start(nlh_, IFLA_LINKINFO);
+    mnl_attr_put_strz(nlh_, IFLA_INFO_KIND, kind.c_str());
+    mnl_attr_nest_end(nlh_, nest);
+    return *this;
+  }
   std::span<const uint8_t> span() const { return {buf_.data(), nlh_->nlmsg_len}; }
   nlmsghdr* header() { return nlh_; }
 
