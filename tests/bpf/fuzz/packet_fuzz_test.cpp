@@ -494,6 +494,12 @@ TEST_F(PacketFuzz, MatchesReferenceModel) {
       differences += differences == 0;
     }
     frames += batch.size();
+    if (frames % (kBatch * 256) == 0) {  // about every 1M frames: long campaigns show progress
+      std::printf("packet fuzz: %llu frames, %llu differences, %.0f frames/s\n",
+                  (unsigned long long)frames, (unsigned long long)differences,
+                  frames / std::max(run_seconds, 1e-9));
+      std::fflush(stdout);
+    }
   }
 
   std::printf(
