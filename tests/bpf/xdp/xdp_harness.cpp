@@ -80,11 +80,16 @@ uint32_t host32(const uint8_t* b) {
 }  // namespace
 
 XdpHarness& XdpHarness::get() {
-  static XdpHarness h;
+  return get(kTestTbl8Groups, kTestLpm6Nodes);
+}
+
+XdpHarness& XdpHarness::get(uint32_t tbl8_groups, uint32_t lpm6_nodes) {
+  static XdpHarness h(tbl8_groups, lpm6_nodes);
   return h;
 }
 
-XdpHarness::XdpHarness() {
+XdpHarness::XdpHarness(uint32_t tbl8_groups, uint32_t lpm6_nodes)
+    : tbl8_group_count_(tbl8_groups), lpm6_node_count_(lpm6_nodes) {
   if (unshare(CLONE_NEWNET) != 0) die("unshare(CLONE_NEWNET): %s", std::strerror(errno));
   make_ports();
   load();
@@ -120,8 +125,8 @@ void XdpHarness::load() {
   skel_ = fpm_xdp__open();
   if (!skel_) die("open skeleton");
   skel_->rodata->fpm_cfg.hash_seed = 0x5eed1234;
-  bpf_map__set_max_entries(skel_->maps.lpm4_tbl8, kTestTbl8Groups);
-  bpf_map__set_max_entries(skel_->maps.lpm6_nodes, kTestLpm6Nodes);
+  bpf_map__set_max_entries(skel_->maps.lpm4_tbl8, tbl8_group_count_);
+  bpf_map__set_max_entries(skel_->maps.lpm6_nodes, lpm6_node_count_);
   if (int err = fpm_xdp__load(skel_); err) die("load skeleton: %d", err);
   ncpus_ = libbpf_num_possible_cpus();
   lpm4_tbl24_ = static_cast<uint32_t*>(map_mmap(skel_->maps.lpm4_tbl24));
@@ -201,12 +206,12 @@ void XdpHarness::add_local6(const Ip6& a) {
 }
 
 uint32_t* XdpHarness::lpm4_group(uint32_t g) const {
-  if (g >= kTestTbl8Groups) die("test tbl8 pool exhausted");
+  if (g >= tbl8_group_count_) die("test tbl8 pool exhausted");
   return lpm4_tbl8_ + size_t{g} * LPM_ROW_ENTRIES;
 }
 
 uint32_t* XdpHarness::lpm6_node(uint32_t n) const {
-  if (n >= kTestLpm6Nodes) die("test lpm6 node pool exhausted");
+  if (n >= lpm6_node_count_) die("test lpm6 node pool exhausted");
   return lpm6_nodes_ + size_t{n} * LPM_ROW_ENTRIES;
 }
 

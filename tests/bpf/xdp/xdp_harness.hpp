@@ -45,6 +45,9 @@ class XdpHarness {
   // Unshares a network namespace, creates the veth ports and loads the
   // program. Fails the process (abort) on a setup error: nothing to test.
   static XdpHarness& get();
+  // As get(), with larger LPM pools (tbl8 groups, IPv6 nodes) for big tables.
+  // Only the first call of a process loads the program: call it first.
+  static XdpHarness& get(uint32_t tbl8_groups, uint32_t lpm6_nodes);
 
   fpm_xdp* skel() { return skel_; }
   int prog_fd() const;
@@ -75,7 +78,7 @@ class XdpHarness {
   Counters counters() const;
 
  private:
-  XdpHarness();
+  XdpHarness(uint32_t tbl8_groups, uint32_t lpm6_nodes);
   void make_ports();
   void load();
   uint32_t* tbl24() const { return lpm4_tbl24_; }
@@ -89,6 +92,8 @@ class XdpHarness {
   uint32_t* lpm6_root_ = nullptr;
   uint32_t* lpm6_nodes_ = nullptr;
   fpm_nhg* nhg_ = nullptr;
+  uint32_t tbl8_group_count_ = 0;
+  uint32_t lpm6_node_count_ = 0;
   uint32_t next_tbl8_ = 1;  // 0 kept unused so a stray zero pointer shows
   uint32_t next_node6_ = 1;
   std::vector<uint32_t> touched_nexthops_;
