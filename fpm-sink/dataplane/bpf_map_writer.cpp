@@ -122,6 +122,12 @@ void BpfMapWriter::route_retry() {
   (void)v6_->retry_failed();
 }
 
+std::vector<Prefix> BpfMapWriter::take_punted_ranges() {
+  std::vector<Prefix> out = v4_->take_new_failed_ranges();
+  for (const Prefix& p : v6_->take_new_failed_ranges()) out.push_back(p);
+  return out;
+}
+
 Status BpfMapWriter::write_iface(uint32_t ifindex, const fpm_iface& iface) {
   if (bpf_map_update_elem(ifaces_fd_, &ifindex, &iface, BPF_ANY) != 0)
     return map_error("fpm_ifaces", "[" + std::to_string(ifindex) + "]", errno);

@@ -29,6 +29,7 @@ class BpfMapWriter final : public MapWriter {
   Result<RouteWrite> route_set(const Prefix& prefix, uint32_t action) override;
   Status route_remove(const Prefix& prefix) override;
   void route_retry() override;
+  std::vector<Prefix> take_punted_ranges() override;
   void reserve_routes(size_t v4, size_t v6) override;
   void prefetch_route(const Prefix& prefix) const override;
   Status write_iface(uint32_t ifindex, const fpm_iface& iface) override;

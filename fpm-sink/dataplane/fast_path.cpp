@@ -166,6 +166,25 @@ void FastPath::program(const Prefix& prefix, RouteRecord& rec) {
     failed_routes_.insert(prefix);
   }
   count(rec, +1);
+  if (w && *w == RouteWrite::NoSpace) fail_routes_in_punted_ranges();
+}
+
+void FastPath::fail_routes_in_punted_ranges() {
+  // A punted range takes down the routes already installed inside it (e.g. a
+  // /24 whose /25 found no tbl8 group). Shorter routes covering the range keep
+  // their state: they still forward everywhere else. poll() retries these
+  // like any failed route, so they come back once the range is rebuilt.
+  for (const Prefix& range : writer_.take_punted_ranges()) {
+    main_.for_each_within(range, [&](const Prefix& p, RouteRecord& rec) {
+      if (rec.state != OffloadState::Installed) return;
+      count(rec, -1);
+      rec.action = fpm_act_make(FPM_ACT_PUNT, FPM_REASON_OFFLOAD_FAILED);
+      rec.state = OffloadState::Failed;
+      rec.reason = OffloadReason::LpmFull;
+      failed_routes_.insert(p);
+      count(rec, +1);
+    });
+  }
 }
 
 void FastPath::route_changed(ChangeKind kind, const RouteView& route) {
@@ -428,7 +447,10 @@ size_t FastPath::poll() {
     const FibGroup spec = g.spec;
     sync_group(id, g, spec);
   }
-  if (!failed_routes_.empty()) writer_.route_retry();
+  // Always: a punted range can outlive the routes that failed in it (they
+  // were withdrawn) and still punts the shorter routes around it.
+  writer_.route_retry();
+  fail_routes_in_punted_ranges();
   size_t installed = 0, tried = 0;
   for (auto it = failed_routes_.begin();
        it != failed_routes_.end() && tried < config_.retry_batch;) {

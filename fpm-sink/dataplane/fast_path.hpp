@@ -153,6 +153,8 @@ class FastPath final : public RibObserver {
 
   Decision decide(RouteType type, uint32_t group_id) const;
   void program(const Prefix& prefix, RouteRecord& rec);
+  // Marks the installed routes inside ranges the table just punted as failed.
+  void fail_routes_in_punted_ranges();
   void remove_route(const Prefix& prefix, RouteRecord& rec);
   void sync_group(uint32_t id, Group& g, const FibGroup& fib);
   void drop_group(Group& g);

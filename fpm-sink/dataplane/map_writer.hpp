@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "common/ip.hpp"
 #include "common/result.hpp"
@@ -43,6 +44,9 @@ class MapWriter {
   // Gives a full table the chance to re-offload punted ranges now that space
   // may have freed (FastPath::poll() calls it before retrying routes).
   virtual void route_retry() {}
+  // Ranges the table set to punt since the last call (after a NoSpace write
+  // or route_retry()): routes inside them, however long ago written, punt now.
+  virtual std::vector<Prefix> take_punted_ranges() { return {}; }
   // Hint: route_set/route_remove(prefix) may follow; start loading what it reads.
   virtual void prefetch_route(const Prefix& /*prefix*/) const {}
   // Start-up sizing of whatever the LPM writers keep per route.

@@ -87,6 +87,23 @@ class RouteRecords {
     v6_.reserve(v6);
   }
 
+  // Every record of length >= range.len inside range.
+  void for_each_within(const Prefix& range, const std::function<void(const Prefix&, V&)>& fn) {
+    auto visit = [&](const Prefix& p, V& v) {
+      if (p.len >= range.len && range.contains(p.addr)) fn(p, v);
+    };
+    if (range.family() == Family::V6) {
+      for (auto& [p, v] : v6_) visit(p, v);
+      return;
+    }
+    // An IPv4 range of /16 or longer lies in one chunk.
+    const uint32_t first = range.addr.v4_host_order() >> 16;
+    const uint32_t last = range.len >= 16 ? first : first | (0xffffu >> range.len);
+    for (uint32_t hi = first; hi <= last; ++hi)
+      for (auto& s : chunks_[hi].slots)
+        if (s.used()) visit(prefix4(hi, s.key), s.value);
+  }
+
   void for_each(const std::function<void(const Prefix&, V&)>& fn) {
     for (uint32_t hi = 0; hi < chunks_.size(); ++hi)
       for (auto& s : chunks_[hi].slots)

@@ -87,6 +87,12 @@ std::vector<Prefix> LpmTable::failed_ranges() const {
   return out;
 }
 
+std::vector<Prefix> LpmTable::take_new_failed_ranges() {
+  std::vector<Prefix> out;
+  for (const auto& f : trie_.take_new_failures()) out.push_back(prefix_of(f.key, f.len));
+  return out;
+}
+
 Lpm4Table::Lpm4Table(std::span<uint32_t> tbl24, std::span<uint32_t> tbl8, LpmOptions opts)
     : LpmTable(Family::V4, 24, tbl24, tbl8, std::move(opts)),
       view_{tbl24.data(), tbl8.data(), static_cast<__u32>(tbl8.size() / LPM_ROW_ENTRIES)} {}

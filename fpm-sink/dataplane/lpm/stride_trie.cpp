@@ -155,6 +155,7 @@ void StrideTrie::mark_failed(uint32_t node, uint32_t s, Key key, unsigned len) {
   depth_row(node)[s] = kDepthFailed;
   publish(&row(node)[s], opts_.punt_action);
   failed_.insert({key & mask(len), len});
+  new_failures_.push_back({key & mask(len), len});
 }
 
 // Insert semantics: every entry of [first, first + count) that no longer

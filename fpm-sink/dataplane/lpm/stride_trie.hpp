@@ -36,6 +36,7 @@
 #include <memory>
 #include <set>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "common/result.hpp"
@@ -96,6 +97,9 @@ class StrideTrie {
   std::vector<FailedRange> failed_ranges() const;
   // True if (key, len) lies inside a punted range (its offload failed).
   bool in_failed_range(Key key, unsigned len) const;
+  // Ranges punted since the last call (by insert() or retry_failed()). Routes
+  // inside one that were installed before now punt: the caller must say so.
+  std::vector<FailedRange> take_new_failures() { return std::exchange(new_failures_, {}); }
   LpmStats stats() const;
   void reserve(size_t n) { rib_.reserve(n); }
   void prefetch(Key key, unsigned len) const {
@@ -157,6 +161,7 @@ class StrideTrie {
   std::deque<std::pair<uint32_t, Clock::time_point>> quarantine_;
   PrefixStore rib_;
   std::set<FailedRange> failed_;
+  std::vector<FailedRange> new_failures_;
   // Staging only: the live memory, the nodes its root reaches, private rows.
   std::span<uint32_t> live_root_, live_nodes_;
   std::vector<uint32_t> retired_;
