@@ -98,6 +98,27 @@ control::Offload to_proto(OffloadState s) {
   return control::OFFLOAD_UNSPECIFIED;
 }
 
+void fill_pool(const lpm::LpmStats& s, control::PoolUsage* out) {
+  out->set_used(s.nodes_used);
+  out->set_quarantined(s.nodes_in_grace);
+  out->set_capacity(s.nodes_total);
+}
+
+void fill_pool(const IndexAllocator& a, control::PoolUsage* out) {
+  out->set_used(a.in_use());
+  out->set_quarantined(a.in_grace());
+  out->set_capacity(a.capacity());
+}
+
+// Occupancy of the tables the XDP program reads: what an operator watches
+// for exhaustion, and what a churn soak checks returns to its baseline.
+void fill_table_usage(const FastPathRuntime& fp, control::TableUsage* out) {
+  fill_pool(fp.writer().v4().stats(), out->mutable_v4_tbl8_groups());
+  fill_pool(fp.writer().v6().stats(), out->mutable_v6_nodes());
+  fill_pool(fp.fast_path().group_slots(), out->mutable_groups());
+  fill_pool(fp.fast_path().nexthops().allocator(), out->mutable_nexthops());
+}
+
 }  // namespace
 
 Status fill_counters(const FastPathRuntime* fp, control::CountersReply* out) {
@@ -122,6 +143,7 @@ Status fill_counters(const FastPathRuntime* fp, control::CountersReply* out) {
         add_counter(p->mutable_verdicts(), name, port.totals.verdict[v]);
     }
   }
+  fill_table_usage(*fp, out->mutable_tables());
   return ok_status();
 }
 

@@ -69,6 +69,7 @@ class FastPathRuntime final : private KernelListener {
   RibObserver& observer() { return *fast_path_; }
   const FastPath& fast_path() const { return *fast_path_; }
   const XdpProgram& program() const { return *program_; }
+  const BpfMapWriter& writer() const { return *writer_; }
   const KernelState& kernel() const { return kernel_; }
   Result<std::vector<fpm_counter>> counters() const { return program_->counters(); }
   std::vector<PortCounters> port_counters() const;

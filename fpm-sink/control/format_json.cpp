@@ -151,6 +151,16 @@ Json counters_json(const CountersReply& reply) {
     ports.push_back(std::move(j));
   }
   c["interfaces"] = std::move(ports);
+  if (reply.has_tables()) {
+    const auto& t = reply.tables();
+    auto pool = [](const PoolUsage& p) {
+      return Json{{"used", p.used()}, {"quarantined", p.quarantined()}, {"capacity", p.capacity()}};
+    };
+    c["tables"]["v4_tbl8_groups"] = pool(t.v4_tbl8_groups());
+    c["tables"]["v6_nodes"] = pool(t.v6_nodes());
+    c["tables"]["groups"] = pool(t.groups());
+    c["tables"]["nexthops"] = pool(t.nexthops());
+  }
   Json out;
   out["counters"] = std::move(c);
   return out;

@@ -153,7 +153,20 @@ std::string counters_text(const CountersReply& reply) {
     row.resize(5);
     p.add_row(std::move(row));
   }
-  return out + p.render();
+  out += p.render();
+  if (!reply.has_tables()) return out;
+  out += "\nTable usage (freed slots wait in quarantine until no XDP run can read them)\n";
+  TextTable u({"Table", "Used", "Quarantined", "Capacity"});
+  auto add = [&u](const std::string& name, const PoolUsage& pool) {
+    u.add_row({name, std::to_string(pool.used()), std::to_string(pool.quarantined()),
+               std::to_string(pool.capacity())});
+  };
+  const auto& t = reply.tables();
+  add("IPv4 tbl8 groups", t.v4_tbl8_groups());
+  add("IPv6 trie nodes", t.v6_nodes());
+  add("next-hop groups", t.groups());
+  add("next hops", t.nexthops());
+  return out + u.render();
 }
 
 }  // namespace fpm_sink::control

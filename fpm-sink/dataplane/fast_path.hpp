@@ -119,6 +119,7 @@ class FastPath final : public RibObserver {
   std::optional<uint32_t> group_index(uint32_t group_id) const;
   FastPathStats stats() const;
   const NextHopTable& nexthops() const { return nexthops_; }
+  const IndexAllocator& group_slots() const { return group_alloc_; }
   // ifindex -> counter slot of fpm_iface_stats, for every port added.
   const std::map<uint32_t, uint32_t>& ports() const { return ports_; }
   const std::optional<Error>& last_error() const { return last_error_; }

@@ -35,6 +35,14 @@ std::optional<uint32_t> IndexAllocator::allocate() {
   return index;
 }
 
+uint32_t IndexAllocator::in_grace() const {
+  // FIFO with monotonic release times: the ones still waiting are at the back.
+  const auto now = clock_();
+  uint32_t n = 0;
+  for (auto it = quarantine_.rbegin(); it != quarantine_.rend() && it->until > now; ++it) ++n;
+  return n;
+}
+
 void IndexAllocator::release(uint32_t index) {
   --in_use_;
   quarantine_.push_back({index, clock_() + grace_});

@@ -40,6 +40,9 @@ class IndexAllocator {
 
   uint32_t in_use() const { return in_use_; }
   uint32_t quarantined() const { return static_cast<uint32_t>(quarantine_.size()); }
+  // Quarantined indices still inside the grace period; the others are handed
+  // out again on the next allocate(), so they are as good as free.
+  uint32_t in_grace() const;
   uint32_t capacity() const { return capacity_ - first_; }
   // When the oldest quarantined index becomes reusable (nullopt if none waits).
   std::optional<std::chrono::steady_clock::time_point> next_release() const;

@@ -374,6 +374,10 @@ LpmStats StrideTrie::stats() const {
   s.nodes_free = static_cast<uint32_t>(free_.size());
   s.nodes_quarantined = static_cast<uint32_t>(quarantine_.size());
   s.nodes_used = node_count_ - s.nodes_free - s.nodes_quarantined;
+  const auto now = opts_.now();
+  for (auto it = quarantine_.rbegin(); it != quarantine_.rend() && now - it->second < opts_.grace;
+       ++it)
+    ++s.nodes_in_grace;
   s.failed_ranges = failed_.size();
   return s;
 }

@@ -67,6 +67,9 @@ struct LpmStats {
   uint32_t nodes_used = 0;   // linked into the table
   uint32_t nodes_free = 0;   // ready for reuse
   uint32_t nodes_quarantined = 0;
+  // Quarantined nodes still inside the grace period (an XDP run may read
+  // them); the rest are reused on the next allocation, so count as spare.
+  uint32_t nodes_in_grace = 0;
   size_t failed_ranges = 0;  // ranges currently punted for lack of nodes
 };
 

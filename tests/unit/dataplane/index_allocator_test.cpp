@@ -64,11 +64,15 @@ TEST(IndexAllocator, FreedIndexWaitsForGrace) {
   ASSERT_EQ(a.allocate(), 1u);
   a.release(0);
   EXPECT_EQ(a.quarantined(), 1u);
+  EXPECT_EQ(a.in_grace(), 1u);
   // XDP may still read slot 0: it must not name a new object yet.
   EXPECT_EQ(a.allocate(), std::nullopt);
   clock.now += 999ms;
   EXPECT_EQ(a.allocate(), std::nullopt);
   clock.now += 1ms;
+  // Past the grace period it waits only for the next allocate() to reclaim it.
+  EXPECT_EQ(a.quarantined(), 1u);
+  EXPECT_EQ(a.in_grace(), 0u);
   EXPECT_EQ(a.allocate(), 0u);
   EXPECT_EQ(a.quarantined(), 0u);
 }

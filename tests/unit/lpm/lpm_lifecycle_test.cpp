@@ -50,6 +50,10 @@ TEST(LpmLifecycle, Tbl8CollapsesWhenGroupBecomesUniform) {
   EXPECT_EQ(tbl24_entry(t, "10.0.0.0"), fwd(1));  // back to a plain tbl24 entry
   EXPECT_EQ(t.stats().nodes_used, 0u);
   EXPECT_EQ(t.stats().nodes_quarantined, 1u);
+  EXPECT_EQ(t.stats().nodes_in_grace, 1u);
+  clock.t += 50ms;  // past the grace period: reusable, no longer counted as waiting
+  EXPECT_EQ(t.stats().nodes_quarantined, 1u);
+  EXPECT_EQ(t.stats().nodes_in_grace, 0u);
   EXPECT_EQ(t.lookup(A("10.0.0.200")), fwd(1));
   // Replacing the /24 after the collapse is a single tbl24 write.
   ASSERT_TRUE(t.insert(P("10.0.0.0/24"), fwd(9)).ok());

@@ -92,16 +92,16 @@ def split_frame(payload):
 CLONE_NEWNET = 0x40000000
 
 
-def listen_socket(host, port, netns=None):
-    """A listening TCP socket, created inside network namespace ``netns``.
+def in_netns(netns, fn):
+    """fn() run inside network namespace ``netns`` (None: here); its result.
 
     setns() changes only the calling thread, so a short-lived helper thread
-    enters the namespace and creates the socket; the socket stays bound to
-    that namespace wherever it is used afterwards.
+    enters the namespace and runs fn; a socket made there stays bound to that
+    namespace wherever it is used afterwards.
     """
     result = {}
 
-    def make():
+    def run():
         try:
             if netns:
                 libc = ctypes.CDLL(None, use_errno=True)
@@ -111,20 +111,27 @@ def listen_socket(host, port, netns=None):
                         raise OSError(ctypes.get_errno(), f"setns {netns}")
                 finally:
                     os.close(fd)
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind((host, port))
-            s.listen(1)
-            result["sock"] = s
+            result["value"] = fn()
         except Exception as exc:  # noqa: BLE001 - re-raised below
             result["error"] = exc
 
-    t = threading.Thread(target=make)
+    t = threading.Thread(target=run)
     t.start()
     t.join()
     if "error" in result:
         raise result["error"]
-    return result["sock"]
+    return result["value"]
+
+
+def listen_socket(host, port, netns=None):
+    """A listening TCP socket, created inside network namespace ``netns``."""
+    def make():
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((host, port))
+        s.listen(1)
+        return s
+    return in_netns(netns, make)
 
 
 class FpmListener:
