@@ -41,6 +41,7 @@ FastPathRuntime::FastPathRuntime(boost::asio::io_context& io, const FastPathOpti
 
 FastPathRuntime::~FastPathRuntime() {
   retry_timer_.cancel();
+  if (neighbour_refresh_) neighbour_refresh_->stop();
   if (mirror_) mirror_->stop();
   if (program_) program_->set_keep_on_exit(options_.keep_on_exit);
 }
@@ -109,6 +110,7 @@ Status FastPathRuntime::init() {
             name);
     }
   }
+  if (auto st = start_neighbour_refresh(); !st) return st;
   if (program_->reused_pinned_maps()) purge_stale_state();
   if (staging_since_) fail_held_nexthops(std::nullopt);  // links that died while we were down
   spdlog::info("dataplane.started ports={} pin_dir={} reused_pins={} map_bytes={}", ports_.size(),
@@ -229,6 +231,20 @@ void FastPathRuntime::local_address_changed(const IpAddr& addr, bool present) {
   if (rc != 0 && !(errno == ENOENT && !present))
     spdlog::warn("bpf.map.local {} {}: {}", present ? "add" : "remove", addr.to_string(),
                  std::strerror(errno));
+}
+
+// Every neighbour a programmed next hop points at (each has a gateway: connected
+// routes never get a next-hop entry).
+Status FastPathRuntime::start_neighbour_refresh() {
+  if (options_.neighbour_refresh.period.count() == 0) return ok_status();
+  neighbour_refresh_ =
+      std::make_unique<NeighbourRefresher>(io_, options_.neighbour_refresh, [this] {
+        std::vector<NeighbourRefresher::Key> keys;
+        fast_path_->nexthops().for_each([&](const NextHopKey& k, uint32_t, const fpm_nexthop&,
+                                            uint32_t) { keys.emplace_back(k.gateway, k.ifindex); });
+        return keys;
+      });
+  return neighbour_refresh_->start();
 }
 
 void FastPathRuntime::arm_retry() {

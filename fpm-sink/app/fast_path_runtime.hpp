@@ -24,6 +24,7 @@
 #include "kernel/kernel_mirror.hpp"
 #include "kernel/kernel_state.hpp"
 #include "kernel/kernel_view.hpp"
+#include "kernel/neighbour_refresh.hpp"
 
 namespace fpm_sink {
 
@@ -47,6 +48,9 @@ struct FastPathOptions {
   // Routes to pre-size the fast path's tables for (--rib-reserve), split like
   // a full Internet table: four IPv4 routes to one IPv6 route.
   size_t reserve_routes = 0;
+  // Marks the neighbours behind programmed next hops used (NTF_USE), so the kernel
+  // keeps probing them although it sees none of the forwarded traffic.
+  NeighbourRefreshOptions neighbour_refresh;
 
   bool enabled() const { return !interfaces.empty(); }
   bool all_interfaces() const;
@@ -91,6 +95,7 @@ class FastPathRuntime final : private KernelListener {
   void arm_retry();
   void maybe_commit();
   void purge_stale_state();
+  Status start_neighbour_refresh();
 
   // Warm restart in progress: since when, and the adopted tables' next hops
   // (index, egress ifindex), which nothing else updates until the commit.
@@ -103,6 +108,7 @@ class FastPathRuntime final : private KernelListener {
   KernelState kernel_;
   KernelView view_{kernel_};
   std::unique_ptr<KernelMirror> mirror_;
+  std::unique_ptr<NeighbourRefresher> neighbour_refresh_;
   std::unique_ptr<XdpProgram> program_;
   std::unique_ptr<BpfMapWriter> writer_;
   std::unique_ptr<FastPath> fast_path_;

@@ -59,6 +59,9 @@ int main(int argc, char** argv) {
     fo.v6_nodes = opts.v6_nodes;
     fo.reserve_routes = opts.rib_reserve;
     fo.warm_restart_timeout = std::chrono::seconds(opts.warm_restart_timeout_seconds);
+    fo.neighbour_refresh.period =
+        std::chrono::milliseconds(static_cast<int64_t>(opts.neighbour_refresh_seconds * 1000));
+    fo.neighbour_refresh.max_per_tick = opts.neighbour_refresh_max;
     // zebra replays in one burst: a second of silence means it is done.
     fo.replay_caught_up = [&fpm] { return fpm.replay_caught_up(std::chrono::seconds(1)); };
     auto rt = FastPathRuntime::start(io, fo);

@@ -109,6 +109,15 @@ void add_options(CLI::App& app, Options& opts) {
                  "0 empties them at start instead")
       ->capture_default_str()
       ->check(CLI::Range(0u, 3600u));
+  app.add_option("--neighbour-refresh", opts.neighbour_refresh_seconds,
+                 "mark every neighbour behind a programmed next hop used (NTF_USE) once per "
+                 "this many seconds, so the kernel re-probes them and fails dead ones; 0 = off")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 3600.0));
+  app.add_option("--neighbour-refresh-max", opts.neighbour_refresh_max,
+                 "at most this many neighbour refreshes per 0.5 s tick")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1000000u));
   app.add_option("--v4-tbl8-groups", opts.v4_tbl8_groups,
                  "IPv4 tbl8 groups (256 entries, 1 KiB each) for prefixes longer than /24")
       ->capture_default_str()

@@ -48,6 +48,8 @@ struct Options {
   std::string bpffs = "/sys/fs/bpf/fpm-sink";
   bool keep_fast_path = false;
   uint32_t warm_restart_timeout_seconds = 60;
+  double neighbour_refresh_seconds = 10;
+  uint32_t neighbour_refresh_max = 512;
   uint32_t v4_tbl8_groups = 16384;
   uint32_t v6_nodes = 65536;
 

@@ -24,6 +24,10 @@ using EthAddr = std::array<uint8_t, 6>;
 struct NeighbourEntry {
   EthAddr mac{};
   bool usable = false;  // false: incomplete/failed, the kernel must resolve it
+  // Not usable because it stopped answering (FAILED, or lost its MAC): the next hop is
+  // FPM_NH_FAILED so XDP moves its flows to the group's other members at once; otherwise
+  // FPM_NH_UNRESOLVED and the kernel resolves it.
+  bool failed = false;
 };
 
 struct LinkEntry {

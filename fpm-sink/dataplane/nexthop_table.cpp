@@ -36,6 +36,8 @@ fpm_nexthop NextHopTable::resolve(const NextHopKey& key) const {
   if (neigh && neigh->usable) {
     std::memcpy(nh.dst_mac, neigh->mac.data(), 6);
     nh.state = FPM_NH_VALID;
+  } else if (neigh && neigh->failed) {
+    nh.state = FPM_NH_FAILED;
   }
   return nh;
 }

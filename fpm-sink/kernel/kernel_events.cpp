@@ -104,9 +104,7 @@ Result<std::optional<KernelEvent>> parse_neigh(const nlmsghdr* nlh) {
   n.nud = ndm->ndm_state;
   auto mac = read_mac(attrs.at[NDA_LLADDR]);
   if (mac) n.mac = *mac;
-  // A usable state without a link-layer address (NOARP on a point-to-point link) gives
-  // no MAC to write, so the fast path cannot use it.
-  n.state = mac ? classify_nud(ndm->ndm_state) : NeighState::Unresolved;
+  n.state = classify_nud(ndm->ndm_state, mac.has_value());
   if (nlh->nlmsg_type == RTM_DELNEIGH) return std::optional<KernelEvent>{Removal<NeighInfo>{n}};
   return std::optional<KernelEvent>{Upsert<NeighInfo>{n}};
 }
@@ -135,10 +133,15 @@ std::string mac_to_string(const MacAddr& m) {
                      m[5]);
 }
 
-NeighState classify_nud(uint16_t nud) {
+NeighState classify_nud(uint16_t nud, bool has_lladdr) {
   constexpr uint16_t usable =
       NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT | NUD_NOARP;
-  return (nud & usable) ? NeighState::Usable : NeighState::Unresolved;
+  // The kernel sends no NDA_LLADDR with FAILED: decide on the state alone.
+  if (nud & NUD_FAILED) return NeighState::Failed;
+  // A usable state without a link-layer address (NOARP on a point-to-point link) gives
+  // no MAC to write, so the fast path cannot use it.
+  if ((nud & usable) && has_lladdr) return NeighState::Usable;
+  return NeighState::Unresolved;
 }
 
 Result<std::optional<KernelEvent>> parse_kernel_message(std::span<const uint8_t> bytes) {

@@ -31,9 +31,18 @@ struct LinkInfo {
   auto operator<=>(const LinkInfo&) const = default;
 };
 
+// What a neighbour entry means to a next hop (fpm_nexthop.state):
+//   REACHABLE/STALE/DELAY/PROBE/PERMANENT/NOARP with a lladdr -> Usable (FPM_NH_VALID)
+//   FAILED                                                   -> Failed (FPM_NH_FAILED)
+//   INCOMPLETE/NONE after having been Usable or Failed       -> Failed (KernelState decides:
+//                                                               the neighbour stopped answering)
+//   INCOMPLETE/NONE never resolved, or valid without lladdr  -> Unresolved (FPM_NH_UNRESOLVED,
+//                                                               the kernel resolves it)
+// Failed, unlike Unresolved, lets XDP move the flows to the group's other members at once.
 enum class NeighState : uint8_t {
-  Usable,      // reachable, stale, delay, probe, permanent, noarp: a MAC we can write
-  Unresolved,  // incomplete, failed, none: the kernel must resolve it first
+  Usable,
+  Unresolved,
+  Failed,
 };
 
 struct NeighInfo {
@@ -66,7 +75,7 @@ struct Removal {
 using KernelEvent = std::variant<Upsert<LinkInfo>, Removal<LinkInfo>, Upsert<NeighInfo>,
                                  Removal<NeighInfo>, Upsert<AddrInfo>, Removal<AddrInfo>>;
 
-NeighState classify_nud(uint16_t nud_state);
+NeighState classify_nud(uint16_t nud_state, bool has_lladdr);
 
 // Parses one rtnetlink message (RTM_NEW/DELLINK, RTM_NEW/DELNEIGH, RTM_NEW/DELADDR).
 // nullopt for message types or families that are not mirrored (bridge FDB entries,

@@ -111,7 +111,13 @@ void KernelMirror::drain() {
         ++stats_.resyncs;
         spdlog::warn(
             "kernel.events.lost: rtnetlink overrun, dumping links/addresses/neighbours again");
-        if (auto st = dump(); !st) spdlog::error("{}", st.error().to_string());
+        state_.begin_resync();
+        if (auto st = dump(); !st) {
+          state_.abort_resync();
+          spdlog::error("{}", st.error().to_string());
+        } else {
+          state_.end_resync();  // what the dump no longer lists vanished while we were deaf
+        }
         continue;
       }
       spdlog::error("kernel.events.recv: {}", std::strerror(errno));

@@ -37,7 +37,30 @@ std::vector<IpAddr> KernelState::local_addresses() const {
   return out;
 }
 
+void KernelState::begin_resync() {
+  resync_.emplace();
+}
+
+void KernelState::end_resync() {
+  if (!resync_) return;
+  const Seen seen = std::move(*resync_);
+  resync_.reset();
+  std::vector<LinkInfo> gone_links;
+  for (const auto& [ifindex, l] : links_)
+    if (!seen.links.contains(ifindex)) gone_links.push_back(l);
+  for (const auto& l : gone_links) remove(l);  // takes the link's neighbours along
+  std::vector<NeighInfo> gone_neighs;
+  for (const auto& [key, n] : neighs_)
+    if (!seen.neighs.contains(key)) gone_neighs.push_back(n);
+  for (const auto& n : gone_neighs) remove(n);
+  std::vector<AddrInfo> gone_addrs;
+  for (const auto& [addr, ifindex] : local_on_)
+    if (!seen.addrs.contains({addr, ifindex})) gone_addrs.push_back(AddrInfo{addr, ifindex, 0});
+  for (const auto& a : gone_addrs) remove(a);
+}
+
 void KernelState::upsert(const LinkInfo& l) {
+  if (resync_) resync_->links.insert(l.ifindex);
   auto [it, inserted] = links_.try_emplace(l.ifindex, l);
   if (!inserted) {
     if (it->second == l) return;
@@ -61,12 +84,19 @@ void KernelState::remove(const LinkInfo& l) {
   for (auto* x : listeners_) x->link_changed(l.ifindex, nullptr);
 }
 
-void KernelState::upsert(const NeighInfo& n) {
-  const auto key = std::make_pair(n.addr, n.ifindex);
+void KernelState::upsert(const NeighInfo& reported) {
+  const auto key = std::make_pair(reported.addr, reported.ifindex);
+  if (resync_) resync_->neighs.insert(key);
+  NeighInfo n = reported;
   auto [it, inserted] = neighs_.try_emplace(key, n);
   if (!inserted) {
-    const bool same_use = it->second.state == n.state &&
-                          (n.state == NeighState::Unresolved || it->second.mac == n.mac);
+    // INCOMPLETE (or NONE) after the entry had a MAC means the neighbour stopped
+    // answering and the kernel is probing again: fail the next hop now rather than
+    // wait for FAILED. It stays failed until the kernel resolves it again.
+    if (n.state == NeighState::Unresolved && it->second.state != NeighState::Unresolved)
+      n.state = NeighState::Failed;
+    const bool same_use =
+        it->second.state == n.state && (n.state != NeighState::Usable || it->second.mac == n.mac);
     it->second = n;
     if (same_use) return;
   }
@@ -79,6 +109,7 @@ void KernelState::remove(const NeighInfo& n) {
 }
 
 void KernelState::upsert(const AddrInfo& a) {
+  if (resync_) resync_->addrs.insert({a.addr, a.ifindex});
   if (!local_on_.insert({a.addr, a.ifindex}).second) return;
   if (++local_[a.addr] == 1)
     for (auto* x : listeners_) x->local_address_changed(a.addr, true);

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <utility>
@@ -29,6 +30,14 @@ class KernelState {
   void add_listener(KernelListener* l) { listeners_.push_back(l); }
   void apply(const KernelEvent& event);
 
+  // Mark and sweep around a full re-dump (after lost events): the kernel sends no
+  // deletes for what vanished meanwhile, so whatever the dump did not mention is
+  // removed at end_resync(), and listeners hear of it as of any removal.
+  void begin_resync();
+  void end_resync();
+  // The dump failed half-way: keep everything (stale beats wrongly removed).
+  void abort_resync() { resync_.reset(); }
+
   const LinkInfo* link(uint32_t ifindex) const;
   const LinkInfo* link_by_name(const std::string& name) const;
   const NeighInfo* neighbour(const IpAddr& addr, uint32_t ifindex) const;
@@ -52,6 +61,14 @@ class KernelState {
   // The same address can sit on several interfaces: count them.
   std::map<IpAddr, uint32_t> local_;
   std::set<std::pair<IpAddr, uint32_t>> local_on_;
+
+  // Keys a running re-dump has mentioned; set between begin_resync and end_resync.
+  struct Seen {
+    std::set<uint32_t> links;
+    std::set<std::pair<IpAddr, uint32_t>> neighs;
+    std::set<std::pair<IpAddr, uint32_t>> addrs;
+  };
+  std::optional<Seen> resync_;
 };
 
 }  // namespace fpm_sink

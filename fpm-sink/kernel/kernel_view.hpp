@@ -14,7 +14,7 @@ class KernelView final : public NeighbourSource, public LinkSource {
   std::optional<NeighbourEntry> neighbour(const IpAddr& gateway, uint32_t ifindex) const override {
     const NeighInfo* n = state_.neighbour(gateway, ifindex);
     if (!n) return std::nullopt;
-    return NeighbourEntry{n->mac, n->state == NeighState::Usable};
+    return NeighbourEntry{n->mac, n->state == NeighState::Usable, n->state == NeighState::Failed};
   }
 
   std::optional<LinkEntry> link(uint32_t ifindex) const override {

@@ -2,8 +2,10 @@
 // the test process enters with unshare(CLONE_NEWNET): everything it creates
 // vanishes with the process.
 #include "kernel/kernel_mirror.hpp"
+#include "kernel/neighbour_refresh.hpp"
 
 #include <gtest/gtest.h>
+#include <linux/neighbour.h>
 #include <sched.h>
 #include <unistd.h>
 
@@ -84,6 +86,69 @@ TEST_F(KernelMirrorLive, EventsFollowNeighboursAndLinks) {
   sh("ip addr add 2001:db8:5::1/64 dev fs-a nodad");
   ASSERT_TRUE(poll_until(io, [&] { return state.is_local(*IpAddr::parse("2001:db8:5::1")); }));
   EXPECT_EQ(mirror.stats().malformed, 0u);
+}
+
+// The fast path forwards without the kernel seeing the traffic: NTF_USE is what
+// makes the kernel re-probe a STALE entry, confirm a live neighbour and fail a
+// dead one (which the mirror then reports as Failed).
+TEST_F(KernelMirrorLive, RefreshReprobesStaleNeighboursAndFailsDeadOnes) {
+  sh("sysctl -qw net.ipv4.neigh.fs-a.delay_first_probe_time=1");
+  sh("sysctl -qw net.ipv4.neigh.fs-a.retrans_time_ms=100");
+  sh("sysctl -qw net.ipv4.neigh.fs-a.ucast_solicit=1 net.ipv4.neigh.fs-a.mcast_solicit=1");
+  // A live neighbour: fs-b answers for it. Both ends share this namespace, so fs-b
+  // must accept ARP from one of its own addresses.
+  sh("ip addr add 198.51.100.3/32 dev fs-b");
+  sh("sysctl -qw net.ipv4.conf.fs-b.accept_local=1 net.ipv4.conf.fs-b.rp_filter=0 "
+     "net.ipv4.conf.all.rp_filter=0");
+  boost::asio::io_context io;
+  KernelState state;
+  KernelMirror mirror(io, state);
+  ASSERT_TRUE(mirror.start().ok());
+  const uint32_t ifindex = state.link_by_name("fs-a")->ifindex;
+  const IpAddr live = *IpAddr::parse("198.51.100.3");
+  const IpAddr dead = *IpAddr::parse("198.51.100.4");
+  sh("ip neigh replace 198.51.100.3 lladdr " + mac_to_string(state.link_by_name("fs-b")->mac) +
+     " nud stale dev fs-a");
+  sh("ip neigh replace 198.51.100.4 lladdr 02:00:00:00:bb:04 nud stale dev fs-a");
+  ASSERT_TRUE(poll_until(io, [&] {
+    const NeighInfo* a = state.neighbour(live, ifindex);
+    const NeighInfo* b = state.neighbour(dead, ifindex);
+    return a && b && a->nud == NUD_STALE && b->nud == NUD_STALE;
+  }));
+  EXPECT_EQ(state.neighbour(dead, ifindex)->state, NeighState::Usable);
+
+  NeighbourRefreshOptions opts;
+  opts.period = std::chrono::seconds(0);  // driven by hand below
+  NeighbourRefresher refresher(io, opts, [&] {
+    return std::vector<NeighbourRefresher::Key>{{live, ifindex}, {dead, ifindex}};
+  });
+  ASSERT_TRUE(refresher.start().ok());
+  EXPECT_EQ(refresher.refresh_some(10), 2u);
+  EXPECT_EQ(refresher.stats().rejected, 0u);
+
+  // STALE + used: DELAY, then a unicast probe; the live one is confirmed.
+  ASSERT_TRUE(poll_until(
+      io, [&] { return state.neighbour(live, ifindex)->nud == NUD_REACHABLE; },
+      std::chrono::seconds(10)))
+      << "nud " << state.neighbour(live, ifindex)->nud;
+  EXPECT_EQ(state.neighbour(live, ifindex)->state, NeighState::Usable);
+  // Nobody answers for the dead one: FAILED, and the mirror says so.
+  ASSERT_TRUE(poll_until(
+      io,
+      [&] {
+        const NeighInfo* n = state.neighbour(dead, ifindex);
+        return !n || n->state == NeighState::Failed;
+      },
+      std::chrono::seconds(10)));
+  ASSERT_NE(state.neighbour(dead, ifindex), nullptr);
+  EXPECT_EQ(state.neighbour(dead, ifindex)->state, NeighState::Failed);
+
+  // A neighbour the kernel does not have is not created by a refresh.
+  const IpAddr absent = *IpAddr::parse("198.51.100.9");
+  ASSERT_TRUE(refresher.mark_used({absent, ifindex}).ok());
+  io.run_for(std::chrono::milliseconds(200));
+  io.restart();
+  EXPECT_EQ(state.neighbour(absent, ifindex), nullptr);
 }
 
 }  // namespace

@@ -185,6 +185,50 @@ TEST_F(FastPathTest, NeighbourChangeIsOneWriteWhateverTheRouteCount) {
   EXPECT_EQ(writer->writes.total(), before.total());
 }
 
+TEST_F(FastPathTest, FailedNeighbourFailsItsNextHopInOneWrite) {
+  fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1), via("10.0.2.1", kEth2)}));
+  fp->route_changed(ChangeKind::Added, route("198.51.100.0/24", 1));
+  auto before = writer->writes;
+  kernel.set_neighbour(A("10.0.1.1"), kEth1, {{}, false, true});
+  auto n = fp->neighbour_changed(A("10.0.1.1"), kEth1);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, 1u);
+  EXPECT_EQ(writer->writes.total() - before.total(), 1u);
+  for (auto& [i, e] : writer->nexthops)
+    EXPECT_EQ(e.state, e.ifindex == kEth1 ? FPM_NH_FAILED : FPM_NH_VALID)
+        << "ifindex " << e.ifindex;
+  // Resolved again: valid again, with its MAC.
+  kernel.set_neighbour(A("10.0.1.1"), kEth1, {kMacGw1, true});
+  ASSERT_TRUE(fp->neighbour_changed(A("10.0.1.1"), kEth1));
+  for (auto& [i, e] : writer->nexthops) {
+    EXPECT_EQ(e.state, FPM_NH_VALID);
+    if (e.ifindex == kEth1) EXPECT_EQ(0, memcmp(e.dst_mac, kMacGw1.data(), 6));
+  }
+  // Deleted from the kernel's table: unresolved, the kernel resolves it.
+  kernel.erase_neighbour(A("10.0.1.1"), kEth1);
+  ASSERT_TRUE(fp->neighbour_changed(A("10.0.1.1"), kEth1));
+  for (auto& [i, e] : writer->nexthops)
+    if (e.ifindex == kEth1) EXPECT_EQ(e.state, FPM_NH_UNRESOLVED);
+}
+
+// A new MAC for a valid neighbour: only its next-hop entry is rewritten, parked
+// FPM_NH_UNRESOLVED first (bpf/fpm_abi.h) so no packet pairs the old MAC with the new.
+TEST_F(FastPathTest, NeighbourMacChangeRewritesOnlyTheNextHop) {
+  fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
+  fp->route_changed(ChangeKind::Added, route("198.51.100.0/24", 1));
+  auto before = writer->writes;
+  const EthAddr moved{2, 0, 0, 0, 9, 9};
+  kernel.set_neighbour(A("10.0.1.1"), kEth1, {moved, true});
+  ASSERT_TRUE(fp->neighbour_changed(A("10.0.1.1"), kEth1));
+  EXPECT_EQ(writer->writes.nexthop - before.nexthop, 2u);
+  EXPECT_EQ(writer->writes.total() - before.total(), 2u);
+  ASSERT_EQ(writer->nexthops.size(), 1u);
+  const fpm_nexthop& e = writer->nexthops.begin()->second;
+  EXPECT_EQ(e.state, FPM_NH_VALID);
+  EXPECT_EQ(0, memcmp(e.dst_mac, moved.data(), 6));
+  EXPECT_EQ(0, memcmp(e.src_mac, kMacEth1.data(), 6));
+}
+
 TEST_F(FastPathTest, UnresolvedNeighbourPunts) {
   kernel.set_neighbour(A("10.0.1.1"), kEth1, {{}, false});
   fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));

@@ -80,10 +80,11 @@ TEST(KernelEvents, NeighbourStatesClassified) {
   struct Case {
     uint16_t nud;
     NeighState want;
-  } cases[] = {{NUD_REACHABLE, NeighState::Usable},  {NUD_STALE, NeighState::Usable},
-               {NUD_DELAY, NeighState::Usable},      {NUD_PROBE, NeighState::Usable},
-               {NUD_PERMANENT, NeighState::Usable},  {NUD_INCOMPLETE, NeighState::Unresolved},
-               {NUD_FAILED, NeighState::Unresolved}, {NUD_NONE, NeighState::Unresolved}};
+  } cases[] = {{NUD_REACHABLE, NeighState::Usable}, {NUD_STALE, NeighState::Usable},
+               {NUD_DELAY, NeighState::Usable},     {NUD_PROBE, NeighState::Usable},
+               {NUD_PERMANENT, NeighState::Usable}, {NUD_INCOMPLETE, NeighState::Unresolved},
+               {NUD_NOARP, NeighState::Usable},     {NUD_FAILED, NeighState::Failed},
+               {NUD_NONE, NeighState::Unresolved}};
   for (const auto& c : cases) {
     auto m = neigh_msg(RTM_NEWNEIGH, ip("10.0.0.2"), 3, c.nud, &kMac);
     const auto e = expect_event<Upsert<NeighInfo>>(parse_kernel_message(m.span()));
@@ -98,6 +99,13 @@ TEST(KernelEvents, UsableStateWithoutMacIsUnresolved) {
   const auto e = expect_event<Upsert<NeighInfo>>(parse_kernel_message(m.span()));
   EXPECT_EQ(e.value.state, NeighState::Unresolved);
   EXPECT_EQ(e.value.addr.family, Family::V6);
+}
+
+TEST(KernelEvents, FailedWithoutMacIsFailed) {
+  // The kernel sends FAILED entries without NDA_LLADDR.
+  auto m = neigh_msg(RTM_NEWNEIGH, ip("10.0.0.2"), 3, NUD_FAILED, nullptr);
+  const auto e = expect_event<Upsert<NeighInfo>>(parse_kernel_message(m.span()));
+  EXPECT_EQ(e.value.state, NeighState::Failed);
 }
 
 TEST(KernelEvents, NeighbourWithoutDestinationIsMalformed) {

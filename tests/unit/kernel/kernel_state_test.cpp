@@ -22,6 +22,7 @@ struct Recorder : KernelListener {
   void neighbour_changed(const IpAddr& a, uint32_t ifindex, const NeighInfo* n) override {
     std::string what = !n                               ? "gone"
                        : n->state == NeighState::Usable ? "usable " + mac_to_string(n->mac)
+                       : n->state == NeighState::Failed ? "failed"
                                                         : "unresolved";
     log.push_back("neigh " + a.to_string() + "%" + std::to_string(ifindex) + " " + what);
   }
@@ -40,15 +41,15 @@ TEST(KernelState, NeighbourTransitionsWithinUsableAreSilent) {
   st.add_listener(&r);
   st.apply(Upsert<NeighInfo>{neigh("10.0.0.2", 3, NeighState::Unresolved, {}, 0x01)});
   st.apply(Upsert<NeighInfo>{neigh("10.0.0.2", 3, NeighState::Usable, kMacA, 0x02)});
-  st.apply(Upsert<NeighInfo>{neigh("10.0.0.2", 3, NeighState::Usable, kMacA, 0x04)});   // stale
-  st.apply(Upsert<NeighInfo>{neigh("10.0.0.2", 3, NeighState::Usable, kMacB, 0x02)});   // new MAC
-  st.apply(Upsert<NeighInfo>{neigh("10.0.0.2", 3, NeighState::Unresolved, {}, 0x20)});  // failed
+  st.apply(Upsert<NeighInfo>{neigh("10.0.0.2", 3, NeighState::Usable, kMacA, 0x04)});  // stale
+  st.apply(Upsert<NeighInfo>{neigh("10.0.0.2", 3, NeighState::Usable, kMacB, 0x02)});  // new MAC
+  st.apply(Upsert<NeighInfo>{neigh("10.0.0.2", 3, NeighState::Failed, {}, 0x20)});     // failed
   st.apply(Removal<NeighInfo>{neigh("10.0.0.2", 3, NeighState::Unresolved, {}, 0)});
   EXPECT_EQ(r.log, (std::vector<std::string>{
                        "neigh 10.0.0.2%3 unresolved",
                        "neigh 10.0.0.2%3 usable 02:00:00:00:00:0a",
                        "neigh 10.0.0.2%3 usable 02:00:00:00:00:0b",
-                       "neigh 10.0.0.2%3 unresolved",
+                       "neigh 10.0.0.2%3 failed",
                        "neigh 10.0.0.2%3 gone",
                    }));
   EXPECT_EQ(st.neighbour(ip("10.0.0.2"), 3), nullptr);
@@ -87,6 +88,90 @@ TEST(KernelState, LocalAddressesCountedAcrossInterfaces) {
   st.apply(Removal<AddrInfo>{{ip("192.0.2.1"), 4, 24}});
   EXPECT_FALSE(st.is_local(ip("192.0.2.1")));
   EXPECT_EQ(r.log, (std::vector<std::string>{"local 192.0.2.1 +", "local 192.0.2.1 -"}));
+}
+
+TEST(KernelState, IncompleteAfterReachableFailsUntilResolvedAgain) {
+  KernelState st;
+  Recorder r;
+  st.add_listener(&r);
+  st.apply(Upsert<NeighInfo>{neigh("10.0.0.7", 3, NeighState::Unresolved, {}, 0x01)});  // never
+  st.apply(Upsert<NeighInfo>{neigh("10.0.0.2", 3, NeighState::Usable, kMacA, 0x02)});
+  st.apply(Upsert<NeighInfo>{neigh("10.0.0.2", 3, NeighState::Unresolved, {}, 0x01)});  // lost
+  st.apply(Upsert<NeighInfo>{neigh("10.0.0.2", 3, NeighState::Unresolved, {}, 0x01)});  // again
+  st.apply(Upsert<NeighInfo>{neigh("10.0.0.2", 3, NeighState::Usable, kMacA, 0x02)});
+  st.apply(Removal<NeighInfo>{neigh("10.0.0.2", 3, NeighState::Unresolved, {}, 0)});
+  st.apply(Upsert<NeighInfo>{neigh("10.0.0.2", 3, NeighState::Unresolved, {}, 0x01)});  // fresh
+  EXPECT_EQ(r.log, (std::vector<std::string>{
+                       "neigh 10.0.0.7%3 unresolved",
+                       "neigh 10.0.0.2%3 usable 02:00:00:00:00:0a",
+                       "neigh 10.0.0.2%3 failed",
+                       "neigh 10.0.0.2%3 usable 02:00:00:00:00:0a",
+                       "neigh 10.0.0.2%3 gone",
+                       "neigh 10.0.0.2%3 unresolved",
+                   }));
+  EXPECT_EQ(st.neighbour(ip("10.0.0.7"), 3)->state, NeighState::Unresolved);
+}
+
+TEST(KernelState, ResyncSweepsWhatTheDumpNoLongerLists) {
+  KernelState st;
+  Recorder r;
+  st.add_listener(&r);
+  const LinkInfo eth3{3, "eth3", kMacA, 1500, true, false};
+  const LinkInfo eth4{4, "eth4", kMacB, 1500, true, false};
+  // State A, from the first dump.
+  st.apply(Upsert<LinkInfo>{eth3});
+  st.apply(Upsert<LinkInfo>{eth4});
+  st.apply(Upsert<NeighInfo>{neigh("10.0.0.2", 3, NeighState::Usable, kMacB, 0x02)});
+  st.apply(Upsert<NeighInfo>{neigh("10.0.0.3", 3, NeighState::Usable, kMacB, 0x02)});
+  st.apply(Upsert<NeighInfo>{neigh("10.0.1.2", 4, NeighState::Usable, kMacA, 0x02)});
+  st.apply(Upsert<AddrInfo>{{ip("10.0.0.1"), 3, 24}});
+  st.apply(Upsert<AddrInfo>{{ip("2001:db8::1"), 3, 64}});
+  st.apply(Upsert<AddrInfo>{{ip("10.0.1.1"), 4, 24}});
+  r.log.clear();
+
+  // Events were lost; the re-dump lists eth3, one of its neighbours and one address.
+  st.begin_resync();
+  st.apply(Upsert<LinkInfo>{eth3});
+  st.apply(Upsert<NeighInfo>{neigh("10.0.0.2", 3, NeighState::Usable, kMacB, 0x02)});
+  st.apply(Upsert<AddrInfo>{{ip("10.0.0.1"), 3, 24}});
+  EXPECT_TRUE(r.log.empty()) << "unchanged entries are silent during the dump";
+  st.end_resync();
+
+  EXPECT_EQ(r.log, (std::vector<std::string>{
+                       "neigh 10.0.1.2%4 gone",
+                       "link 4 gone",
+                       "neigh 10.0.0.3%3 gone",
+                       "local 10.0.1.1 -",
+                       "local 2001:db8::1 -",
+                   }));
+  EXPECT_EQ(st.link(4), nullptr);
+  ASSERT_NE(st.link(3), nullptr);
+  EXPECT_NE(st.neighbour(ip("10.0.0.2"), 3), nullptr);
+  EXPECT_EQ(st.neighbour(ip("10.0.0.3"), 3), nullptr);
+  EXPECT_EQ(st.neighbour(ip("10.0.1.2"), 4), nullptr);
+  EXPECT_TRUE(st.is_local(ip("10.0.0.1")));
+  EXPECT_FALSE(st.is_local(ip("10.0.1.1")));
+  EXPECT_FALSE(st.is_local(ip("2001:db8::1")));
+
+  // Outside a resync nothing is swept.
+  r.log.clear();
+  st.end_resync();
+  EXPECT_TRUE(r.log.empty());
+}
+
+TEST(KernelState, AbortedResyncKeepsEverything) {
+  KernelState st;
+  Recorder r;
+  st.add_listener(&r);
+  st.apply(Upsert<LinkInfo>{{3, "eth3", kMacA, 1500, true, false}});
+  st.apply(Upsert<AddrInfo>{{ip("10.0.0.1"), 3, 24}});
+  r.log.clear();
+  st.begin_resync();
+  st.abort_resync();
+  st.end_resync();
+  EXPECT_TRUE(r.log.empty());
+  EXPECT_NE(st.link(3), nullptr);
+  EXPECT_TRUE(st.is_local(ip("10.0.0.1")));
 }
 
 }  // namespace

@@ -1,0 +1,81 @@
+// Keeps the neighbours behind the fast path's next hops fresh, as switchdev
+// drivers do (neigh_event_send on the entries their hardware used): the kernel
+// sees none of the traffic XDP forwards, so without this a next hop's entry goes
+// STALE and stays there, and a neighbour that died is never probed and never
+// goes FAILED. Each refresh is an RTM_NEWNEIGH with NTF_USE, which makes the
+// kernel treat the entry as used: STALE -> DELAY -> PROBE, and FAILED if nobody
+// answers (which fails the next hop, see NeighState).
+//
+// Which of the next hops XDP really used is not cheap to know, so every
+// neighbour referenced by a programmed next hop is refreshed, spread over a
+// period and capped per tick so that a large table costs a bounded rate.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <utility>
+#include <vector>
+
+#include "common/ip.hpp"
+#include "common/result.hpp"
+
+struct mnl_socket;
+
+namespace fpm_sink {
+
+struct NeighbourRefreshOptions {
+  // Every referenced neighbour is marked used once per period; zero turns it off.
+  // Keep it below the kernel's base_reachable_time/2 (15 s by default) so that an
+  // entry in use never ages to STALE for long.
+  std::chrono::milliseconds period{std::chrono::seconds(10)};
+  std::chrono::milliseconds tick{std::chrono::milliseconds(500)};
+  size_t max_per_tick = 512;
+};
+
+struct NeighbourRefreshStats {
+  uint64_t sent = 0;
+  uint64_t rejected = 0;  // the kernel answered with an error other than "no such entry"
+  uint64_t rounds = 0;
+};
+
+class NeighbourRefresher {
+ public:
+  using Key = std::pair<IpAddr, uint32_t>;  // gateway, ifindex
+  using Targets = std::function<std::vector<Key>()>;
+
+  NeighbourRefresher(boost::asio::io_context& io, NeighbourRefreshOptions options, Targets targets);
+  ~NeighbourRefresher();
+  NeighbourRefresher(const NeighbourRefresher&) = delete;
+  NeighbourRefresher& operator=(const NeighbourRefresher&) = delete;
+
+  Status start();  // opens the socket and arms the tick (no-op when the period is zero)
+  void stop();
+
+  // One tick's work: marks the next neighbours of the round used, at most
+  // `budget` of them. Returns how many were sent.
+  size_t refresh_some(size_t budget);
+  // Marks one neighbour used now.
+  Status mark_used(const Key& key);
+
+  const NeighbourRefreshStats& stats() const { return stats_; }
+
+ private:
+  void arm();
+  size_t budget_per_tick() const;
+  void drain_replies();
+
+  boost::asio::io_context& io_;
+  NeighbourRefreshOptions options_;
+  Targets targets_;
+  boost::asio::steady_timer timer_;
+  mnl_socket* sock_ = nullptr;
+  uint32_t seq_ = 0;
+  std::vector<Key> round_;  // the targets of the current round, walked by cursor_
+  size_t cursor_ = 0;
+  NeighbourRefreshStats stats_;
+};
+
+}  // namespace fpm_sink
