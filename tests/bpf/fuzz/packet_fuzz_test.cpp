@@ -64,9 +64,9 @@ struct Frame {
 class Fib {
  public:
   Fib(XdpHarness& h, ReferenceModel& m) : h_(h), m_(m) {}
-  void iface(uint32_t ifindex, uint16_t flags, uint16_t table_slot) {
-    h_.set_iface(ifindex, make_iface(ifindex % FPM_MAX_IFACES, flags, table_slot));
-    m_.set_iface(ifindex, {flags, table_slot});
+  void iface(const Port& port, uint16_t flags, uint16_t table_slot) {
+    h_.set_iface(port.ifindex, make_iface(port, port.ifindex % FPM_MAX_IFACES, flags, table_slot));
+    m_.set_iface(port.ifindex, {flags, table_slot, port.mac});
   }
   void tx_port(uint32_t ifindex) {
     h_.add_tx_port(ifindex);
@@ -123,10 +123,12 @@ void PacketFuzz::build_fib() {
   XdpHarness& h = *h_;
   Fib fib(h, model_);
   // Ingress choices: v4+v6 on the main table; v4 only; v6 only in another
-  // table slot; a port fpm-sink does not serve.
-  fib.iface(h.ingress().ifindex, FPM_IFACE_F_V4 | FPM_IFACE_F_V6, FPM_TABLE_SLOT_MAIN);
-  fib.iface(h.spare().ifindex, FPM_IFACE_F_V4, FPM_TABLE_SLOT_MAIN);
-  fib.iface(h.egress(0).ifindex, FPM_IFACE_F_V6, 1);
+  // table slot; a port enslaved to a master.
+  fib.iface(h.ingress(), FPM_IFACE_F_V4 | FPM_IFACE_F_V6, FPM_TABLE_SLOT_MAIN);
+  fib.iface(h.spare(), FPM_IFACE_F_V4, FPM_TABLE_SLOT_MAIN);
+  fib.iface(h.egress(0), FPM_IFACE_F_V6, 1);
+  fib.iface(h.egress(1), FPM_IFACE_F_V4 | FPM_IFACE_F_V6 | FPM_IFACE_F_ENSLAVED,
+            FPM_TABLE_SLOT_MAIN);
   fib.tx_port(h.egress(0).ifindex);
   fib.tx_port(h.egress(1).ifindex);
 
@@ -303,7 +305,13 @@ Frame PacketFuzz::make_frame() {
               : port < 96 ? h.egress(0).ifindex
                           : h.egress(1).ifindex;
 
-  Mac dst = h.ingress().mac, src = kClientMac;
+  // Mostly to the MAC of the port the frame enters, sometimes to another port's.
+  const Port& to = f.ifindex == h.spare().ifindex     ? h.spare()
+                   : f.ifindex == h.egress(0).ifindex ? h.egress(0)
+                   : f.ifindex == h.egress(1).ifindex ? h.egress(1)
+                                                      : h.ingress();
+  Mac dst = chance(0.95) ? to.mac : h.ingress().mac, src = kClientMac;
+  if (chance(0.03)) dst[5] ^= uint8_t(1 + rand(255));  // one byte off
   if (chance(0.05)) dst = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
   if (chance(0.05)) dst = {0x01, 0x00, 0x5e, 0x00, 0x00, uint8_t(rng_())};
   if (chance(0.05))

@@ -1,4 +1,5 @@
 #include "reference_model.hpp"
+#include <algorithm>
 
 namespace fpm_test {
 namespace {
@@ -158,6 +159,8 @@ RefDecision ReferenceModel::decide(const Bytes& f, uint32_t ingress_ifindex) con
   auto port = ifaces_.find(ingress_ifindex);
   if (port == ifaces_.end()) return punt(FPM_REASON_NO_IFACE);
   const RefIface& iface = port->second;
+  // A port enslaved to a VRF, bridge or bond is not routed in the main table.
+  if (iface.flags & FPM_IFACE_F_ENSLAVED) return punt(FPM_REASON_ENSLAVED);
 
   // 2. Ethernet: walk up to two VLAN tags, then untagged IP unicast only.
   if (f.size() < kEthLen) return punt(FPM_REASON_MALFORMED);
@@ -173,8 +176,8 @@ RefDecision ReferenceModel::decide(const Bytes& f, uint32_t ingress_ifindex) con
   if (tags) return punt(FPM_REASON_VLAN);
   if (proto != 0x0800 && proto != 0x86dd) return punt(FPM_REASON_NON_IP);
   if (f[0] & 1) return punt(FPM_REASON_MULTICAST);
-  // (frames: destination MAC == the port's MAC, enslaved ports, per-port
-  //  forwarding flags belong here, in the program's order.)
+  // Unicast to another host (a promiscuous port) is not ours to route.
+  if (!std::equal(iface.mac.begin(), iface.mac.end(), f.begin())) return punt(FPM_REASON_OTHER_HOST);
 
   // 3. The family must be enabled on the port.
   const bool v4 = proto == 0x0800;

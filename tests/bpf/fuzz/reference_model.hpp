@@ -28,6 +28,7 @@ namespace fpm_test {
 struct RefIface {
   uint16_t flags = 0;  // FPM_IFACE_F_*
   uint16_t table_slot = FPM_TABLE_SLOT_MAIN;
+  Mac mac{};  // the port's own address: only frames sent to it are routed
 };
 
 struct RefNexthop {
