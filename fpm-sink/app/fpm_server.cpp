@@ -134,7 +134,8 @@ void FpmServer::on_sweep_timer() {
   const auto& after = rib_.stats();
   status_.last_sweep = removed;
   status_.replay = ReplayState::Settled;
-  if (hold_) hold_->replay_settled();
+  // A session that sent nothing has replayed nothing: it does not end the hold.
+  if (hold_ && stats_.frames > frames_at_accept_) hold_->replay_settled();
   spdlog::info("fpm.replay.swept removed={} routes={} groups={}", removed,
                after.swept_routes - before.swept_routes, after.swept_groups - before.swept_groups);
 }
