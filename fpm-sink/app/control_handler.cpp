@@ -1,6 +1,7 @@
 #include "app/control_handler.hpp"
 
 #include "app/fast_path_reply.hpp"
+#include "app/session_hold.hpp"
 #include "control/rib_query.hpp"
 #include "control/server.hpp"
 
@@ -52,6 +53,26 @@ control::ReplayState to_proto(ReplayState s) {
 
 }  // namespace
 
+control::HoldState to_proto(HoldState s) {
+  switch (s) {
+    case HoldState::Running:
+      return control::HOLD_STATE_RUNNING;
+    case HoldState::Holding:
+      return control::HOLD_STATE_HOLDING;
+    case HoldState::Expired:
+      return control::HOLD_STATE_EXPIRED;
+  }
+  return control::HOLD_STATE_UNSPECIFIED;
+}
+
+void fill_hold(const SessionHoldStatus& s, control::SessionHold* out) {
+  out->set_state(to_proto(s.state));
+  out->set_hold_time_seconds(static_cast<uint64_t>(s.hold_time.count()));
+  out->set_expires_at(static_cast<uint64_t>(s.expires_at));
+  out->set_expired_at(static_cast<uint64_t>(s.expired_at));
+  out->set_expiries(s.expiries);
+}
+
 control::FpmReply fpm_reply(const Rib& rib, const FpmServer& fpm) {
   const auto& st = fpm.status();
   const auto& in = fpm.ingest_stats();
@@ -85,6 +106,7 @@ control::FpmReply fpm_reply(const Rib& rib, const FpmServer& fpm) {
   r.set_sessions_replaced(st.sessions_replaced);
   r.set_peers_refused(st.peers_refused);
   fill_rib(rs, r.mutable_rib());
+  if (const SessionHold* hold = fpm.hold()) fill_hold(hold->status(), r.mutable_hold());
   return r;
 }
 

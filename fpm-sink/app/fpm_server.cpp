@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/fpm_session.hpp"
+#include "app/session_hold.hpp"
 
 namespace fpm_sink {
 namespace asio = boost::asio;
@@ -74,6 +75,8 @@ void FpmServer::on_accept(tcp::socket socket) {
     spdlog::warn("fpm.session.replaced old_peer={} new_peer={}", session_->peer(), session->peer());
     session_->close();
     ++status_.sessions_replaced;
+    // The newcomer must replay before the hold is over, like any new session.
+    if (hold_) hold_->session_lost();
   }
   session_ = session;
   ++status_.sessions_accepted;
@@ -121,6 +124,7 @@ void FpmServer::on_session_end(FpmSession& session, const std::string& reason) {
     status_.replay = ReplayState::Idle;
     spdlog::info("fpm.replay.abandoned");
   }
+  if (hold_) hold_->session_lost();
 }
 
 void FpmServer::arm_sweep(std::chrono::steady_clock::time_point due) {
@@ -140,11 +144,19 @@ void FpmServer::on_sweep_timer() {
     arm_sweep(due);
     return;
   }
+  if (stats_.frames == frames_at_accept_) {
+    // A session that sent nothing has replayed nothing: sweeping now would
+    // delete every route. Keep them (the hold decides how long they forward)
+    // and look again once the session has spoken.
+    arm_sweep(due + sweep_delay_);
+    return;
+  }
   const auto before = rib_.stats();
   const size_t removed = rib_.sweep_stale();
   const auto& after = rib_.stats();
   status_.last_sweep = removed;
   status_.replay = ReplayState::Settled;
+  if (hold_) hold_->replay_settled();
   spdlog::info("fpm.replay.swept removed={} routes={} groups={}", removed,
                after.swept_routes - before.swept_routes, after.swept_groups - before.swept_groups);
 }

@@ -34,6 +34,7 @@ struct FpmSessionStatus {
 };
 
 class FpmSession;
+class SessionHold;
 
 class FpmServer {
  public:
@@ -52,6 +53,15 @@ class FpmServer {
   // Closes the acceptor and the session, cancels the sweep. State is kept.
   void stop();
 
+  // The hold is told when the session feeding the routes is lost and when a
+  // replay settles. Set before listen(); nullptr: no hold.
+  void set_hold(SessionHold* hold) { hold_ = hold; }
+  const SessionHold* hold() const { return hold_; }
+  // A session is replaying and has sent at least one frame.
+  bool replay_started() const {
+    return status_.replay == ReplayState::Replaying && stats_.frames > frames_at_accept_;
+  }
+
   const FpmSessionStatus& status() const { return status_; }
   const IngestStats& ingest_stats() const { return stats_; }
   std::chrono::milliseconds sweep_delay() const { return sweep_delay_; }
@@ -60,8 +70,7 @@ class FpmServer {
   // sends its table in one burst and has no end marker).
   bool replay_caught_up(std::chrono::milliseconds quiet) const {
     if (status_.replay == ReplayState::Settled) return true;
-    return status_.replay == ReplayState::Replaying && stats_.frames > frames_at_accept_ &&
-           std::chrono::steady_clock::now() - last_activity_ >= quiet;
+    return replay_started() && std::chrono::steady_clock::now() - last_activity_ >= quiet;
   }
 
  private:
@@ -83,6 +92,7 @@ class FpmServer {
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer sweep_timer_;
   std::shared_ptr<FpmSession> session_;
+  SessionHold* hold_ = nullptr;
   std::chrono::steady_clock::time_point last_activity_{};
   uint64_t frames_at_accept_ = 0;  // stats_.frames when the current session began
   FpmSessionStatus status_;

@@ -13,6 +13,7 @@
 #include "app/fpm_server.hpp"
 #include "app/logging.hpp"
 #include "app/options.hpp"
+#include "app/session_hold.hpp"
 #include "control/server.hpp"
 #include "rib/rib.hpp"
 
@@ -75,6 +76,13 @@ int main(int argc, char** argv) {
     spdlog::info("dataplane.off no --interface given: keeping the RIB only, no XDP fast path");
   }
 
+  SessionHold hold(
+      io, std::chrono::seconds(opts.fpm_hold_time_seconds), [&fpm] { return fpm.replay_started(); },
+      [&fast_path](bool withheld) {
+        if (fast_path) fast_path->set_withheld(withheld);
+      });
+  fpm.set_hold(&hold);
+
   control::ControlServer ctl(io, [&](const control::Request& req) {
     return handle_control_request(req, rib, fpm, fast_path.get());
   });
@@ -102,6 +110,7 @@ int main(int argc, char** argv) {
   spdlog::info("app.started fpm={} control={} sweep_delay={}s", opts.fpm_endpoint.to_string(),
                opts.control_socket, opts.sweep_delay_seconds);
   io.run();
+  fpm.set_hold(nullptr);
   ctl.close();
   rib.set_observer(nullptr);
   fast_path.reset();  // detaches XDP and removes pins unless --keep-fast-path

@@ -92,6 +92,11 @@ void add_options(CLI::App& app, Options& opts) {
                  "port to attach the XDP fast path to (repeatable); 'all' = every non-loopback "
                  "interface, including ones that appear later. None: RIB only, no fast path")
       ->take_all();
+  app.add_option("--fpm-hold-time", opts.fpm_hold_time_seconds,
+                 "after zebra's session drops, keep forwarding its routes this many seconds; "
+                 "if no new session replays by then they punt to the kernel (0: forever)")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 86400u));
   app.add_option("--xdp-mode", opts.xdp_mode,
                  "native (driver XDP) or generic (skb mode: slower than the kernel, for testing)")
       ->capture_default_str()

@@ -41,6 +41,9 @@ struct Options {
   // Routes to size the RIB for at start (0: grow as routes arrive). A full table
   // then loads without rehashing; the RIB keeps its size across reconnects.
   uint64_t rib_reserve = 0;
+  // How long the fast path keeps forwarding a lost session's routes before
+  // they punt to the kernel, unless a new session replays (0: forever).
+  uint32_t fpm_hold_time_seconds = 120;
 
   // Fast path: without --interface the daemon keeps the RIB only.
   std::vector<std::string> interfaces;  // names, or "all"

@@ -28,6 +28,7 @@ std::string_view state_name(control::EntryState s);
 std::string_view route_type_name(control::RouteType t);
 std::string_view session_state_name(SessionState s);
 std::string_view replay_state_name(ReplayState s);
+std::string_view hold_state_name(HoldState s);
 std::string_view offload_name(Offload o);  // "" when no fast path runs
 
 }  // namespace fpm_sink::control

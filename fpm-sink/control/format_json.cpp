@@ -125,6 +125,14 @@ Json fpm_json(const FpmReply& f) {
   fpm["pending"] = Json{{"routes", f.pending_routes()}, {"groups", f.pending_groups()}};
   fpm["replay"] = std::move(replay);
   fpm["rib"] = counters_json(f.rib());
+  if (f.has_hold()) {
+    const auto& h = f.hold();
+    fpm["hold"] = Json{{"state", hold_state_name(h.state())},
+                       {"hold_time_seconds", h.hold_time_seconds()},
+                       {"expires_at", h.expires_at()},
+                       {"expired_at", h.expired_at()},
+                       {"expiries", h.expiries()}};
+  }
   Json out;
   out["fpm"] = std::move(fpm);
   return out;

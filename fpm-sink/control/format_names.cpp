@@ -56,6 +56,17 @@ std::string_view replay_state_name(ReplayState s) {
   }
 }
 
+std::string_view hold_state_name(HoldState s) {
+  switch (s) {
+    case HOLD_STATE_HOLDING:
+      return "holding";
+    case HOLD_STATE_EXPIRED:
+      return "expired";
+    default:
+      return "running";
+  }
+}
+
 std::string_view offload_name(Offload o) {
   switch (o) {
     case OFFLOAD_INSTALLED:

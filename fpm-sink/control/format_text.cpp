@@ -129,6 +129,15 @@ std::string fpm_text(const FpmReply& f) {
   t.add_row({"swept_routes", std::to_string(f.swept_routes())});
   t.add_row({"swept_groups", std::to_string(f.swept_groups())});
   t.add_row({"last_sweep", std::to_string(f.last_sweep())});
+  if (f.has_hold()) {
+    const auto& h = f.hold();
+    t.add_row({"hold", std::string(hold_state_name(h.state()))});
+    t.add_row({"hold_time_seconds",
+               h.hold_time_seconds() ? std::to_string(h.hold_time_seconds()) : "forever"});
+    t.add_row({"hold_expires_at", unix_time_text(h.expires_at())});
+    t.add_row({"hold_expired_at", unix_time_text(h.expired_at())});
+    t.add_row({"hold_expiries", std::to_string(h.expiries())});
+  }
   append_counters(f.rib(), "rib.", t);
   return t.render();
 }

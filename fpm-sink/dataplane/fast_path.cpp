@@ -41,6 +41,8 @@ std::string_view to_string(OffloadReason r) {
       return "connected";
     case OffloadReason::PendingGroup:
       return "pending-group";
+    case OffloadReason::HoldExpired:
+      return "hold-expired";
   }
   return "?";
 }
@@ -109,6 +111,9 @@ FastPath::Decision FastPath::decide(RouteType type, uint32_t group_id) const {
   auto punt = [](uint32_t reason, OffloadState s, OffloadReason r) {
     return Decision{fpm_act_make(FPM_ACT_PUNT, reason), s, r};
   };
+  // No zebra vouches for the route any more: the kernel decides, whatever the type.
+  if (withheld_)
+    return punt(FPM_REASON_OFFLOAD_FAILED, OffloadState::NotOffloaded, OffloadReason::HoldExpired);
   switch (type) {
     case RouteType::Blackhole:
       return {fpm_act_make(FPM_ACT_DROP, 0), OffloadState::Installed, OffloadReason::None};
@@ -185,6 +190,12 @@ void FastPath::fail_routes_in_punted_ranges() {
       count(rec, +1);
     });
   }
+}
+
+void FastPath::set_withheld(bool withheld) {
+  if (withheld == withheld_) return;
+  withheld_ = withheld;
+  main_.for_each([this](const Prefix& prefix, RouteRecord& rec) { program(prefix, rec); });
 }
 
 void FastPath::route_changed(ChangeKind kind, const RouteView& route) {

@@ -68,6 +68,7 @@ enum class OffloadReason : uint8_t {
   KernelRouteType,  // unreachable / prohibit / local / other: punted, kernel answers
   Connected,        // on-link next hop without gateway: the kernel resolves each host
   PendingGroup,     // the RIB still waits for the route's next-hop group: punted
+  HoldExpired,      // zebra's session dropped and the hold time ran out: punted
 };
 
 std::string_view to_string(OffloadState s);
@@ -133,6 +134,12 @@ class FastPath final : public RibObserver {
   void hold_indices(std::span<const uint32_t> groups, std::span<const uint32_t> nexthops);
   void release_held();
 
+  // Session hold expired (app/session_hold.hpp): every main-table route punts
+  // to the kernel (HoldExpired) while the model is kept; false reprograms
+  // them as they are. One pass over the routes on each change.
+  void set_withheld(bool withheld);
+  bool withheld() const { return withheld_; }
+
  private:
   // The fpm_ifaces entry of a port: its family flags plus what the kernel reports
   // (MAC, MTU, a master making it FPM_IFACE_F_ENSLAVED).
@@ -178,6 +185,7 @@ class FastPath final : public RibObserver {
   std::map<uint32_t, fpm_iface> port_entries_;  // ifindex -> what fpm_ifaces holds
   FastPathStats stats_;
   std::optional<Error> last_error_;
+  bool withheld_ = false;
 };
 
 }  // namespace fpm_sink

@@ -82,5 +82,18 @@ TEST(Options, NonLoopbackListenNeedsAnAllowListOfPeers) {
   EXPECT_NO_THROW(finish({"[::1]:2620", "--fpm-listen"}));
 }
 
+TEST(Options, FpmHoldTime) {
+  Options opts;
+  EXPECT_EQ(opts.fpm_hold_time_seconds, 120u);  // like BGP graceful restart
+  CLI::App app;
+  add_options(app, opts);
+  app.parse(std::vector<std::string>{"0", "--fpm-hold-time"});
+  EXPECT_EQ(opts.fpm_hold_time_seconds, 0u);  // forever
+  Options bad;
+  CLI::App app2;
+  add_options(app2, bad);
+  EXPECT_THROW(app2.parse(std::vector<std::string>{"-3", "--fpm-hold-time"}), CLI::ParseError);
+}
+
 }  // namespace
 }  // namespace fpm_sink

@@ -432,5 +432,34 @@ TEST_F(FastPathTest, Ipv6RoutesUseTheSameGroups) {
   EXPECT_EQ(writer->nexthops.begin()->second.state, FPM_NH_VALID);
 }
 
+TEST_F(FastPathTest, WithheldRoutesPuntWhateverTheirTypeAndComeBackAsTheyAre) {
+  fp->group_changed(ChangeKind::Added, group(7, {via("10.0.1.1", kEth1)}));
+  fp->route_changed(ChangeKind::Added, route("192.0.2.0/24", 7));
+  fp->route_changed(ChangeKind::Added, route("198.51.100.0/24", 0, RouteType::Blackhole));
+  fp->route_changed(ChangeKind::Added, route("203.0.113.0/24", 7, RouteType::Unicast, 100));
+  const uint32_t held = fpm_act_make(FPM_ACT_PUNT, FPM_REASON_OFFLOAD_FAILED);
+
+  fp->set_withheld(true);
+  for (const char* p : {"192.0.2.0/24", "198.51.100.0/24"}) {
+    EXPECT_EQ(writer->routes.at(P(p)), held) << p;
+    const auto st = fp->offload_state(254, P(p));
+    EXPECT_EQ(st->state, OffloadState::NotOffloaded) << p;
+    EXPECT_EQ(st->reason, OffloadReason::HoldExpired) << p;
+    EXPECT_EQ(st->action, held) << p;
+  }
+  EXPECT_EQ(fp->offload_state(100, P("203.0.113.0/24"))->reason, OffloadReason::NotMainTable);
+  EXPECT_EQ(fp->stats().routes_installed, 0u);
+  // A route zebra sends while withheld (a replay before it settles) punts too.
+  fp->route_changed(ChangeKind::Added, route("192.0.2.128/25", 7));
+  EXPECT_EQ(writer->routes.at(P("192.0.2.128/25")), held);
+
+  fp->set_withheld(false);
+  EXPECT_EQ(writer->routes.at(P("192.0.2.0/24")), forward(7));
+  EXPECT_EQ(writer->routes.at(P("192.0.2.128/25")), forward(7));
+  EXPECT_EQ(writer->routes.at(P("198.51.100.0/24")), fpm_act_make(FPM_ACT_DROP, 0));
+  EXPECT_EQ(fp->offload_state(254, P("192.0.2.0/24"))->state, OffloadState::Installed);
+  EXPECT_EQ(fp->stats().routes_installed, 3u);
+}
+
 }  // namespace
 }  // namespace fpm_sink
