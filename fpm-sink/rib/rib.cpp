@@ -18,6 +18,14 @@ void Rib::set_observer(RibObserver* observer) {
   impl_->observer = observer;
 }
 
+void Rib::set_limits(const RibLimits& limits) {
+  impl_->limits = limits;
+}
+
+const RibLimits& Rib::limits() const {
+  return impl_->limits;
+}
+
 void Rib::reserve(size_t routes) {
   impl_->routes.reserve(routes);
 }

@@ -131,6 +131,22 @@ struct RibStats {
   uint64_t route_adds = 0, route_dels = 0, group_adds = 0, group_dels = 0;
   uint64_t unknown_deletes = 0;  // deletes of objects we never had
   uint64_t swept_routes = 0, swept_groups = 0;
+  // Refused by RibLimits; what the RIB already held stays.
+  uint64_t refused_routes = 0, refused_groups = 0;
+};
+
+// Bounds on what zebra can make the RIB hold, so a runaway feed costs bounded
+// memory and time and gets refusals instead of an out-of-memory kill.
+struct RibLimits {
+  // Routes of every table and family, pending ones included: a route waiting
+  // for a next-hop id that never arrives holds an entry (and at most one
+  // placeholder node), so this also bounds what unresolved ids can cost.
+  uint64_t max_routes = 4'000'000;
+  // Entries of one next-hop group. zebra's ECMP width is its MULTIPATH_NUM
+  // build option (DESIGN.md plans for 256-way ECMP); the kernel only bounds a
+  // group by its u16 count. A group beyond this is refused whole and its
+  // previous version, if any, stays in force.
+  uint32_t max_group_members = 1024;
 };
 
 class Rib {
@@ -141,6 +157,8 @@ class Rib {
   Rib& operator=(const Rib&) = delete;
 
   void set_observer(RibObserver* observer);
+  void set_limits(const RibLimits& limits);
+  const RibLimits& limits() const;
 
   // Applies one decoded event. Errors are not fatal to the model (ids:
   // rib.route.unknown_delete, rib.nexthop.unknown_delete, rib.nexthop.in_use, ...).

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -26,7 +27,10 @@ struct NhNode : Target {
   bool announced = false;        // observer knows `fib` (complete == announced between calls)
   bool counted_pending = false;  // included in stats.pending_groups
   FibGroup fib;
-  std::vector<uint32_t> parents;  // groups naming this id as a member (deduplicated)
+  // Groups naming this id as a member. A tree, not a list: one id shared by
+  // thousands of groups must not make each membership change scan all of them;
+  // ordered so that parents are re-evaluated (and announced) in a stable order.
+  std::set<uint32_t> parents;
 };
 
 struct InlineSet : Target {
@@ -38,6 +42,7 @@ struct InlineSet : Target {
 struct Rib::Impl {
   RibObserver* observer = nullptr;
   RibStats stats;
+  RibLimits limits;
   RouteTable routes;
   std::unordered_map<uint32_t, NhNode> nodes;
   std::unordered_map<uint32_t, InlineSet> inline_sets;
@@ -78,6 +83,7 @@ struct Rib::Impl {
   // Brings observer + route states in line with whether `n` is complete now,
   // then recurses into the groups that contain `n`.
   void reevaluate(NhNode& n);
+  void reevaluate_parents(const NhNode& n);
   // Removes a present object: dependants go pending, members are released.
   void remove_nexthop(NhNode& n);
 

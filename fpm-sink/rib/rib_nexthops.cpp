@@ -76,8 +76,7 @@ void Rib::Impl::maybe_erase_node(NhNode& n) {
 
 void Rib::Impl::acquire_member(uint32_t parent_id, uint32_t member_id) {
   NhNode& m = node(member_id);
-  if (std::find(m.parents.begin(), m.parents.end(), parent_id) != m.parents.end()) return;
-  m.parents.push_back(parent_id);
+  if (!m.parents.insert(parent_id).second) return;
   ++m.group.refcount;
 }
 
@@ -85,9 +84,7 @@ void Rib::Impl::release_member(uint32_t parent_id, uint32_t member_id) {
   auto it = nodes.find(member_id);
   if (it == nodes.end()) return;
   NhNode& m = it->second;
-  auto p = std::find(m.parents.begin(), m.parents.end(), parent_id);
-  if (p == m.parents.end()) return;
-  m.parents.erase(p);
+  if (m.parents.erase(parent_id) == 0) return;
   --m.group.refcount;
   maybe_erase_node(m);
 }
@@ -149,7 +146,7 @@ void Rib::Impl::reevaluate(NhNode& n) {
         emit_route(ChangeKind::Changed, *e);
       }
     }
-    for (size_t i = 0; i < n.parents.size(); ++i) reevaluate(nodes.at(n.parents[i]));
+    reevaluate_parents(n);
     return;
   }
 
@@ -164,10 +161,15 @@ void Rib::Impl::reevaluate(NhNode& n) {
     emit_route(ChangeKind::Changed, *e);  // now a punt: see add_route
   }
   n.announced = false;
-  for (size_t i = 0; i < n.parents.size(); ++i) reevaluate(nodes.at(n.parents[i]));
+  reevaluate_parents(n);
   FibGroup gone = std::move(n.fib);
   n.fib = FibGroup{};
   emit_group(ChangeKind::Removed, gone);
+}
+
+void Rib::Impl::reevaluate_parents(const NhNode& n) {
+  // reevaluate() never changes membership, so the set is stable while we walk it.
+  for (uint32_t parent : n.parents) reevaluate(nodes.at(parent));
 }
 
 void Rib::Impl::remove_nexthop(NhNode& n) {
@@ -190,6 +192,15 @@ Status Rib::Impl::add_nexthop(NexthopAdd&& a) {
   if (a.id == 0 || a.id >= kInlineGroupIdBase) {
     return Error{"rib.nexthop.bad_id",
                  "next-hop id " + std::to_string(a.id) + " is 0 or in the inline-group range"};
+  }
+  if (const auto* members = group_members(a);
+      members && members->size() > limits.max_group_members) {
+    // Refused before any per-member work: an oversized group costs O(1) here.
+    ++stats.refused_groups;
+    return Error{"rib.nexthop.too_many_members",
+                 "next-hop group " + std::to_string(a.id) + " has " +
+                     std::to_string(members->size()) + " entries, more than the limit of " +
+                     std::to_string(limits.max_group_members) + "; kept what was held before"};
   }
   NhNode& n = node(a.id);
   if (n.present && same_nexthop(n.group.spec, a)) {
@@ -217,7 +228,7 @@ Status Rib::Impl::add_nexthop(NexthopAdd&& a) {
   // a single turning into a group with the same next hops (or back) changes
   // nothing for n's own routes but makes its parents pending (or complete).
   if (was_group != (group_members(n.group.spec) != nullptr)) {
-    for (size_t i = 0; i < n.parents.size(); ++i) reevaluate(nodes.at(n.parents[i]));
+    reevaluate_parents(n);
   }
   for (uint32_t id : old_members) {
     if (!std::binary_search(new_members.begin(), new_members.end(), id)) release_member(n.id, id);
@@ -233,9 +244,8 @@ Status Rib::Impl::del_nexthop(const NexthopDel& d) {
     return Error{"rib.nexthop.unknown_delete", "next-hop id " + std::to_string(d.id)};
   }
   NhNode& n = it->second;
-  const auto& parents = n.parents;
   // A group naming itself is not a user anyone else could be waiting on.
-  const bool self_member = std::find(parents.begin(), parents.end(), n.id) != parents.end();
+  const bool self_member = n.parents.contains(n.id);
   const uint32_t refs = n.group.refcount - (self_member ? 1 : 0);
   // zebra deletes an object only once nothing uses it (the kernel refuses
   // otherwise), so a referenced delete means we missed updates. Never keep
