@@ -32,12 +32,12 @@ Status Rib::Impl::add_route(RouteAdd&& a) {
                                              std::to_string(a.nhg_id) +
                                              " in the inline-group range"};
   }
-  if (stats.routes_v4 + stats.routes_v6 >= limits.max_routes && !routes.find(a.table, a.prefix)) {
+  if (limits.max_routes && stats.routes_v4 + stats.routes_v6 >= limits.max_routes &&
+      !routes.find(a.table, a.prefix)) {
     // Only a new prefix is refused: updates of held routes go on as before.
     ++stats.refused_routes;
     return Error{"rib.route.limit", describe(a.table, a.prefix) + " refused: the RIB holds " +
-                                        std::to_string(limits.max_routes) +
-                                        " routes, its limit (--max-routes)"};
+                                        std::to_string(limits.max_routes) + " routes, its limit"};
   }
   auto [entry, inserted, index] = routes.try_emplace(a.table, a.prefix);
   RouteEntry& e = *entry;
