@@ -37,6 +37,8 @@ void fill_rib(const RibStats& s, control::RibCounters* out) {
   out->set_unknown_deletes(s.unknown_deletes);
   out->set_swept_routes(s.swept_routes);
   out->set_swept_groups(s.swept_groups);
+  out->set_refused_routes(s.refused_routes);
+  out->set_refused_groups(s.refused_groups);
 }
 
 control::ReplayState to_proto(ReplayState s) {

@@ -88,6 +88,17 @@ void add_options(CLI::App& app, Options& opts) {
                  "0 grows it as routes arrive")
       ->capture_default_str()
       ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 31));
+  app.add_option("--max-routes", opts.max_routes,
+                 "routes (every table and family) the RIB accepts; past it new prefixes are "
+                 "refused, counted, and every route punts to the kernel until restart "
+                 "(0: no limit)")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 40));
+  app.add_option("--max-group-members", opts.max_group_members,
+                 "entries of one next-hop group; a larger group is refused and its previous "
+                 "version stays")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1u << 20));
   app.add_option("--interface", opts.interfaces,
                  "port to attach the XDP fast path to (repeatable); 'all' = every non-loopback "
                  "interface, including ones that appear later. None: RIB only, no fast path")

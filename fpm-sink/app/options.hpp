@@ -41,6 +41,10 @@ struct Options {
   // Routes to size the RIB for at start (0: grow as routes arrive). A full table
   // then loads without rehashing; the RIB keeps its size across reconnects.
   uint64_t rib_reserve = 0;
+  // RibLimits (rib/rib.hpp): routes the RIB accepts (0: no limit; past it the
+  // fast path punts everything) and the entries of one next-hop group.
+  uint64_t max_routes = 0;
+  uint32_t max_group_members = 1024;
   // How long the fast path keeps forwarding a lost session's routes before
   // they punt to the kernel, unless a new session replays (0: forever).
   uint32_t fpm_hold_time_seconds = 120;

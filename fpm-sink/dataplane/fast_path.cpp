@@ -43,6 +43,8 @@ std::string_view to_string(OffloadReason r) {
       return "pending-group";
     case OffloadReason::HoldExpired:
       return "hold-expired";
+    case OffloadReason::RouteLimit:
+      return "route-limit";
   }
   return "?";
 }
@@ -114,6 +116,8 @@ FastPath::Decision FastPath::decide(RouteType type, uint32_t group_id) const {
   // No zebra vouches for the route any more: the kernel decides, whatever the type.
   if (withheld_)
     return punt(FPM_REASON_OFFLOAD_FAILED, OffloadState::NotOffloaded, OffloadReason::HoldExpired);
+  if (incomplete_)
+    return punt(FPM_REASON_OFFLOAD_FAILED, OffloadState::Failed, OffloadReason::RouteLimit);
   switch (type) {
     case RouteType::Blackhole:
       return {fpm_act_make(FPM_ACT_DROP, 0), OffloadState::Installed, OffloadReason::None};
@@ -195,6 +199,15 @@ void FastPath::fail_routes_in_punted_ranges() {
 void FastPath::set_withheld(bool withheld) {
   if (withheld == withheld_) return;
   withheld_ = withheld;
+  main_.for_each([this](const Prefix& prefix, RouteRecord& rec) { program(prefix, rec); });
+}
+
+void FastPath::routes_refused() {
+  if (incomplete_) return;
+  incomplete_ = true;
+  last_error_ = Error{"dataplane.route_limit",
+                      "the RIB refused a route (--max-routes): every route punts to the "
+                      "kernel until fpm-sink restarts with a higher limit"};
   main_.for_each([this](const Prefix& prefix, RouteRecord& rec) { program(prefix, rec); });
 }
 

@@ -69,6 +69,7 @@ enum class OffloadReason : uint8_t {
   Connected,        // on-link next hop without gateway: the kernel resolves each host
   PendingGroup,     // the RIB still waits for the route's next-hop group: punted
   HoldExpired,      // zebra's session dropped and the hold time ran out: punted
+  RouteLimit,       // the RIB refused routes (--max-routes): none is trusted, all punt
 };
 
 std::string_view to_string(OffloadState s);
@@ -140,6 +141,13 @@ class FastPath final : public RibObserver {
   void set_withheld(bool withheld);
   bool withheld() const { return withheld_; }
 
+  // RibObserver: the RIB refused a route, so it no longer knows every
+  // more-specific zebra installed, and any route of ours might cover one.
+  // Every main-table route punts (RouteLimit) until the process restarts,
+  // as BGP's maximum-prefix keeps a session down until it is cleared.
+  void routes_refused() override;
+  bool incomplete() const { return incomplete_; }
+
  private:
   // The fpm_ifaces entry of a port: its family flags plus what the kernel reports
   // (MAC, MTU, a master making it FPM_IFACE_F_ENSLAVED).
@@ -186,6 +194,7 @@ class FastPath final : public RibObserver {
   FastPathStats stats_;
   std::optional<Error> last_error_;
   bool withheld_ = false;
+  bool incomplete_ = false;  // routes_refused() was called
 };
 
 }  // namespace fpm_sink

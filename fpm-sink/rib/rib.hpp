@@ -141,9 +141,9 @@ struct RibLimits {
   // Routes of every table and family, pending ones included: a route waiting
   // for a next-hop id that never arrives holds an entry (and at most one
   // placeholder node), so this also bounds what unresolved ids can cost.
-  // 0 = no limit, the default: a refused more-specific would leave its traffic
-  // to a covering route in the fast path, so a limit is only safe once the
-  // fast path punts what the RIB refused (not built yet).
+  // A refusal tells the observer (RibObserver::routes_refused), because a
+  // refused more-specific would otherwise leave its traffic to a covering
+  // route. 0 = no limit, the default.
   uint64_t max_routes = 0;
   // Entries of one next-hop group. zebra's ECMP width is its MULTIPATH_NUM
   // build option (DESIGN.md plans for 256-way ECMP); the kernel only bounds a

@@ -60,6 +60,10 @@ class RibObserver {
   // Hint, forwarded by Rib::prefetch(): a change of (table, prefix) may follow
   // shortly; start loading the memory handling it will touch. Optional.
   virtual void prefetch_route(uint32_t /*table*/, const Prefix& /*prefix*/) const {}
+  // The RIB refused a route zebra installed (RibLimits::max_routes): from now
+  // on what it holds no longer covers zebra's FIB, and a refused more-specific
+  // would fall to a covering route. Called on every refusal.
+  virtual void routes_refused() {}
 };
 
 }  // namespace fpm_sink

@@ -36,6 +36,7 @@ Status Rib::Impl::add_route(RouteAdd&& a) {
       !routes.find(a.table, a.prefix)) {
     // Only a new prefix is refused: updates of held routes go on as before.
     ++stats.refused_routes;
+    if (observer) observer->routes_refused();
     return Error{"rib.route.limit", describe(a.table, a.prefix) + " refused: the RIB holds " +
                                         std::to_string(limits.max_routes) + " routes, its limit"};
   }

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/options.hpp"
+#include "rib/rib.hpp"
 
 namespace fpm_sink {
 namespace {
@@ -93,6 +94,22 @@ TEST(Options, FpmHoldTime) {
   CLI::App app2;
   add_options(app2, bad);
   EXPECT_THROW(app2.parse(std::vector<std::string>{"-3", "--fpm-hold-time"}), CLI::ParseError);
+}
+
+TEST(Options, RibLimits) {
+  Options opts;
+  EXPECT_EQ(opts.max_routes, 0u);  // no limit unless asked
+  EXPECT_EQ(opts.max_group_members, RibLimits{}.max_group_members);
+  CLI::App app;
+  add_options(app, opts);
+  // CLI11 parses the vector back to front.
+  app.parse(std::vector<std::string>{"64", "--max-group-members", "2000000", "--max-routes"});
+  EXPECT_EQ(opts.max_routes, 2'000'000u);
+  EXPECT_EQ(opts.max_group_members, 64u);
+  Options bad;
+  CLI::App app2;
+  add_options(app2, bad);
+  EXPECT_THROW(app2.parse(std::vector<std::string>{"0", "--max-group-members"}), CLI::ParseError);
 }
 
 }  // namespace

@@ -461,5 +461,34 @@ TEST_F(FastPathTest, WithheldRoutesPuntWhateverTheirTypeAndComeBackAsTheyAre) {
   EXPECT_EQ(fp->stats().routes_installed, 3u);
 }
 
+TEST_F(FastPathTest, RefusedRoutesMakeEveryRoutePuntUntilRestart) {
+  // The RIB refused a more-specific (say 192.0.2.128/25): forwarding what it
+  // did take would send that traffic along the covering /24.
+  fp->group_changed(ChangeKind::Added, group(7, {via("10.0.1.1", kEth1)}));
+  fp->route_changed(ChangeKind::Added, route("192.0.2.0/24", 7));
+  fp->route_changed(ChangeKind::Added, route("198.51.100.0/24", 0, RouteType::Blackhole));
+  ASSERT_EQ(writer->routes.at(P("192.0.2.0/24")), forward(7));
+  const uint32_t punted = fpm_act_make(FPM_ACT_PUNT, FPM_REASON_OFFLOAD_FAILED);
+
+  fp->routes_refused();
+  EXPECT_TRUE(fp->incomplete());
+  for (const char* p : {"192.0.2.0/24", "198.51.100.0/24"}) {
+    EXPECT_EQ(writer->routes.at(P(p)), punted) << p;
+    const auto st = fp->offload_state(254, P(p));
+    EXPECT_EQ(st->state, OffloadState::Failed) << p;
+    EXPECT_EQ(st->reason, OffloadReason::RouteLimit) << p;
+  }
+  EXPECT_EQ(writer->lookup(A("192.0.2.200")), punted);
+  EXPECT_EQ(fp->stats().routes_installed, 0u);
+  EXPECT_EQ(fp->stats().routes_failed, 2u);
+  // Routes still taken later punt too, and the end of a hold does not undo it.
+  fp->route_changed(ChangeKind::Added, route("203.0.113.0/24", 7));
+  EXPECT_EQ(writer->routes.at(P("203.0.113.0/24")), punted);
+  fp->set_withheld(true);
+  fp->set_withheld(false);
+  EXPECT_EQ(writer->routes.at(P("192.0.2.0/24")), punted);
+  EXPECT_EQ(fp->offload_state(254, P("192.0.2.0/24"))->reason, OffloadReason::RouteLimit);
+}
+
 }  // namespace
 }  // namespace fpm_sink

@@ -158,7 +158,8 @@ TEST(LpmStaging, MemoryThatIsNotATableStartsCold) {
   Lpm4Memory mem(4);
   mem.tbl24[123] = LPM_ENTRY_NODE | 99;  // a node index past the pool
   mem.tbl24[456] = 7;
-  Lpm4Table t(mem.tbl24, mem.tbl8, FakeClock{}.options(true));
+  FakeClock clock;  // options() captures it: it must outlive the table
+  Lpm4Table t(mem.tbl24, mem.tbl8, clock.options(true));
   EXPECT_FALSE(t.staging());
   EXPECT_EQ(mem.tbl24[123], 0u);
   EXPECT_EQ(mem.tbl24[456], 0u);
@@ -167,7 +168,8 @@ TEST(LpmStaging, MemoryThatIsNotATableStartsCold) {
 
 TEST(LpmStaging, CommitWithoutStagingChangesNothing) {
   Lpm4Memory mem(4);
-  Lpm4Table t(mem.tbl24, mem.tbl8, FakeClock{}.options(false));
+  FakeClock clock;
+  Lpm4Table t(mem.tbl24, mem.tbl8, clock.options(false));
   ASSERT_TRUE(t.insert(*Prefix::parse("10.0.0.0/8"), 5).ok());
   t.commit();
   EXPECT_EQ(t.lookup(IpAddr::v4(0x0a010203u)), 5u);

@@ -75,7 +75,8 @@ TEST_F(RibTest, RouteLimitRefusesNewPrefixesAndKeepsHeldRoutes) {
   obs.take();
 
   EXPECT_EQ(err(route("10.0.1.0/24", 5)), "rib.route.limit");
-  EXPECT_EQ(obs.take(), Events{});
+  // The observer learns that the RIB no longer covers zebra's FIB.
+  EXPECT_EQ(obs.take(), Events{"refused"});
   EXPECT_EQ(rib.stats().refused_routes, 1u);
   EXPECT_EQ(rib.find_route(254, P("10.0.1.0/24")), nullptr);
   EXPECT_EQ(rib.stats().routes_v4 + rib.stats().routes_v6, 2u);

@@ -144,6 +144,8 @@ class RecordingObserver : public RibObserver {
     }
   }
 
+  void routes_refused() override { events.push_back("refused"); }
+
   static bool same_view(const RouteView& a, const RouteView& b) {
     return a.table == b.table && a.prefix == b.prefix && a.type == b.type &&
            a.protocol == b.protocol && a.metric == b.metric && a.group_id == b.group_id;
