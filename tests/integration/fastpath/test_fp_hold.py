@@ -3,8 +3,9 @@
 BgpLab with ``--fpm-hold-time 5``: while the hold runs the fast path keeps
 forwarding zebra's routes (XDP redirect counter rises by the packets sent);
 once it expires they punt to the kernel (redirect counter still, punt reason
-offload_failed rises, ``show routes`` says not-offloaded / hold-expired);
-zebra started again replays and XDP forwards once more. fpm-sink's own
+offload_failed rises, ``show routes`` says not_offloaded / hold-expired);
+zebra and bgpd started again (as watchfrr restarts them) replay and XDP
+forwards once more. fpm-sink's own
 verdict counters are the proof that XDP forwarded, whatever the kernel's
 forwarding settings.
 """
@@ -61,15 +62,19 @@ def test_hold_then_punt_then_replay(lab):
                what="the hold to expire", describe=lambda: hold(lab))
     for p in SAMPLE:
         r = lab.sink_route(p)
-        assert r and r["offload"] == "not-offloaded" \
+        assert r and r["offload"] == "not_offloaded" \
             and r.get("offload_reason") == "hold-expired", r
     summary, got, delta = send(lab, dsts)
     print(f"expired: {nonzero(delta)}")
     assert delta["verdicts"].get("redirect", 0) == 0, nonzero(delta)
     assert delta["reasons"].get("offload_failed", 0) >= summary["sent"], nonzero(delta)
 
-    # zebra is back (same config, FPM included): its replay reprograms the routes.
+    # zebra is back (same config, FPM included) and, as watchfrr's restart of
+    # zebra does, so is bgpd: its routes reach the new zebra, whose replay
+    # reprograms the fast path.
+    lab.dut.stop_daemon("bgpd")
     lab.dut.start_daemon("zebra")
+    lab.dut.start_daemon("bgpd")
     lab.wait_fpm_connected(timeout=60)
     wait_until(lambda: hold(lab)["state"] == "running", 90,
                what="the new session's replay to settle", describe=lambda: hold(lab))
