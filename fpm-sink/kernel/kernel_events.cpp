@@ -160,6 +160,14 @@ Result<std::optional<KernelEvent>> parse_kernel_message(std::span<const uint8_t>
     case RTM_NEWADDR:
     case RTM_DELADDR:
       return parse_addr(nlh);
+    case RTM_NEWNETCONF:
+    case RTM_DELNETCONF: {
+      auto change = parse_netconf(nlh);
+      if (!change) return change.error();
+      if (!*change) return std::optional<KernelEvent>{};
+      if ((*change)->removed) return std::optional<KernelEvent>{Removal<ForwardingInfo>{(*change)->info}};
+      return std::optional<KernelEvent>{Upsert<ForwardingInfo>{(*change)->info}};
+    }
     default:
       return std::optional<KernelEvent>{};
   }

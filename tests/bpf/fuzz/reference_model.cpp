@@ -182,6 +182,9 @@ RefDecision ReferenceModel::decide(const Bytes& f, uint32_t ingress_ifindex) con
   // 3. The family must be enabled on the port.
   const bool v4 = proto == 0x0800;
   if (!(iface.flags & (v4 ? FPM_IFACE_F_V4 : FPM_IFACE_F_V6))) return punt(FPM_REASON_NO_IFACE);
+  // ... and the kernel's forwarding switch for it on (else the kernel would not route it).
+  if (!(iface.flags & (v4 ? FPM_IFACE_F_FWD4 : FPM_IFACE_F_FWD6)))
+    return punt(FPM_REASON_FWD_DISABLED);
 
   const uint8_t* l3 = &f[kEthLen];
   const size_t avail = f.size() - kEthLen;
