@@ -170,9 +170,10 @@ void FastPathRuntime::forwarding_changed(Family family, int32_t ifindex) {
       continue;
     }
     const auto link = view_.link(port);
-    spdlog::info("dataplane.port.forwarding ifindex={} ({} switch changed) forward_v4={} forward_v6={}",
-                 port, family == Family::V4 ? "ipv4" : "ipv6", link && link->forward_v4,
-                 link && link->forward_v6);
+    spdlog::info(
+        "dataplane.port.forwarding ifindex={} ({} switch changed) forward_v4={} forward_v6={}",
+        port, family == Family::V4 ? "ipv4" : "ipv6", link && link->forward_v4,
+        link && link->forward_v6);
   }
 }
 

@@ -379,8 +379,8 @@ Result<size_t> FastPath::neighbour_changed(const IpAddr& gateway, uint32_t ifind
 Status FastPath::refresh_port(uint32_t ifindex) {
   auto it = port_entries_.find(ifindex);
   if (it == port_entries_.end()) return ok_status();
-  const fpm_iface fresh = port_entry(ifindex, it->second.slot,
-                                     it->second.flags & (FPM_IFACE_F_V4 | FPM_IFACE_F_V6));
+  const fpm_iface fresh =
+      port_entry(ifindex, it->second.slot, it->second.flags & (FPM_IFACE_F_V4 | FPM_IFACE_F_V6));
   if (std::memcmp(&fresh, &it->second, sizeof fresh) == 0) return ok_status();
   if (auto s = writer_.write_iface(ifindex, fresh); !s) return s;
   it->second = fresh;

@@ -165,7 +165,8 @@ Result<std::optional<KernelEvent>> parse_kernel_message(std::span<const uint8_t>
       auto change = parse_netconf(nlh);
       if (!change) return change.error();
       if (!*change) return std::optional<KernelEvent>{};
-      if ((*change)->removed) return std::optional<KernelEvent>{Removal<ForwardingInfo>{(*change)->info}};
+      if ((*change)->removed)
+        return std::optional<KernelEvent>{Removal<ForwardingInfo>{(*change)->info}};
       return std::optional<KernelEvent>{Upsert<ForwardingInfo>{(*change)->info}};
     }
     default:

@@ -74,9 +74,9 @@ struct Removal {
   T value;
 };
 
-using KernelEvent =
-    std::variant<Upsert<LinkInfo>, Removal<LinkInfo>, Upsert<NeighInfo>, Removal<NeighInfo>,
-                 Upsert<AddrInfo>, Removal<AddrInfo>, Upsert<ForwardingInfo>, Removal<ForwardingInfo>>;
+using KernelEvent = std::variant<Upsert<LinkInfo>, Removal<LinkInfo>, Upsert<NeighInfo>,
+                                 Removal<NeighInfo>, Upsert<AddrInfo>, Removal<AddrInfo>,
+                                 Upsert<ForwardingInfo>, Removal<ForwardingInfo>>;
 
 NeighState classify_nud(uint16_t nud_state, bool has_lladdr);
 

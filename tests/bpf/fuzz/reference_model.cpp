@@ -177,7 +177,8 @@ RefDecision ReferenceModel::decide(const Bytes& f, uint32_t ingress_ifindex) con
   if (proto != 0x0800 && proto != 0x86dd) return punt(FPM_REASON_NON_IP);
   if (f[0] & 1) return punt(FPM_REASON_MULTICAST);
   // Unicast to another host (a promiscuous port) is not ours to route.
-  if (!std::equal(iface.mac.begin(), iface.mac.end(), f.begin())) return punt(FPM_REASON_OTHER_HOST);
+  if (!std::equal(iface.mac.begin(), iface.mac.end(), f.begin()))
+    return punt(FPM_REASON_OTHER_HOST);
 
   // 3. The family must be enabled on the port.
   const bool v4 = proto == 0x0800;

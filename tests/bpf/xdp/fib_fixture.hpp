@@ -65,8 +65,7 @@ class FibFixture : public ::testing::Test {
     h_ = &XdpHarness::get();
     h_->reset();
     XdpHarness& h = *h_;
-    h.set_iface(h.ingress().ifindex,
-                make_iface(h.ingress(), kIngressSlot, kRoutesBoth));
+    h.set_iface(h.ingress().ifindex, make_iface(h.ingress(), kIngressSlot, kRoutesBoth));
     h.add_tx_port(h.egress(0).ifindex);
     h.add_tx_port(h.egress(1).ifindex);
 

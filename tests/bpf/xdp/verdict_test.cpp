@@ -61,8 +61,7 @@ std::vector<Case> cases() {
                 make_iface(h.ingress(), kIngressSlot, FPM_IFACE_F_V6 | FPM_IFACE_F_FWD6));
   };
   auto other_table = [](XdpHarness& h) {
-    h.set_iface(h.ingress().ifindex,
-                make_iface(h.ingress(), kIngressSlot, kRoutesBoth, 1));
+    h.set_iface(h.ingress().ifindex, make_iface(h.ingress(), kIngressSlot, kRoutesBoth, 1));
   };
   auto enslaved = [](XdpHarness& h) {
     h.set_iface(h.ingress().ifindex,
