@@ -93,9 +93,8 @@ void KernelState::remove(const LinkInfo& l) {
     }
   }
   for (auto* x : listeners_) x->link_changed(l.ifindex, nullptr);
-  // The kernel sends RTM_DELNETCONF before RTM_DELLINK; this covers a missed one.
-  for (Family f : {Family::V4, Family::V6})
-    remove(ForwardingInfo{f, static_cast<int32_t>(l.ifindex), false});
+  // A port's forwarding switches are not dropped here: the kernel removes them
+  // with RTM_DELNETCONF itself, and an ifindex reused later reports its own.
 }
 
 void KernelState::upsert(const NeighInfo& reported) {

@@ -160,10 +160,10 @@ TEST(KernelState, ResyncSweepsWhatTheDumpNoLongerLists) {
   EXPECT_EQ(r.log, (std::vector<std::string>{
                        "neigh 10.0.1.2%4 gone",
                        "link 4 gone",
-                       "fwd4 4 gone",
                        "neigh 10.0.0.3%3 gone",
                        "local 10.0.1.1 -",
                        "local 2001:db8::1 -",
+                       "fwd4 4 gone",
                        "fwd6 3 gone",
                    }));
   EXPECT_EQ(st.forwarding(Family::V4, 3), false);
@@ -186,7 +186,8 @@ TEST(KernelState, ResyncSweepsWhatTheDumpNoLongerLists) {
 }
 
 // A switch is reported before its port's RTM_NEWLINK and kept on its own; only
-// changes are heard; RTM_DELNETCONF or the port's removal drops it.
+// changes are heard; RTM_DELNETCONF drops it, the link's removal does not (a
+// bridge sends RTM_DELLINK for a port it releases: the port stays).
 TEST(KernelState, ForwardingSwitches) {
   KernelState st;
   Recorder r;
@@ -200,6 +201,8 @@ TEST(KernelState, ForwardingSwitches) {
   st.apply(Removal<ForwardingInfo>{{Family::V6, 5, false}});
   st.apply(Removal<ForwardingInfo>{{Family::V6, 5, false}});  // already gone: silent
   st.apply(Removal<LinkInfo>{{5, "eth5", kMacA, 1500, true, false}});
+  EXPECT_EQ(st.forwarding(Family::V4, 5), false);
+  st.apply(Removal<ForwardingInfo>{{Family::V4, 5, false}});
   EXPECT_EQ(r.log, (std::vector<std::string>{
                        "fwd4 5 on",
                        "fwd6 5 on",
