@@ -52,8 +52,9 @@
  * only by a build of the same version (fpm_abi map); any other starts cold.
  *   1  (no fpm_abi map) up to the destination MAC check
  *   2  fpm_iface.mac, FPM_IFACE_F_ENSLAVED, FPM_REASON_OTHER_HOST / ENSLAVED
+ *   3  FPM_IFACE_F_FWD4 / FWD6, FPM_REASON_FWD_DISABLED
  */
-#define FPM_ABI_VERSION 2u
+#define FPM_ABI_VERSION 3u
 
 /*
  * What an LPM lookup resolves to: one u32 "action".
@@ -150,6 +151,15 @@ struct fpm_nhg {
 #define FPM_IFACE_F_V4 0x1u	  /* forward IPv4 received on this port */
 #define FPM_IFACE_F_V6 0x2u	  /* forward IPv6 received on this port */
 #define FPM_IFACE_F_ENSLAVED 0x4u /* port has a master (VRF, bridge, bond) */
+/*
+ * The kernel would route the family received on this port: IPv4 checks the
+ * port's net.ipv4.conf.<port>.forwarding (IN_DEV_FORWARD), IPv6 checks
+ * net.ipv6.conf.all.forwarding in ip6_forward() and bpf_fib_lookup() checks
+ * the port's own switch, so FWD6 needs both. Clear: the packet goes to the
+ * kernel, which does not route it either.
+ */
+#define FPM_IFACE_F_FWD4 0x8u
+#define FPM_IFACE_F_FWD6 0x10u
 
 /*
  * Value of fpm_ifaces[ifindex]. slot indexes fpm_iface_stats. Checks, in
@@ -159,6 +169,7 @@ struct fpm_nhg {
  *   Ethernet parse (see lib/eth.h)         MALFORMED / VLAN / NON_IP / MULTICAST
  *   destination MAC != mac                 FPM_REASON_OTHER_HOST
  *   family flag (F_V4 / F_V6) clear        FPM_REASON_NO_IFACE
+ *   forwarding flag (F_FWD4 / F_FWD6) clear FPM_REASON_FWD_DISABLED
  */
 struct fpm_iface {
 	__u32 slot;	  /* host: < FPM_MAX_IFACES, counter slot */
@@ -216,8 +227,9 @@ enum fpm_reason {
 	FPM_REASON_BLACKHOLE = 23,     /* blackhole route (verdict DROP) */
 	FPM_REASON_MARTIAN = 24,       /* 0/8, 127/8, ::, ::1 and other never-forward addresses */
 	FPM_REASON_OTHER_HOST = 25,    /* unicast frame not addressed to the port's MAC */
-	FPM_REASON_ENSLAVED = 26,          /* ingress port has a master (VRF, bridge, bond) */
-	FPM_REASON_LAST = FPM_REASON_ENSLAVED,
+	FPM_REASON_ENSLAVED = 26,      /* ingress port has a master (VRF, bridge, bond) */
+	FPM_REASON_FWD_DISABLED = 27,  /* forwarding sysctl off for the ingress port */
+	FPM_REASON_LAST = FPM_REASON_FWD_DISABLED,
 	FPM_REASON_MAX = 32,
 };
 

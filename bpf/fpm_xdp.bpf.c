@@ -4,7 +4,8 @@
  * tables fpm-sink mirrors from zebra, and hands everything else to the
  * kernel (XDP_PASS), which zebra programs too and so stays correct.
  *
- *   port configured? -> enslaved? -> parse -> own MAC? -> addresses -> local? -> TTL -> LPM
+ *   port configured? -> enslaved? -> parse -> own MAC? -> family forwarded? -> addresses
+ *   -> local? -> TTL -> LPM
  *   -> group -> bucket[hash] -> next hop -> MTU -> devmap -> rewrite
  *
  * Every packet bumps one verdict counter and one reason counter.
@@ -203,16 +204,21 @@ int fpm_xdp(struct xdp_md *ctx)
 		goto out;
 	}
 	l3 = data + sizeof(struct ethhdr); /* untagged: fpm_parse_eth said so */
+	/* The kernel routes nothing a port's forwarding switch keeps out: neither do we. */
 	if (l2.proto == bpf_htons(ETH_P_IP)) {
-		if (iface->flags & FPM_IFACE_F_V4)
+		if (!(iface->flags & FPM_IFACE_F_V4))
+			r.reason = FPM_REASON_NO_IFACE;
+		else if (!(iface->flags & FPM_IFACE_F_FWD4))
+			r.reason = FPM_REASON_FWD_DISABLED;
+		else
 			fpm_route_v4(iface, l3, data_end, &r);
-		else
-			r.reason = FPM_REASON_NO_IFACE;
 	} else {
-		if (iface->flags & FPM_IFACE_F_V6)
-			fpm_route_v6(iface, l3, data_end, &r);
-		else
+		if (!(iface->flags & FPM_IFACE_F_V6))
 			r.reason = FPM_REASON_NO_IFACE;
+		else if (!(iface->flags & FPM_IFACE_F_FWD6))
+			r.reason = FPM_REASON_FWD_DISABLED;
+		else
+			fpm_route_v6(iface, l3, data_end, &r);
 	}
 	if (r.verdict != FPM_VERDICT_REDIRECT)
 		goto out;

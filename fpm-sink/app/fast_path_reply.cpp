@@ -71,6 +71,8 @@ std::string_view reason_name(uint32_t r) {
       return "other_host";
     case FPM_REASON_ENSLAVED:
       return "enslaved";
+    case FPM_REASON_FWD_DISABLED:
+      return "fwd_disabled";
     default:
       return "";
   }

@@ -160,6 +160,23 @@ void FastPathRuntime::link_changed(uint32_t ifindex, const LinkInfo* link) {
   if (!r) spdlog::warn("{}", r.error().to_string());
 }
 
+// A forwarding switch: one fpm_ifaces write for the port it belongs to, one
+// per port when IPv6's "all" switch flips (the kernel reports each port too).
+void FastPathRuntime::forwarding_changed(Family family, int32_t ifindex) {
+  for (uint32_t port : ports_) {
+    if (ifindex != kNetconfIfindexAll && static_cast<uint32_t>(ifindex) != port) continue;
+    if (auto st = fast_path_->refresh_port(port); !st) {
+      spdlog::warn("{}", st.error().to_string());
+      continue;
+    }
+    const auto link = view_.link(port);
+    spdlog::info(
+        "dataplane.port.forwarding ifindex={} ({} switch changed) forward_v4={} forward_v6={}",
+        port, family == Family::V4 ? "ipv4" : "ipv6", link && link->forward_v4,
+        link && link->forward_v6);
+  }
+}
+
 void FastPathRuntime::neighbour_changed(const IpAddr& addr, uint32_t ifindex, const NeighInfo*) {
   auto r = fast_path_->neighbour_changed(addr, ifindex);
   if (!r) spdlog::warn("{}", r.error().to_string());

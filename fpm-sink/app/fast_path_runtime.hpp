@@ -91,6 +91,7 @@ class FastPathRuntime final : private KernelListener {
   void link_changed(uint32_t ifindex, const LinkInfo* link) override;
   void neighbour_changed(const IpAddr& addr, uint32_t ifindex, const NeighInfo* neigh) override;
   void local_address_changed(const IpAddr& addr, bool present) override;
+  void forwarding_changed(Family family, int32_t ifindex) override;
   bool wanted(const LinkInfo& link) const;
   void add_port(const LinkInfo& link);
   void drop_port(uint32_t ifindex);

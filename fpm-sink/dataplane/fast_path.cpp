@@ -389,16 +389,20 @@ Result<size_t> FastPath::neighbour_changed(const IpAddr& gateway, uint32_t ifind
   return r;
 }
 
+Status FastPath::refresh_port(uint32_t ifindex) {
+  auto it = port_entries_.find(ifindex);
+  if (it == port_entries_.end()) return ok_status();
+  const fpm_iface fresh =
+      port_entry(ifindex, it->second.slot, it->second.flags & (FPM_IFACE_F_V4 | FPM_IFACE_F_V6));
+  if (std::memcmp(&fresh, &it->second, sizeof fresh) == 0) return ok_status();
+  if (auto s = writer_.write_iface(ifindex, fresh); !s) return s;
+  it->second = fresh;
+  return ok_status();
+}
+
 Result<size_t> FastPath::link_changed(uint32_t ifindex) {
-  if (auto it = port_entries_.find(ifindex); it != port_entries_.end()) {
-    // The XDP program routes only frames sent to the port's own MAC: follow its changes.
-    const fpm_iface fresh =
-        port_entry(ifindex, it->second.slot, it->second.flags & ~FPM_IFACE_F_ENSLAVED);
-    if (std::memcmp(&fresh, &it->second, sizeof fresh) != 0) {
-      if (auto s = writer_.write_iface(ifindex, fresh); !s) return s.error();
-      it->second = fresh;
-    }
-  }
+  // The XDP program routes only frames sent to the port's own MAC: follow its changes.
+  if (auto s = refresh_port(ifindex); !s) return s.error();
   auto r = nexthops_.refresh_link(ifindex);
   if (r) stats_.nexthop_refreshes += *r;
   return r;
@@ -443,6 +447,8 @@ fpm_iface FastPath::port_entry(uint32_t ifindex, uint32_t slot, uint16_t flags) 
     std::copy(l->mac.begin(), l->mac.end(), iface.mac);
     // Until VRF tables exist, a port with any master punts every frame to it.
     if (l->master) iface.flags |= FPM_IFACE_F_ENSLAVED;
+    if (l->forward_v4) iface.flags |= FPM_IFACE_F_FWD4;
+    if (l->forward_v6) iface.flags |= FPM_IFACE_F_FWD6;
   }
   return iface;
 }

@@ -105,6 +105,9 @@ class FastPath final : public RibObserver {
   // Kernel knowledge changed: rewrite the affected next-hop entries only.
   Result<size_t> neighbour_changed(const IpAddr& gateway, uint32_t ifindex);
   Result<size_t> link_changed(uint32_t ifindex);
+  // Rewrites a port's fpm_ifaces entry from what the LinkSource now says (MAC,
+  // MTU, master, forwarding switches): one map write if it changed, none otherwise.
+  Status refresh_port(uint32_t ifindex);
 
   // Ports the fast path receives on (fpm_ifaces) and may redirect to
   // (fpm_tx_ports). The XDP attachment itself is XdpProgram's job.
@@ -150,7 +153,8 @@ class FastPath final : public RibObserver {
 
  private:
   // The fpm_ifaces entry of a port: its family flags plus what the kernel reports
-  // (MAC, MTU, a master making it FPM_IFACE_F_ENSLAVED).
+  // (MAC, MTU, a master making it FPM_IFACE_F_ENSLAVED, the forwarding switches
+  // making it FPM_IFACE_F_FWD4 / FWD6).
   fpm_iface port_entry(uint32_t ifindex, uint32_t slot, uint16_t flags) const;
   struct Group;
   struct RouteRecord {

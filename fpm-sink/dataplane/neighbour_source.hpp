@@ -36,6 +36,10 @@ struct LinkEntry {
   bool up = false;          // admin up and carrier
   uint32_t master = 0;      // ifindex of its VRF / bridge / bond, 0 = routed in the main table
   std::string master_kind;  // that master's kind ("vrf", "bridge", "bond"), "" if unknown
+  // The kernel would route IPv4 / IPv6 received on this port (its forwarding
+  // switches, see kernel/netconf_events.hpp). Unknown counts as off: punted.
+  bool forward_v4 = false;
+  bool forward_v6 = false;
 };
 
 class NeighbourSource {
@@ -77,7 +81,8 @@ class StaticKernelView final : public NeighbourSource, public LinkSource {
   std::map<uint32_t, LinkEntry> links_;
 };
 
-// Reads /sys/class/net/<name>/{address,mtu,operstate,flags} on every call.
+// Reads /sys/class/net/<name>/{address,mtu,operstate,flags} and the forwarding
+// sysctls under /proc/sys/net on every call.
 // Good enough for start-up and tests; the rtnetlink mirror replaces it.
 class SysfsLinkSource final : public LinkSource {
  public:

@@ -35,6 +35,10 @@ std::optional<LinkEntry> SysfsLinkSource::link(uint32_t ifindex) const {
   auto flags = read_line(dir + "flags").value_or("0");
   const bool admin_up = std::stoul(flags, nullptr, 16) & IFF_UP;
   l.up = admin_up && (oper == "up" || oper == "unknown");
+  auto on = [](const std::string& path) { return read_line(path).value_or("0") != "0"; };
+  l.forward_v4 = on(std::string("/proc/sys/net/ipv4/conf/") + name + "/forwarding");
+  l.forward_v6 = on(std::string("/proc/sys/net/ipv6/conf/") + name + "/forwarding") &&
+                 on("/proc/sys/net/ipv6/conf/all/forwarding");
   return l;
 }
 

@@ -65,6 +65,9 @@ void read_master_and_kind(const AttrTable<IFLA_MAX>& attrs, LinkInfo& link) {
 Result<std::optional<KernelEvent>> parse_link(const nlmsghdr* nlh) {
   if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(ifinfomsg))) return malformed("short ifinfomsg");
   const auto* ifi = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(nlh));
+  // AF_BRIDGE messages describe a port's bridge state (the bridge sends
+  // RTM_DELLINK for a port it releases): not the link, which stays.
+  if (ifi->ifi_family == AF_BRIDGE) return std::optional<KernelEvent>{};
   AttrTable<IFLA_MAX> attrs;
   if (mnl_attr_parse(nlh, sizeof(ifinfomsg), collect_attr<IFLA_MAX>, &attrs) < 0)
     return malformed("bad link attributes");
@@ -160,6 +163,15 @@ Result<std::optional<KernelEvent>> parse_kernel_message(std::span<const uint8_t>
     case RTM_NEWADDR:
     case RTM_DELADDR:
       return parse_addr(nlh);
+    case RTM_NEWNETCONF:
+    case RTM_DELNETCONF: {
+      auto change = parse_netconf(nlh);
+      if (!change) return change.error();
+      if (!*change) return std::optional<KernelEvent>{};
+      if ((*change)->removed)
+        return std::optional<KernelEvent>{Removal<ForwardingInfo>{(*change)->info}};
+      return std::optional<KernelEvent>{Upsert<ForwardingInfo>{(*change)->info}};
+    }
     default:
       return std::optional<KernelEvent>{};
   }

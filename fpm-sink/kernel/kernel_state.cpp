@@ -7,7 +7,8 @@ void KernelState::apply(const KernelEvent& event) {
       [this](const auto& e) {
         using T = std::decay_t<decltype(e)>;
         if constexpr (std::is_same_v<T, Upsert<LinkInfo>> || std::is_same_v<T, Upsert<NeighInfo>> ||
-                      std::is_same_v<T, Upsert<AddrInfo>>)
+                      std::is_same_v<T, Upsert<AddrInfo>> ||
+                      std::is_same_v<T, Upsert<ForwardingInfo>>)
           upsert(e.value);
         else
           remove(e.value);
@@ -29,6 +30,12 @@ const LinkInfo* KernelState::link_by_name(const std::string& name) const {
 const NeighInfo* KernelState::neighbour(const IpAddr& addr, uint32_t ifindex) const {
   auto it = neighs_.find({addr, ifindex});
   return it == neighs_.end() ? nullptr : &it->second;
+}
+
+std::optional<bool> KernelState::forwarding(Family family, int32_t ifindex) const {
+  auto it = forwarding_.find({family, ifindex});
+  if (it == forwarding_.end()) return std::nullopt;
+  return it->second;
 }
 
 std::vector<IpAddr> KernelState::local_addresses() const {
@@ -57,6 +64,10 @@ void KernelState::end_resync() {
   for (const auto& [addr, ifindex] : local_on_)
     if (!seen.addrs.contains({addr, ifindex})) gone_addrs.push_back(AddrInfo{addr, ifindex, 0});
   for (const auto& a : gone_addrs) remove(a);
+  std::vector<ForwardingInfo> gone_switches;
+  for (const auto& [key, _] : forwarding_)
+    if (!seen.forwarding.contains(key)) gone_switches.push_back({key.first, key.second, false});
+  for (const auto& f : gone_switches) remove(f);
 }
 
 void KernelState::upsert(const LinkInfo& l) {
@@ -82,6 +93,8 @@ void KernelState::remove(const LinkInfo& l) {
     }
   }
   for (auto* x : listeners_) x->link_changed(l.ifindex, nullptr);
+  // A port's forwarding switches are not dropped here: the kernel removes them
+  // with RTM_DELNETCONF itself, and an ifindex reused later reports its own.
 }
 
 void KernelState::upsert(const NeighInfo& reported) {
@@ -122,6 +135,24 @@ void KernelState::remove(const AddrInfo& a) {
     local_.erase(it);
     for (auto* x : listeners_) x->local_address_changed(a.addr, false);
   }
+}
+
+// A switch arrives before its port's RTM_NEWLINK (devinet / addrconf register
+// their sysctls, and notify, before the link is announced): it is kept on its own.
+void KernelState::upsert(const ForwardingInfo& f) {
+  const auto key = std::make_pair(f.family, f.ifindex);
+  if (resync_) resync_->forwarding.insert(key);
+  auto [it, inserted] = forwarding_.try_emplace(key, f.forwarding);
+  if (!inserted) {
+    if (it->second == f.forwarding) return;
+    it->second = f.forwarding;
+  }
+  for (auto* x : listeners_) x->forwarding_changed(f.family, f.ifindex);
+}
+
+void KernelState::remove(const ForwardingInfo& f) {
+  if (forwarding_.erase({f.family, f.ifindex}) == 0) return;
+  for (auto* x : listeners_) x->forwarding_changed(f.family, f.ifindex);
 }
 
 }  // namespace fpm_sink

@@ -1,4 +1,5 @@
-// The mirrored kernel state (no I/O): links, neighbours, the router's own addresses.
+// The mirrored kernel state (no I/O): links, neighbours, the router's own addresses,
+// the forwarding switches.
 // Listeners hear only about changes that matter to a forwarding plane: a neighbour
 // moving from REACHABLE to STALE keeps its MAC and stays usable, so it is silent.
 #pragma once
@@ -23,6 +24,9 @@ class KernelListener {
   // `neigh` is null when the entry was deleted.
   virtual void neighbour_changed(const IpAddr& addr, uint32_t ifindex, const NeighInfo* neigh) = 0;
   virtual void local_address_changed(const IpAddr& addr, bool present) = 0;
+  // A forwarding switch changed, appeared or vanished (forwarding() says which);
+  // ifindex is kNetconfIfindexAll when IPv6's "all" switch did.
+  virtual void forwarding_changed(Family family, int32_t ifindex) = 0;
 };
 
 class KernelState {
@@ -42,6 +46,8 @@ class KernelState {
   const LinkInfo* link_by_name(const std::string& name) const;
   const NeighInfo* neighbour(const IpAddr& addr, uint32_t ifindex) const;
   bool is_local(const IpAddr& addr) const { return local_.contains(addr); }
+  // net.ipv{4,6}.conf.<port>.forwarding (or IPv6's "all"); nullopt until reported.
+  std::optional<bool> forwarding(Family family, int32_t ifindex) const;
 
   const std::unordered_map<uint32_t, LinkInfo>& links() const { return links_; }
   const std::map<std::pair<IpAddr, uint32_t>, NeighInfo>& neighbours() const { return neighs_; }
@@ -54,6 +60,8 @@ class KernelState {
   void remove(const NeighInfo& n);
   void upsert(const AddrInfo& a);
   void remove(const AddrInfo& a);
+  void upsert(const ForwardingInfo& f);
+  void remove(const ForwardingInfo& f);
 
   std::vector<KernelListener*> listeners_;
   std::unordered_map<uint32_t, LinkInfo> links_;
@@ -61,12 +69,14 @@ class KernelState {
   // The same address can sit on several interfaces: count them.
   std::map<IpAddr, uint32_t> local_;
   std::set<std::pair<IpAddr, uint32_t>> local_on_;
+  std::map<std::pair<Family, int32_t>, bool> forwarding_;
 
   // Keys a running re-dump has mentioned; set between begin_resync and end_resync.
   struct Seen {
     std::set<uint32_t> links;
     std::set<std::pair<IpAddr, uint32_t>> neighs;
     std::set<std::pair<IpAddr, uint32_t>> addrs;
+    std::set<std::pair<Family, int32_t>> forwarding;
   };
   std::optional<Seen> resync_;
 };

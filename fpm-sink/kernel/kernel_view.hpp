@@ -21,7 +21,13 @@ class KernelView final : public NeighbourSource, public LinkSource {
     const LinkInfo* l = state_.link(ifindex);
     if (!l) return std::nullopt;
     const LinkInfo* master = l->master ? state_.link(l->master) : nullptr;
-    return LinkEntry{l->mac, l->mtu, l->up, l->master, master ? master->kind : std::string()};
+    LinkEntry entry{l->mac, l->mtu, l->up, l->master, master ? master->kind : std::string()};
+    const auto port = static_cast<int32_t>(ifindex);
+    // See kernel/netconf_events.hpp for which switches the kernel consults.
+    entry.forward_v4 = state_.forwarding(Family::V4, port).value_or(false);
+    entry.forward_v6 = state_.forwarding(Family::V6, port).value_or(false) &&
+                       state_.forwarding(Family::V6, kNetconfIfindexAll).value_or(false);
+    return entry;
   }
 
  private:

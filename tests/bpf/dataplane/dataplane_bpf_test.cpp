@@ -425,12 +425,15 @@ TEST_F(DataplaneBpf, PortsAndCounters) {
   ASSERT_TRUE(prog);
   BpfMapWriter writer(*prog);
   StaticKernelView kernel;
+  LinkEntry link{{2, 0, 0, 0, 0, 0xa}, 1500, true};
+  link.forward_v4 = true;  // IPv6 forwarding off on this port
+  kernel.set_link(ns.a(), link);
   FastPath fp(FastPathConfig{}, writer, kernel, kernel);
   ASSERT_TRUE(fp.add_port(ns.a()));
   fpm_iface iface{};
   uint32_t key = ns.a();
   ASSERT_EQ(0, bpf_map_lookup_elem(prog->map_fd("fpm_ifaces"), &key, &iface));
-  EXPECT_EQ(iface.flags, FPM_IFACE_F_V4 | FPM_IFACE_F_V6);
+  EXPECT_EQ(iface.flags, FPM_IFACE_F_V4 | FPM_IFACE_F_V6 | FPM_IFACE_F_FWD4);
   uint32_t target = 0;
   ASSERT_EQ(0, bpf_map_lookup_elem(prog->map_fd("fpm_tx_ports"), &key, &target));
   EXPECT_EQ(target, ns.a());

@@ -177,11 +177,15 @@ RefDecision ReferenceModel::decide(const Bytes& f, uint32_t ingress_ifindex) con
   if (proto != 0x0800 && proto != 0x86dd) return punt(FPM_REASON_NON_IP);
   if (f[0] & 1) return punt(FPM_REASON_MULTICAST);
   // Unicast to another host (a promiscuous port) is not ours to route.
-  if (!std::equal(iface.mac.begin(), iface.mac.end(), f.begin())) return punt(FPM_REASON_OTHER_HOST);
+  if (!std::equal(iface.mac.begin(), iface.mac.end(), f.begin()))
+    return punt(FPM_REASON_OTHER_HOST);
 
   // 3. The family must be enabled on the port.
   const bool v4 = proto == 0x0800;
   if (!(iface.flags & (v4 ? FPM_IFACE_F_V4 : FPM_IFACE_F_V6))) return punt(FPM_REASON_NO_IFACE);
+  // ... and the kernel's forwarding switch for it on (else the kernel would not route it).
+  if (!(iface.flags & (v4 ? FPM_IFACE_F_FWD4 : FPM_IFACE_F_FWD6)))
+    return punt(FPM_REASON_FWD_DISABLED);
 
   const uint8_t* l3 = &f[kEthLen];
   const size_t avail = f.size() - kEthLen;

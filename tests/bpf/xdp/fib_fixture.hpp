@@ -54,6 +54,10 @@ inline fpm_iface make_iface(const Port& port, uint32_t slot, uint16_t flags,
   return i;
 }
 
+// A port that takes both families and whose forwarding switches are on.
+constexpr uint16_t kRoutesBoth =
+    FPM_IFACE_F_V4 | FPM_IFACE_F_V6 | FPM_IFACE_F_FWD4 | FPM_IFACE_F_FWD6;
+
 class FibFixture : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -61,8 +65,7 @@ class FibFixture : public ::testing::Test {
     h_ = &XdpHarness::get();
     h_->reset();
     XdpHarness& h = *h_;
-    h.set_iface(h.ingress().ifindex,
-                make_iface(h.ingress(), kIngressSlot, FPM_IFACE_F_V4 | FPM_IFACE_F_V6));
+    h.set_iface(h.ingress().ifindex, make_iface(h.ingress(), kIngressSlot, kRoutesBoth));
     h.add_tx_port(h.egress(0).ifindex);
     h.add_tx_port(h.egress(1).ifindex);
 

@@ -53,19 +53,28 @@ const Mac kMcast6{0x33, 0x33, 0x00, 0x00, 0x00, 0x01};
 std::vector<Case> cases() {
   const uint32_t R = XDP_REDIRECT, P = XDP_PASS, D = XDP_DROP;
   auto only_v4 = [](XdpHarness& h) {
-    h.set_iface(h.ingress().ifindex, make_iface(h.ingress(), kIngressSlot, FPM_IFACE_F_V4));
+    h.set_iface(h.ingress().ifindex,
+                make_iface(h.ingress(), kIngressSlot, FPM_IFACE_F_V4 | FPM_IFACE_F_FWD4));
   };
   auto only_v6 = [](XdpHarness& h) {
-    h.set_iface(h.ingress().ifindex, make_iface(h.ingress(), kIngressSlot, FPM_IFACE_F_V6));
+    h.set_iface(h.ingress().ifindex,
+                make_iface(h.ingress(), kIngressSlot, FPM_IFACE_F_V6 | FPM_IFACE_F_FWD6));
   };
   auto other_table = [](XdpHarness& h) {
-    h.set_iface(h.ingress().ifindex,
-                make_iface(h.ingress(), kIngressSlot, FPM_IFACE_F_V4 | FPM_IFACE_F_V6, 1));
+    h.set_iface(h.ingress().ifindex, make_iface(h.ingress(), kIngressSlot, kRoutesBoth, 1));
   };
   auto enslaved = [](XdpHarness& h) {
     h.set_iface(h.ingress().ifindex,
-                make_iface(h.ingress(), kIngressSlot,
-                           FPM_IFACE_F_V4 | FPM_IFACE_F_V6 | FPM_IFACE_F_ENSLAVED));
+                make_iface(h.ingress(), kIngressSlot, kRoutesBoth | FPM_IFACE_F_ENSLAVED));
+  };
+  // net.ipv4.conf.<port>.forwarding off (FWD4 clear), IPv6's switches on; and the reverse.
+  auto v4_fwd_off = [](XdpHarness& h) {
+    h.set_iface(h.ingress().ifindex,
+                make_iface(h.ingress(), kIngressSlot, kRoutesBoth & ~FPM_IFACE_F_FWD4));
+  };
+  auto v6_fwd_off = [](XdpHarness& h) {
+    h.set_iface(h.ingress().ifindex,
+                make_iface(h.ingress(), kIngressSlot, kRoutesBoth & ~FPM_IFACE_F_FWD6));
   };
   return {
       // forwarded
@@ -94,6 +103,19 @@ std::vector<Case> cases() {
       {"v6_port_not_configured", V6("2001:db8:1::9"), P, FPM_REASON_NO_IFACE, 0, {}, true},
       {"v4_on_v6_only_port", V4("10.1.7.7"), P, FPM_REASON_NO_IFACE, 0, only_v6},
       {"v6_on_v4_only_port", V6("2001:db8:1::9"), P, FPM_REASON_NO_IFACE, 0, only_v4},
+      // The kernel would not route what a port's forwarding switch keeps out; the other
+      // family is unaffected. A family the port does not take stays no_iface.
+      {"v4_fwd_disabled", V4("10.1.7.7"), P, FPM_REASON_FWD_DISABLED, 0, v4_fwd_off},
+      {"v6_fwd_disabled", V6("2001:db8:1::9"), P, FPM_REASON_FWD_DISABLED, 0, v6_fwd_off},
+      {"v4_fwd_on_v6_fwd_off", V4("10.1.7.7"), R, FPM_REASON_NONE, 1, v6_fwd_off},
+      {"v6_fwd_on_v4_fwd_off", V6("2001:db8:1::9"), R, FPM_REASON_NONE, 1, v4_fwd_off},
+      {"v4_fwd_disabled_local", V4("10.1.0.1"), P, FPM_REASON_FWD_DISABLED, 0, v4_fwd_off},
+      {"v6_off_family_before_switch", V6("2001:db8:1::9"), P, FPM_REASON_NO_IFACE, 0,
+       [](XdpHarness& h) {
+         h.set_iface(h.ingress().ifindex,
+                     make_iface(h.ingress(), kIngressSlot,
+                                FPM_IFACE_F_V4 | FPM_IFACE_F_FWD4 | FPM_IFACE_F_FWD6));
+       }},
       {"v4_no_table", V4("10.1.7.7"), P, FPM_REASON_NO_TABLE, 0, other_table},
       {"v6_no_table", V6("2001:db8:1::9"), P, FPM_REASON_NO_TABLE, 0, other_table},
       // L2

@@ -5,14 +5,14 @@ Lab (fpmtest.fastpath.BgpLab): r1 announces 2000 IPv4 /24s + 200 IPv6 /64s
 through FPM, in fpm-sink; r3 learns them from the DUT. h1 behind r1 owns one
 address in each sampled prefix; h3 behind r3 sends. All DUT routes here are
 via gateways (IPv6 via r1's link-local address), so both directions of a ping
-h3 <-> h1 are forwarded by XDP, which makes "kernel forwarding off" a sound
-extra proof here (neighbours resolved first by the warm-up; zebra and bgpd do
-not need forwarding on for routes already learned; restored afterwards).
+h3 <-> h1 are forwarded by XDP: the DUT kernel's own forwarding counters
+(Ip: ForwDatagrams, Ip6OutForwDatagrams) must not move while they run.
 """
 
 import pytest
 
-from fpmtest.fastpath import BgpLab, bgp_prefixes, nonzero, ping, set_forwarding
+from fpmtest.fastpath import (BgpLab, bgp_prefixes, kernel_forwarded, kernel_forwarded_delta,
+                              nonzero, ping)
 from fpmtest.poll import wait_until
 
 V4_COUNT, V6_COUNT = 2000, 200
@@ -62,23 +62,23 @@ def test_sample_forwarded_by_xdp(lab):
         nonzero(delta)
 
 
-def test_forwarding_off_ping_and_udp(lab):
+def test_kernel_forwards_none_of_ping_and_udp(lab):
     dsts = addrs(SAMPLE)
     lab.wait_fast_path("h3", "h1", dsts)
     before = lab.counters()
-    set_forwarding(lab.dut_ns, False)
-    try:
-        pings = {d: ping(lab.run.ns("h3"), d, count=2, interval=0.05) for d in dsts[:6]}
-        summary, got, delta = lab.send_and_count("h3", "h1", dsts, count=10, pps=4000)
-        after = lab.counters()
-    finally:
-        set_forwarding(lab.dut_ns, True)
+    kernel_before = kernel_forwarded(lab.dut_ns)
+    pings = {d: ping(lab.run.ns("h3"), d, count=2, interval=0.05) for d in dsts[:6]}
+    summary, got, delta = lab.send_and_count("h3", "h1", dsts, count=10, pps=4000)
+    after = lab.counters()
+    kernel = kernel_forwarded_delta(kernel_before, kernel_forwarded(lab.dut_ns))
     bad = {d: r.stdout[-200:] for d, r in pings.items() if r.returncode != 0}
-    assert not bad, f"pings failed with kernel forwarding off: {bad}"
+    assert not bad, f"pings failed: {bad}"
     assert got["n"] == summary["sent"], (summary, got["n"])
     redirects = after["verdicts"]["redirect"] - before["verdicts"]["redirect"]
     # 2 echo requests + 2 replies per ping target, all through XDP.
     assert redirects >= summary["sent"] + 4 * len(pings), nonzero(delta)
+    assert kernel == {"v4": 0, "v6": 0}, \
+        f"the DUT kernel forwarded {kernel} of the pings and datagrams: {nonzero(delta)}"
 
 
 def test_withdraw_stops_fast_path(lab):

@@ -1,4 +1,4 @@
-"""Issue 8 items 1 and 3: the fast path routes only frames the router's port owns.
+"""Issue 8 items 1-3: the fast path routes only what the kernel would route.
 
 Lab (fpmtest.fastpath.StaticLab): h1 - dut - r2 - h2, statics on the DUT.
 
@@ -8,11 +8,17 @@ Lab (fpmtest.fastpath.StaticLab): h1 - dut - r2 - h2, statics on the DUT.
   h1 is made to address the DUT's gateway by a MAC that is not the DUT's.
 - A port enslaved to a bridge (or a VRF, a bond) is not routed in the main
   table: every frame punts with "enslaved"; released, it is routed again.
+- A port's forwarding sysctl off (net.ipv4.conf.eth1.forwarding=0): the kernel
+  routes no IPv4 received on it, so XDP punts it ("fwd_disabled") and it is not
+  delivered; IPv6 on the same port is still redirected. Switched back on,
+  IPv4 is redirected again. net.ipv6.conf.eth1.forwarding=0 punts IPv6 alike;
+  the kernel routes it anyway (ip6_forward checks the "all" switch), which its
+  forwarding counter shows.
 """
 
 import pytest
 
-from fpmtest.fastpath import StaticLab, nonzero
+from fpmtest.fastpath import StaticLab, kernel_forwarded, kernel_forwarded_delta, nonzero
 from fpmtest.poll import wait_until
 
 V4 = StaticLab.H2_V4
@@ -72,4 +78,55 @@ def test_bridge_port_punts_everything(lab):
     assert delta["verdicts"].get("redirect", 0) == 0, nonzero(delta)
     assert delta["reasons"].get("enslaved", 0) >= summary["sent"], nonzero(delta)
     # Released from the bridge: routed by XDP again.
+    lab.wait_fast_path("h1", "h2", V4 + V6)
+
+
+def set_port_forwarding(ns, family, ifname, on):
+    ns.exec(["sysctl", "-qw", f"net.{family}.conf.{ifname}.forwarding={1 if on else 0}"])
+
+
+def test_forwarding_sysctl_of_the_ingress_port(lab):
+    lab.wait_fast_path("h1", "h2", V4 + V6)
+    dut = lab.run.ns("dut")
+
+    def punts(dsts):
+        def check():
+            _s, _g, d = lab.send_and_count("h1", "h2", dsts, count=3, timeout=0.5)
+            return d["reasons"].get("fwd_disabled", 0) >= 3 * len(dsts)
+        return check
+
+    set_port_forwarding(dut, "ipv4", "eth1", False)
+    try:
+        wait_until(punts(V4), 15, interval=0.3, what="IPv4 forwarding off on eth1 in fpm-sink",
+                   describe=lab.describe)
+        summary, got, delta = lab.send_and_count("h1", "h2", V4, count=COUNT, pps=2000,
+                                                 timeout=2)
+        summary6, got6, delta6 = lab.send_and_count("h1", "h2", V6, count=COUNT, pps=2000)
+    finally:
+        set_port_forwarding(dut, "ipv4", "eth1", True)
+    assert summary["sent"] == summary["planned"], summary
+    assert delta["verdicts"].get("redirect", 0) == 0, nonzero(delta)
+    assert delta["reasons"].get("fwd_disabled", 0) >= summary["sent"], nonzero(delta)
+    assert got["n"] == 0, f"{got['n']} IPv4 datagrams routed although eth1 does not forward"
+    # The other family is not affected.
+    assert got6["n"] == summary6["sent"], (summary6, got6["n"])
+    assert delta6["verdicts"].get("redirect", 0) >= summary6["sent"], nonzero(delta6)
+    # Switched back on: routed by XDP again.
+    lab.wait_fast_path("h1", "h2", V4 + V6)
+
+    set_port_forwarding(dut, "ipv6", "eth1", False)
+    try:
+        wait_until(punts(V6), 15, interval=0.3, what="IPv6 forwarding off on eth1 in fpm-sink",
+                   describe=lab.describe)
+        before = kernel_forwarded(dut)
+        summary, got, delta = lab.send_and_count("h1", "h2", V6, count=COUNT, pps=2000)
+        kernel = kernel_forwarded_delta(before, kernel_forwarded(dut))
+    finally:
+        set_port_forwarding(dut, "ipv6", "eth1", True)
+    assert summary["sent"] == summary["planned"], summary
+    assert delta["verdicts"].get("redirect", 0) == 0, nonzero(delta)
+    assert delta["reasons"].get("fwd_disabled", 0) >= summary["sent"], nonzero(delta)
+    # Punted, and the kernel routed every one: the punt lost nothing.
+    assert got["n"] == summary["sent"], (summary, got["n"])
+    assert kernel["v6"] >= summary["sent"], kernel
     lab.wait_fast_path("h1", "h2", V4 + V6)

@@ -88,6 +88,57 @@ TEST_F(KernelMirrorLive, EventsFollowNeighboursAndLinks) {
   EXPECT_EQ(mirror.stats().malformed, 0u);
 }
 
+// The forwarding switches from the RTM_GETNETCONF dump and from netconf events,
+// per port and IPv6's "all"; a port's switches go with the port.
+TEST_F(KernelMirrorLive, ForwardingSwitchesFollowTheSysctls) {
+  sh("sysctl -qw net.ipv4.conf.fs-a.forwarding=1 net.ipv6.conf.all.forwarding=1");
+  boost::asio::io_context io;
+  KernelState state;
+  KernelMirror mirror(io, state);
+  ASSERT_TRUE(mirror.start().ok());
+  const auto a = static_cast<int32_t>(state.link_by_name("fs-a")->ifindex);
+  const auto b = static_cast<int32_t>(state.link_by_name("fs-b")->ifindex);
+  EXPECT_EQ(state.forwarding(Family::V4, a), true);
+  EXPECT_EQ(state.forwarding(Family::V6, a), true);  // "all" was copied to every port
+  EXPECT_EQ(state.forwarding(Family::V6, kNetconfIfindexAll), true);
+  EXPECT_EQ(state.forwarding(Family::V4, kNetconfIfindexAll), std::nullopt);
+
+  sh("sysctl -qw net.ipv4.conf.fs-a.forwarding=0");
+  ASSERT_TRUE(poll_until(io, [&] { return state.forwarding(Family::V4, a) == false; }));
+  EXPECT_EQ(state.forwarding(Family::V6, a), true);
+  sh("sysctl -qw net.ipv6.conf.fs-a.forwarding=0");
+  ASSERT_TRUE(poll_until(io, [&] { return state.forwarding(Family::V6, a) == false; }));
+  sh("sysctl -qw net.ipv4.conf.fs-a.forwarding=1 net.ipv6.conf.fs-a.forwarding=1");
+  ASSERT_TRUE(poll_until(io, [&] {
+    return state.forwarding(Family::V4, a) == true && state.forwarding(Family::V6, a) == true;
+  }));
+  sh("sysctl -qw net.ipv6.conf.all.forwarding=0");
+  ASSERT_TRUE(poll_until(io, [&] {
+    return state.forwarding(Family::V6, kNetconfIfindexAll) == false &&
+           state.forwarding(Family::V6, a) == false;
+  }));
+  sh("sysctl -qw net.ipv6.conf.all.forwarding=1");
+  ASSERT_TRUE(poll_until(io, [&] {
+    return state.forwarding(Family::V6, kNetconfIfindexAll) == true &&
+           state.forwarding(Family::V6, a) == true;
+  }));
+
+  // A new port reports its switches; removed, they go.
+  sh("ip link add fs-c type veth peer name fs-d");
+  ASSERT_TRUE(poll_until(io, [&] {
+    const LinkInfo* c = state.link_by_name("fs-c");
+    return c && state.forwarding(Family::V4, static_cast<int32_t>(c->ifindex)).has_value();
+  }));
+  const auto c = static_cast<int32_t>(state.link_by_name("fs-c")->ifindex);
+  sh("ip link del fs-c");
+  ASSERT_TRUE(poll_until(io, [&] {
+    return !state.forwarding(Family::V4, c) && !state.forwarding(Family::V6, c);
+  }));
+  EXPECT_TRUE(state.forwarding(Family::V4, b).has_value());
+  EXPECT_EQ(mirror.stats().malformed, 0u);
+  sh("sysctl -qw net.ipv4.conf.fs-a.forwarding=0 net.ipv6.conf.all.forwarding=0");
+}
+
 // The fast path forwards without the kernel seeing the traffic: NTF_USE is what
 // makes the kernel re-probe a STALE entry, confirm a live neighbour and fail a
 // dead one (which the mirror then reports as Failed).

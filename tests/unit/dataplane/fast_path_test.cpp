@@ -44,11 +44,20 @@ RouteView route(const char* prefix, uint32_t group_id, RouteType type = RouteTyp
   return r;
 }
 
+constexpr uint16_t kFwd = FPM_IFACE_F_FWD4 | FPM_IFACE_F_FWD6;
+
+// A link as the kernel reports a routed port: both forwarding switches on.
+LinkEntry routed(EthAddr mac, uint32_t mtu, bool up) {
+  LinkEntry l{mac, mtu, up};
+  l.forward_v4 = l.forward_v6 = true;
+  return l;
+}
+
 class FastPathTest : public ::testing::Test {
  protected:
   FastPathTest() {
-    kernel.set_link(kEth1, {kMacEth1, 1500, true});
-    kernel.set_link(kEth2, {kMacEth2, 9000, true});
+    kernel.set_link(kEth1, routed(kMacEth1, 1500, true));
+    kernel.set_link(kEth2, routed(kMacEth2, 9000, true));
     kernel.set_neighbour(A("10.0.1.1"), kEth1, {kMacGw1, true});
     kernel.set_neighbour(A("10.0.2.1"), kEth2, {kMacGw2, true});
     make();
@@ -391,8 +400,8 @@ TEST_F(FastPathTest, PortsGoToIfacesAndDevmap) {
   ASSERT_TRUE(fp->add_port(kEth1));
   ASSERT_TRUE(fp->add_port(kEth2, true, false));
   EXPECT_EQ(writer->tx_ports, (std::set<uint32_t>{kEth1, kEth2}));
-  EXPECT_EQ(writer->ifaces[kEth1].flags, FPM_IFACE_F_V4 | FPM_IFACE_F_V6);
-  EXPECT_EQ(writer->ifaces[kEth2].flags, FPM_IFACE_F_V4);
+  EXPECT_EQ(writer->ifaces[kEth1].flags, FPM_IFACE_F_V4 | FPM_IFACE_F_V6 | kFwd);
+  EXPECT_EQ(writer->ifaces[kEth2].flags, FPM_IFACE_F_V4 | kFwd);
   EXPECT_NE(writer->ifaces[kEth1].slot, writer->ifaces[kEth2].slot);
   EXPECT_EQ(writer->ifaces[kEth2].mtu, 9000u);
   ASSERT_TRUE(fp->remove_port(kEth1));
@@ -405,21 +414,51 @@ TEST_F(FastPathTest, PortEntryFollowsTheLinkMac) {
   ASSERT_TRUE(fp->add_port(kEth1));
   EXPECT_TRUE(std::equal(kMacEth1.begin(), kMacEth1.end(), writer->ifaces[kEth1].mac));
   const EthAddr moved{0x02, 0x42, 0, 0, 0, 0x77};
-  kernel.set_link(kEth1, {moved, 1500, true});
+  kernel.set_link(kEth1, routed(moved, 1500, true));
   ASSERT_TRUE(fp->link_changed(kEth1));
   EXPECT_TRUE(std::equal(moved.begin(), moved.end(), writer->ifaces[kEth1].mac));
-  EXPECT_EQ(writer->ifaces[kEth1].flags, FPM_IFACE_F_V4 | FPM_IFACE_F_V6);
+  EXPECT_EQ(writer->ifaces[kEth1].flags, FPM_IFACE_F_V4 | FPM_IFACE_F_V6 | kFwd);
   // Enslaved to a VRF / bridge / bond: every frame punts; released: routed again.
-  LinkEntry enslaved{moved, 1500, true};
+  LinkEntry enslaved = routed(moved, 1500, true);
   enslaved.master = 99;
   kernel.set_link(kEth1, enslaved);
   ASSERT_TRUE(fp->link_changed(kEth1));
-  EXPECT_EQ(writer->ifaces[kEth1].flags, FPM_IFACE_F_V4 | FPM_IFACE_F_V6 | FPM_IFACE_F_ENSLAVED);
-  kernel.set_link(kEth1, {moved, 1500, true});
+  EXPECT_EQ(writer->ifaces[kEth1].flags,
+            FPM_IFACE_F_V4 | FPM_IFACE_F_V6 | kFwd | FPM_IFACE_F_ENSLAVED);
+  kernel.set_link(kEth1, routed(moved, 1500, true));
   ASSERT_TRUE(fp->link_changed(kEth1));
-  EXPECT_EQ(writer->ifaces[kEth1].flags, FPM_IFACE_F_V4 | FPM_IFACE_F_V6);
+  EXPECT_EQ(writer->ifaces[kEth1].flags, FPM_IFACE_F_V4 | FPM_IFACE_F_V6 | kFwd);
   // A link that is not a port gets no entry.
   ASSERT_TRUE(fp->link_changed(kEth2));
+  EXPECT_EQ(writer->ifaces.count(kEth2), 0u);
+}
+
+// net.ipv4/ipv6.conf.<port>.forwarding: each change is one fpm_ifaces write,
+// the port's families and slot untouched; an unknown switch counts as off.
+TEST_F(FastPathTest, PortEntryFollowsTheForwardingSwitches) {
+  ASSERT_TRUE(fp->add_port(kEth1));
+  const uint32_t slot = writer->ifaces[kEth1].slot;
+  LinkEntry l = routed(kMacEth1, 1500, true);
+  l.forward_v4 = false;
+  kernel.set_link(kEth1, l);
+  auto before = writer->writes;
+  ASSERT_TRUE(fp->refresh_port(kEth1));
+  EXPECT_EQ(writer->writes.total() - before.total(), 1u);
+  EXPECT_EQ(writer->ifaces[kEth1].flags, FPM_IFACE_F_V4 | FPM_IFACE_F_V6 | FPM_IFACE_F_FWD6);
+  EXPECT_EQ(writer->ifaces[kEth1].slot, slot);
+  before = writer->writes;
+  ASSERT_TRUE(fp->refresh_port(kEth1));  // nothing changed: no write
+  EXPECT_EQ(writer->writes.total() - before.total(), 0u);
+  kernel.set_link(kEth1, routed(kMacEth1, 1500, true));
+  ASSERT_TRUE(fp->refresh_port(kEth1));
+  EXPECT_EQ(writer->ifaces[kEth1].flags, FPM_IFACE_F_V4 | FPM_IFACE_F_V6 | kFwd);
+  kernel.set_link(kEth1, {kMacEth1, 1500, true});  // switches not reported
+  ASSERT_TRUE(fp->refresh_port(kEth1));
+  EXPECT_EQ(writer->ifaces[kEth1].flags, FPM_IFACE_F_V4 | FPM_IFACE_F_V6);
+  // Not a port: nothing to write.
+  before = writer->writes;
+  ASSERT_TRUE(fp->refresh_port(kEth2));
+  EXPECT_EQ(writer->writes.total() - before.total(), 0u);
   EXPECT_EQ(writer->ifaces.count(kEth2), 0u);
 }
 

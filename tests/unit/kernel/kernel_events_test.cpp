@@ -70,6 +70,18 @@ TEST(KernelEvents, VrfPortCarriesItsMasterAndTheMasterItsKind) {
   EXPECT_EQ(KernelView(state).link(7)->master, 0u);
 }
 
+// A bridge reports its ports with ifi_family AF_BRIDGE, and RTM_DELLINK when it
+// releases one: the port itself is still there.
+TEST(KernelEvents, BridgePortMessagesAreNotTheLink) {
+  for (uint16_t type : {RTM_NEWLINK, RTM_DELLINK}) {
+    auto m = link_msg(type, 7, "eth1", kMac, 1500, true);
+    reinterpret_cast<ifinfomsg*>(mnl_nlmsg_get_payload(m.header()))->ifi_family = AF_BRIDGE;
+    auto r = parse_kernel_message(m.span());
+    ASSERT_TRUE(r.ok());
+    EXPECT_FALSE(r->has_value()) << "type " << type;
+  }
+}
+
 TEST(KernelEvents, LinkDeleted) {
   auto m = link_msg(RTM_DELLINK, 9, "gone", kMac, 1500, false);
   const auto e = expect_event<Removal<LinkInfo>>(parse_kernel_message(m.span()));

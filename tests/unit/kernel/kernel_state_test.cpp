@@ -29,6 +29,12 @@ struct Recorder : KernelListener {
   void local_address_changed(const IpAddr& a, bool present) override {
     log.push_back("local " + a.to_string() + (present ? " +" : " -"));
   }
+  const KernelState* state = nullptr;
+  void forwarding_changed(Family f, int32_t ifindex) override {
+    const auto now = state->forwarding(f, ifindex);
+    log.push_back(std::string(f == Family::V4 ? "fwd4 " : "fwd6 ") + std::to_string(ifindex) +
+                  (now ? (*now ? " on" : " off") : " gone"));
+  }
 };
 
 NeighInfo neigh(const char* a, uint32_t ifindex, NeighState s, MacAddr mac, uint16_t nud) {
@@ -38,6 +44,7 @@ NeighInfo neigh(const char* a, uint32_t ifindex, NeighState s, MacAddr mac, uint
 TEST(KernelState, NeighbourTransitionsWithinUsableAreSilent) {
   KernelState st;
   Recorder r;
+  r.state = &st;
   st.add_listener(&r);
   st.apply(Upsert<NeighInfo>{neigh("10.0.0.2", 3, NeighState::Unresolved, {}, 0x01)});
   st.apply(Upsert<NeighInfo>{neigh("10.0.0.2", 3, NeighState::Usable, kMacA, 0x02)});
@@ -58,6 +65,7 @@ TEST(KernelState, NeighbourTransitionsWithinUsableAreSilent) {
 TEST(KernelState, LinkChangesAndRemovalDropNeighbours) {
   KernelState st;
   Recorder r;
+  r.state = &st;
   st.add_listener(&r);
   LinkInfo l{5, "eth5", kMacA, 1500, true, false};
   st.apply(Upsert<LinkInfo>{l});
@@ -79,6 +87,7 @@ TEST(KernelState, LinkChangesAndRemovalDropNeighbours) {
 TEST(KernelState, LocalAddressesCountedAcrossInterfaces) {
   KernelState st;
   Recorder r;
+  r.state = &st;
   st.add_listener(&r);
   st.apply(Upsert<AddrInfo>{{ip("192.0.2.1"), 3, 24}});
   st.apply(Upsert<AddrInfo>{{ip("192.0.2.1"), 4, 24}});
@@ -93,6 +102,7 @@ TEST(KernelState, LocalAddressesCountedAcrossInterfaces) {
 TEST(KernelState, IncompleteAfterReachableFailsUntilResolvedAgain) {
   KernelState st;
   Recorder r;
+  r.state = &st;
   st.add_listener(&r);
   st.apply(Upsert<NeighInfo>{neigh("10.0.0.7", 3, NeighState::Unresolved, {}, 0x01)});  // never
   st.apply(Upsert<NeighInfo>{neigh("10.0.0.2", 3, NeighState::Usable, kMacA, 0x02)});
@@ -115,6 +125,7 @@ TEST(KernelState, IncompleteAfterReachableFailsUntilResolvedAgain) {
 TEST(KernelState, ResyncSweepsWhatTheDumpNoLongerLists) {
   KernelState st;
   Recorder r;
+  r.state = &st;
   st.add_listener(&r);
   const LinkInfo eth3{3, "eth3", kMacA, 1500, true, false};
   const LinkInfo eth4{4, "eth4", kMacB, 1500, true, false};
@@ -127,14 +138,23 @@ TEST(KernelState, ResyncSweepsWhatTheDumpNoLongerLists) {
   st.apply(Upsert<AddrInfo>{{ip("10.0.0.1"), 3, 24}});
   st.apply(Upsert<AddrInfo>{{ip("2001:db8::1"), 3, 64}});
   st.apply(Upsert<AddrInfo>{{ip("10.0.1.1"), 4, 24}});
+  st.apply(Upsert<ForwardingInfo>{{Family::V4, 3, true}});
+  st.apply(Upsert<ForwardingInfo>{{Family::V6, 3, true}});
+  st.apply(Upsert<ForwardingInfo>{{Family::V4, 4, true}});
+  st.apply(Upsert<ForwardingInfo>{{Family::V6, kNetconfIfindexAll, true}});
   r.log.clear();
 
-  // Events were lost; the re-dump lists eth3, one of its neighbours and one address.
+  // Events were lost; the re-dump lists eth3, one of its neighbours, one address,
+  // IPv4 forwarding on eth3 (now off) and IPv6's "all" switch.
   st.begin_resync();
+  st.apply(Upsert<ForwardingInfo>{{Family::V4, 3, false}});
+  st.apply(Upsert<ForwardingInfo>{{Family::V6, kNetconfIfindexAll, true}});
   st.apply(Upsert<LinkInfo>{eth3});
   st.apply(Upsert<NeighInfo>{neigh("10.0.0.2", 3, NeighState::Usable, kMacB, 0x02)});
   st.apply(Upsert<AddrInfo>{{ip("10.0.0.1"), 3, 24}});
-  EXPECT_TRUE(r.log.empty()) << "unchanged entries are silent during the dump";
+  EXPECT_EQ(r.log, (std::vector<std::string>{"fwd4 3 off"}))
+      << "only changes are heard during the dump";
+  r.log.clear();
   st.end_resync();
 
   EXPECT_EQ(r.log, (std::vector<std::string>{
@@ -143,7 +163,13 @@ TEST(KernelState, ResyncSweepsWhatTheDumpNoLongerLists) {
                        "neigh 10.0.0.3%3 gone",
                        "local 10.0.1.1 -",
                        "local 2001:db8::1 -",
+                       "fwd4 4 gone",
+                       "fwd6 3 gone",
                    }));
+  EXPECT_EQ(st.forwarding(Family::V4, 3), false);
+  EXPECT_EQ(st.forwarding(Family::V6, 3), std::nullopt);
+  EXPECT_EQ(st.forwarding(Family::V4, 4), std::nullopt);
+  EXPECT_EQ(st.forwarding(Family::V6, kNetconfIfindexAll), true);
   EXPECT_EQ(st.link(4), nullptr);
   ASSERT_NE(st.link(3), nullptr);
   EXPECT_NE(st.neighbour(ip("10.0.0.2"), 3), nullptr);
@@ -159,9 +185,40 @@ TEST(KernelState, ResyncSweepsWhatTheDumpNoLongerLists) {
   EXPECT_TRUE(r.log.empty());
 }
 
+// A switch is reported before its port's RTM_NEWLINK and kept on its own; only
+// changes are heard; RTM_DELNETCONF drops it, the link's removal does not (a
+// bridge sends RTM_DELLINK for a port it releases: the port stays).
+TEST(KernelState, ForwardingSwitches) {
+  KernelState st;
+  Recorder r;
+  r.state = &st;
+  st.add_listener(&r);
+  st.apply(Upsert<ForwardingInfo>{{Family::V4, 5, true}});
+  st.apply(Upsert<ForwardingInfo>{{Family::V6, 5, true}});
+  st.apply(Upsert<LinkInfo>{{5, "eth5", kMacA, 1500, true, false}});
+  st.apply(Upsert<ForwardingInfo>{{Family::V4, 5, true}});  // unchanged: silent
+  st.apply(Upsert<ForwardingInfo>{{Family::V4, 5, false}});
+  st.apply(Removal<ForwardingInfo>{{Family::V6, 5, false}});
+  st.apply(Removal<ForwardingInfo>{{Family::V6, 5, false}});  // already gone: silent
+  st.apply(Removal<LinkInfo>{{5, "eth5", kMacA, 1500, true, false}});
+  EXPECT_EQ(st.forwarding(Family::V4, 5), false);
+  st.apply(Removal<ForwardingInfo>{{Family::V4, 5, false}});
+  EXPECT_EQ(r.log, (std::vector<std::string>{
+                       "fwd4 5 on",
+                       "fwd6 5 on",
+                       "link 5 up",
+                       "fwd4 5 off",
+                       "fwd6 5 gone",
+                       "link 5 gone",
+                       "fwd4 5 gone",
+                   }));
+  EXPECT_EQ(st.forwarding(Family::V4, 5), std::nullopt);
+}
+
 TEST(KernelState, AbortedResyncKeepsEverything) {
   KernelState st;
   Recorder r;
+  r.state = &st;
   st.add_listener(&r);
   st.apply(Upsert<LinkInfo>{{3, "eth3", kMacA, 1500, true, false}});
   st.apply(Upsert<AddrInfo>{{ip("10.0.0.1"), 3, 24}});

@@ -1,4 +1,4 @@
-// Builds rtnetlink link / neighbour / address messages for the kernel-mirror tests.
+// Builds rtnetlink link / neighbour / address / netconf messages for the kernel-mirror tests.
 #pragma once
 
 #include <libmnl/libmnl.h>
@@ -6,10 +6,12 @@
 #include <linux/if_addr.h>
 #include <linux/if_arp.h>
 #include <linux/neighbour.h>
+#include <linux/netconf.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -84,6 +86,20 @@ inline RtnlMessage addr_msg(uint16_t type, const IpAddr& addr, int ifindex, uint
   ifa->ifa_prefixlen = plen;
   m.bytes(IFA_ADDRESS, addr.span());
   if (addr.family == Family::V4) m.bytes(IFA_LOCAL, addr.span());
+  return m;
+}
+
+// RTM_NEWNETCONF / RTM_DELNETCONF as devinet.c / addrconf.c send them: NETCONFA_IFINDEX
+// (s32; -1 "all", -2 "default") and, when given, NETCONFA_FORWARDING (s32). A
+// notification names only the setting that changed, a dump entry all of them.
+inline RtnlMessage netconf_msg(uint16_t type, int family, int32_t ifindex,
+                               std::optional<int32_t> forwarding,
+                               std::optional<int32_t> rp_filter = std::nullopt) {
+  RtnlMessage m(type);
+  m.extra<netconfmsg>()->ncm_family = static_cast<uint8_t>(family);
+  m.u32(NETCONFA_IFINDEX, static_cast<uint32_t>(ifindex));
+  if (forwarding) m.u32(NETCONFA_FORWARDING, static_cast<uint32_t>(*forwarding));
+  if (rp_filter) m.u32(NETCONFA_RP_FILTER, static_cast<uint32_t>(*rp_filter));
   return m;
 }
 

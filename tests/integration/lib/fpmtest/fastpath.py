@@ -76,10 +76,27 @@ def rx_packets(ns, ifname):
     return int(ns.exec(["cat", f"/sys/class/net/{ifname}/statistics/rx_packets"]).stdout)
 
 
-def set_forwarding(ns, on):
-    val = "1" if on else "0"
-    ns.exec(["sysctl", "-qw", f"net.ipv4.ip_forward={val}"])
-    ns.exec(["sysctl", "-qw", f"net.ipv6.conf.all.forwarding={val}"])
+def kernel_forwarded(ns):
+    """The kernel's own count of datagrams it forwarded in ``ns``: IPv4
+    ``Ip: ForwDatagrams`` (/proc/net/snmp) and IPv6 ``Ip6OutForwDatagrams``
+    (/proc/net/snmp6), as {"v4": n, "v6": n}. XDP-redirected packets never
+    reach the kernel's IP layer, so they do not move it; punted ones the
+    kernel routes do. That tells who forwarded without switching forwarding
+    off (which the fast path honours: it would punt too)."""
+    out = {}
+    ip_lines = [line.split() for line in ns.exec(["cat", "/proc/net/snmp"]).stdout.splitlines()
+                if line.startswith("Ip:")]
+    names, values = ip_lines[0], ip_lines[1]
+    out["v4"] = int(values[names.index("ForwDatagrams")])
+    for line in ns.exec(["cat", "/proc/net/snmp6"]).stdout.splitlines():
+        fields = line.split()
+        if fields and fields[0] == "Ip6OutForwDatagrams":
+            out["v6"] = int(fields[1])
+    return out
+
+
+def kernel_forwarded_delta(before, after):
+    return {k: after[k] - before[k] for k in before}
 
 
 def neighbour_state(ns, addr, ifname=None):
