@@ -2,6 +2,11 @@
 
 #include <linux/neighbour.h>
 
+#include <algorithm>
+#include <chrono>
+#include <iterator>
+#include <utility>
+
 namespace fpm_sink {
 
 std::string_view verdict_name(uint32_t v) {

@@ -3,6 +3,7 @@
 // with their neighbours and the neighbour refresh (`show nexthops`).
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "app/fast_path_runtime.hpp"

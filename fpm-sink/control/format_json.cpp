@@ -196,7 +196,8 @@ Json nexthops_json(const NexthopsReply& reply) {
     Json j;
     j["period_seconds"] = r.period_seconds();  // 0 = off
     j["tick_seconds"] = r.tick_seconds();
-    for (const auto& [key, value] : counters_json(r).items()) j[key] = value;
+    const Json counters = counters_json(r);
+    for (const auto& [key, value] : counters.items()) j[key] = value;
     n["neighbour_refresh"] = std::move(j);
   }
   Json out;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 #include <string>
 
@@ -116,7 +117,7 @@ TEST(FastPathReply, NexthopEntriesShowStateMacAndKernelNeighbour) {
   const auto j = control::nexthops_json(reply)["nexthops"]["nexthops"];
   ASSERT_EQ(j.size(), 2u);
   std::map<std::string, control::Json> by_gw;
-  for (const auto& e : j) by_gw[e["gateway"]] = e;
+  for (const auto& e : j) by_gw[e["gateway"].get<std::string>()] = e;
   EXPECT_EQ(by_gw["10.0.22.2"]["state"], "valid");
   EXPECT_EQ(by_gw["10.0.22.2"]["mac"], "02:00:00:00:22:02");
   EXPECT_EQ(by_gw["10.0.22.2"]["neighbour"], "stale");
