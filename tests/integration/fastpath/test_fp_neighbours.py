@@ -2,7 +2,7 @@
 
 Lab (fpmtest.fastpath.NeighbourLab): h1 - dut =(eth2, eth3)= r3 - h3, two static
 next hops (ECMP), short neighbour timers on the DUT's ports to r3 (reachable
-0.5-1.5 s, DELAY 1 s, probes 200 ms apart). The kernel sees none of the
+1.5-4.5 s, DELAY 1 s, probes 200 ms apart). The kernel sees none of the
 forwarded traffic, so:
 
 1. Without refresh (--neighbour-refresh 0) a next hop's entry goes STALE and is
@@ -31,8 +31,8 @@ from fpmtest.poll import wait_until
 H3 = NeighbourLab.H3
 LIVE_GW = NeighbourLab.PATHS["eth2"][1]
 DEAD_GW = NeighbourLab.PATHS["eth3"][1]
-# Several times the timers (reachable <= 1.5 s + DELAY 1 s + probes).
-WINDOW = 8.0
+# Several times the timers (reachable <= 4.5 s, DELAY 1 s, probes).
+WINDOW = 12.0
 REFRESH = ["--neighbour-refresh", "0.5", "--neighbour-refresh-max", "1"]
 NEW_MAC = "02:00:00:00:33:33"
 FLOWS, COUNT = 32, 20
@@ -105,6 +105,11 @@ def test_without_refresh_entries_go_stale_and_are_never_reprobed(lab, mode):
 
 def test_refresh_keeps_entries_confirmed_under_xdp_traffic(lab, mode):
     lab.restart_sink(REFRESH)
+    # Confirmed since the restart (the ping that resolved them left them STALE
+    # with the age of the refresh-less phase): the window starts from there.
+    wait_until(lambda: all((lab.kernel_neighbour(gw, i) or {}).get("confirmed", 99) <= 1
+                           for i, (_m, gw) in lab.PATHS.items()), 15, interval=0.1,
+               what="both next hops' neighbours confirmed after the restart")
     before = lab.sink.nexthops()["nexthops"]["neighbour_refresh"]
     flows, pps = 16, 200
     rx = lab.receiver("h3")
@@ -129,9 +134,10 @@ def test_refresh_keeps_entries_confirmed_under_xdp_traffic(lab, mode):
                        "max_confirmed_age": max(confirmed), "max_used_age": max(used)}
         print(f"with refresh, {ifname}: {fig[ifname]}")
         assert None not in states and "FAILED" not in states and "INCOMPLETE" not in states, rows
-        assert reconfirmed >= 2, f"not re-confirmed again and again: {rows}"
-        # Confirmed again and again: never older than reachable + DELAY + a refresh round.
-        assert max(confirmed) <= 5, rows
+        assert reconfirmed >= 1, f"never re-confirmed: {rows}"
+        # Confirmed again and again: never older than reachable + a refresh round + DELAY
+        # + probes (4.5 + 1 + 1 + 0.6 s).
+        assert max(confirmed) <= 8, rows
         assert max(used) <= 3, rows
     print(f"refresh counters: {after}")
     assert got["n"] == summary["sent"] == summary["planned"], (summary, got["n"])
