@@ -530,9 +530,10 @@ class NeighbourLab(FastPathLab):
     H3 = "10.0.3.2"
     PREFIX = "10.0.3.0/24"
     # Reachable 1.5-4.5 s, 1 s in DELAY, probes 200 ms apart, STALE entries collectable
-    # after 2 s. Reachable must outlast DELAY: kernel 6.18 marks an entry used when a
-    # probe confirms it, so with reachable < delay_first_probe_time a confirmed entry
-    # goes DELAY again and keeps re-probing itself without anybody using it.
+    # after 2 s. Reachable must outlast DELAY: the kernel raises an entry's `used` to
+    # its `confirmed` time (neigh_periodic_work), so with reachable shorter than
+    # delay_first_probe_time a confirmed entry expires into DELAY, not STALE, and
+    # keeps re-probing itself without anybody using it (seen here with 1000 ms).
     TIMERS = {"base_reachable_time_ms": 3000, "delay_first_probe_time": 1,
               "retrans_time_ms": 200, "gc_stale_time": 2}
 
