@@ -127,6 +127,9 @@ control::Response handle_control_request(const control::Request& req, const Rib&
       if (!st) return control::error_response(st.error().id, st.error().message);
       return resp;
     }
+    case control::Request::kShowNexthops:
+      fill_nexthops(fp, resp.mutable_nexthops());
+      return resp;
     case control::Request::kShowNexthopGroups:
       control::query_groups(rib, resp.mutable_nexthop_groups());
       return resp;

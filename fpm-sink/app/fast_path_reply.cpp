@@ -1,5 +1,12 @@
 #include "app/fast_path_reply.hpp"
 
+#include <linux/neighbour.h>
+
+#include <algorithm>
+#include <chrono>
+#include <iterator>
+#include <utility>
+
 namespace fpm_sink {
 
 std::string_view verdict_name(uint32_t v) {
@@ -161,6 +168,77 @@ void annotate_offload(const FastPathRuntime& fp, control::RoutesReply* routes) {
     // Warm restart: written to the staged tables, which XDP does not read yet.
     if (staging && st->state == OffloadState::Installed) r.set_offload_reason("staged");
   }
+}
+
+std::string nud_name(uint16_t nud) {
+  static constexpr std::pair<uint16_t, std::string_view> kNames[] = {
+      {NUD_INCOMPLETE, "incomplete"}, {NUD_REACHABLE, "reachable"}, {NUD_STALE, "stale"},
+      {NUD_DELAY, "delay"},           {NUD_PROBE, "probe"},         {NUD_FAILED, "failed"},
+      {NUD_NOARP, "noarp"},           {NUD_PERMANENT, "permanent"}};
+  std::string out;
+  for (const auto& [bit, name] : kNames) {
+    if (!(nud & bit)) continue;
+    if (!out.empty()) out += "|";
+    out += name;
+  }
+  return out.empty() ? "none" : out;
+}
+
+namespace {
+
+control::NexthopState to_proto_nh_state(uint8_t state) {
+  switch (state) {
+    case FPM_NH_VALID:
+      return control::NEXTHOP_STATE_VALID;
+    case FPM_NH_FAILED:
+      return control::NEXTHOP_STATE_FAILED;
+    case FPM_NH_UNRESOLVED:
+      return control::NEXTHOP_STATE_UNRESOLVED;
+  }
+  return control::NEXTHOP_STATE_UNSPECIFIED;
+}
+
+}  // namespace
+
+void fill_nexthop_entries(const NextHopTable& table, const KernelState& kernel,
+                          control::NexthopsReply* out) {
+  table.for_each([&](const NextHopKey& key, uint32_t index, const fpm_nexthop& nh, uint32_t refs) {
+    auto* e = out->add_nexthops();
+    e->set_index(index);
+    e->set_gateway(key.gateway.to_string());
+    e->set_ifindex(key.ifindex);
+    if (const LinkInfo* link = kernel.link(key.ifindex)) e->set_ifname(link->name);
+    e->set_state(to_proto_nh_state(nh.state));
+    MacAddr mac;
+    std::copy(std::begin(nh.dst_mac), std::end(nh.dst_mac), mac.begin());
+    e->set_mac(mac_to_string(mac));
+    e->set_refs(refs);
+    if (const NeighInfo* n = kernel.neighbour(key.gateway, key.ifindex))
+      e->set_neighbour(nud_name(n->nud));
+  });
+}
+
+void fill_neighbour_refresh(const NeighbourRefreshOptions& options,
+                            const NeighbourRefreshStats& stats, control::NeighbourRefresh* out) {
+  out->set_period_seconds(std::chrono::duration<double>(options.period).count());
+  out->set_tick_seconds(std::chrono::duration<double>(options.tick).count());
+  out->set_max_per_tick(options.max_per_tick);
+  out->set_sent(stats.sent);
+  out->set_rejected(stats.rejected);
+  out->set_rounds(stats.schedule.rounds);
+  out->set_deferred(stats.schedule.deferred);
+  out->set_capped_ticks(stats.schedule.capped_ticks);
+  out->set_targets(stats.schedule.targets);
+}
+
+void fill_nexthops(const FastPathRuntime* fp, control::NexthopsReply* out) {
+  out->set_fast_path(fp != nullptr);
+  if (!fp) return;
+  fill_nexthop_entries(fp->fast_path().nexthops(), fp->kernel(), out);
+  const NeighbourRefresher* refresher = fp->neighbour_refresh();
+  fill_neighbour_refresh(fp->neighbour_refresh_options(),
+                         refresher ? refresher->stats() : NeighbourRefreshStats{},
+                         out->mutable_neighbour_refresh());
 }
 
 }  // namespace fpm_sink

@@ -1,7 +1,9 @@
 // Control-API views of the fast path: counters by verdict, punt reason and
-// port, and the per-route offload state added to `show routes`.
+// port, the per-route offload state added to `show routes`, and the next hops
+// with their neighbours and the neighbour refresh (`show nexthops`).
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "app/fast_path_runtime.hpp"
@@ -15,5 +17,13 @@ std::string_view reason_name(uint32_t reason);    // FPM_REASON_*, "" if unused
 // fp may be null (RIB-only daemon): the reply then says fast_path=false.
 Status fill_counters(const FastPathRuntime* fp, control::CountersReply* out);
 void annotate_offload(const FastPathRuntime& fp, control::RoutesReply* routes);
+// fp may be null, as for fill_counters.
+void fill_nexthops(const FastPathRuntime* fp, control::NexthopsReply* out);
+// The parts of fill_nexthops, usable without a loaded XDP program.
+void fill_nexthop_entries(const NextHopTable& table, const KernelState& kernel,
+                          control::NexthopsReply* out);
+void fill_neighbour_refresh(const NeighbourRefreshOptions& options,
+                            const NeighbourRefreshStats& stats, control::NeighbourRefresh* out);
+std::string nud_name(uint16_t nud);  // "reachable", "stale|noarp"..., "none" for 0
 
 }  // namespace fpm_sink

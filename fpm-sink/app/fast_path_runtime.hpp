@@ -77,6 +77,11 @@ class FastPathRuntime final : private KernelListener {
   const XdpProgram& program() const { return *program_; }
   const BpfMapWriter& writer() const { return *writer_; }
   const KernelState& kernel() const { return kernel_; }
+  // Null when the refresh is off (--neighbour-refresh 0).
+  const NeighbourRefresher* neighbour_refresh() const { return neighbour_refresh_.get(); }
+  const NeighbourRefreshOptions& neighbour_refresh_options() const {
+    return options_.neighbour_refresh;
+  }
   Result<std::vector<fpm_counter>> counters() const { return program_->counters(); }
   std::vector<PortCounters> port_counters() const;
   void reserve(size_t v4_routes, size_t v6_routes) { fast_path_->reserve(v4_routes, v6_routes); }

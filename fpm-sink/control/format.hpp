@@ -16,11 +16,13 @@ Json routes_json(const RoutesReply& reply);
 Json groups_json(const NexthopGroupsReply& reply);
 Json fpm_json(const FpmReply& reply);
 Json counters_json(const CountersReply& reply);
+Json nexthops_json(const NexthopsReply& reply);
 
 std::string routes_text(const RoutesReply& reply);
 std::string groups_text(const NexthopGroupsReply& reply);
 std::string fpm_text(const FpmReply& reply);
 std::string counters_text(const CountersReply& reply);
+std::string nexthops_text(const NexthopsReply& reply);
 
 // Names used by both renderings.
 std::string_view family_name(control::Family f);
@@ -30,5 +32,6 @@ std::string_view session_state_name(SessionState s);
 std::string_view replay_state_name(ReplayState s);
 std::string_view hold_state_name(HoldState s);
 std::string_view offload_name(Offload o);  // "" when no fast path runs
+std::string_view nexthop_state_name(NexthopState s);
 
 }  // namespace fpm_sink::control

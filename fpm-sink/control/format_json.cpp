@@ -174,4 +174,35 @@ Json counters_json(const CountersReply& reply) {
   return out;
 }
 
+Json nexthops_json(const NexthopsReply& reply) {
+  Json n;
+  n["fast_path"] = reply.fast_path();
+  Json list = Json::array();
+  for (const auto& e : reply.nexthops()) {
+    Json j;
+    j["index"] = e.index();
+    j["gateway"] = e.gateway();
+    j["ifindex"] = e.ifindex();
+    j["ifname"] = e.ifname();
+    j["state"] = nexthop_state_name(e.state());
+    j["mac"] = e.mac();
+    j["refs"] = e.refs();
+    j["neighbour"] = e.neighbour();
+    list.push_back(std::move(j));
+  }
+  n["nexthops"] = std::move(list);
+  if (reply.has_neighbour_refresh()) {
+    const auto& r = reply.neighbour_refresh();
+    Json j;
+    j["period_seconds"] = r.period_seconds();  // 0 = off
+    j["tick_seconds"] = r.tick_seconds();
+    const Json counters = counters_json(r);
+    for (const auto& [key, value] : counters.items()) j[key] = value;
+    n["neighbour_refresh"] = std::move(j);
+  }
+  Json out;
+  out["nexthops"] = std::move(n);
+  return out;
+}
+
 }  // namespace fpm_sink::control

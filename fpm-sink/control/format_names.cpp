@@ -80,4 +80,17 @@ std::string_view offload_name(Offload o) {
   }
 }
 
+std::string_view nexthop_state_name(NexthopState s) {
+  switch (s) {
+    case NEXTHOP_STATE_VALID:
+      return "valid";
+    case NEXTHOP_STATE_FAILED:
+      return "failed";
+    case NEXTHOP_STATE_UNRESOLVED:
+      return "unresolved";
+    default:
+      return "";
+  }
+}
+
 }  // namespace fpm_sink::control

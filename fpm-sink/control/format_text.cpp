@@ -178,4 +178,26 @@ std::string counters_text(const CountersReply& reply) {
   return out + u.render();
 }
 
+std::string nexthops_text(const NexthopsReply& reply) {
+  if (!reply.fast_path()) return "fast path: off (fpm-sink runs without --interface)\n";
+  TextTable t({"Index", "Gateway", "Interface", "State", "MAC", "Refs", "Kernel neighbour"});
+  for (const auto& e : reply.nexthops()) {
+    std::string port = e.ifname().empty() ? "ifindex " + std::to_string(e.ifindex()) : e.ifname();
+    t.add_row({std::to_string(e.index()), e.gateway(), port,
+               std::string(nexthop_state_name(e.state())),
+               e.state() == NEXTHOP_STATE_VALID ? e.mac() : "-", std::to_string(e.refs()),
+               e.neighbour().empty() ? "-" : e.neighbour()});
+  }
+  std::string out = t.render() + std::to_string(reply.nexthops_size()) + " next hops\n";
+  if (!reply.has_neighbour_refresh()) return out;
+  const auto& r = reply.neighbour_refresh();
+  out += "\nNeighbour refresh (NTF_USE, so the kernel re-probes what XDP forwards to)\n";
+  TextTable f({"Field", "Value"});
+  f.add_row({"period_seconds",
+             r.period_seconds() > 0 ? fmt::format("{:g}", r.period_seconds()) : "off"});
+  f.add_row({"tick_seconds", fmt::format("{:g}", r.tick_seconds())});
+  append_counters(r, "", f);
+  return out + f.render();
+}
+
 }  // namespace fpm_sink::control

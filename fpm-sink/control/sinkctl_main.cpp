@@ -29,6 +29,10 @@ int print(const Response& resp, bool json) {
       std::cout << (json ? counters_json(resp.counters()).dump(2) + "\n"
                          : counters_text(resp.counters()));
       return 0;
+    case Response::kNexthops:
+      std::cout << (json ? nexthops_json(resp.nexthops()).dump(2) + "\n"
+                         : nexthops_text(resp.nexthops()));
+      return 0;
     case Response::kFpm:
       std::cout << (json ? fpm_json(resp.fpm()).dump(2) + "\n" : fpm_text(resp.fpm()));
       return 0;
@@ -66,6 +70,10 @@ int main(int argc, char** argv) {
   auto* counters = show->add_subcommand("counters", "XDP fast-path verdicts, punt reasons, ports");
   counters->add_flag("--json", json, "print JSON");
 
+  auto* nexthops = show->add_subcommand(
+      "nexthops", "fast-path next hops, their kernel neighbours and the neighbour refresh");
+  nexthops->add_flag("--json", json, "print JSON");
+
   CLI11_PARSE(app, argc, argv);
 
   Request req;
@@ -77,6 +85,8 @@ int main(int argc, char** argv) {
     req.mutable_show_nexthop_groups();
   } else if (counters->parsed()) {
     req.mutable_show_counters();
+  } else if (nexthops->parsed()) {
+    req.mutable_show_nexthops();
   } else {
     req.mutable_show_fpm();
   }

@@ -6,7 +6,6 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
-#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -15,7 +14,7 @@ namespace fpm_sink {
 
 NeighbourRefresher::NeighbourRefresher(boost::asio::io_context& io, NeighbourRefreshOptions options,
                                        Targets targets)
-    : io_(io), options_(options), targets_(std::move(targets)), timer_(io) {}
+    : io_(io), options_(options), schedule_(options, std::move(targets)), timer_(io) {}
 
 NeighbourRefresher::~NeighbourRefresher() {
   stop();
@@ -44,33 +43,18 @@ void NeighbourRefresher::arm() {
   timer_.expires_after(options_.tick);
   timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
-    refresh_some(budget_per_tick());
+    send(schedule_.tick());
     arm();
   });
 }
 
-// Enough per tick to cover the round within one period, never above the cap.
-size_t NeighbourRefresher::budget_per_tick() const {
-  const size_t n = std::max(round_.size(), size_t{1});
-  const auto ticks = std::max<int64_t>(options_.period / options_.tick, 1);
-  const size_t want = (n + static_cast<size_t>(ticks) - 1) / static_cast<size_t>(ticks);
-  return std::min(std::max(want, size_t{1}), options_.max_per_tick);
+size_t NeighbourRefresher::refresh_some(size_t budget) {
+  return send(schedule_.take(budget));
 }
 
-size_t NeighbourRefresher::refresh_some(size_t budget) {
+size_t NeighbourRefresher::send(const std::vector<Key>& keys) {
   size_t sent = 0;
-  while (sent < budget) {
-    if (cursor_ >= round_.size()) {
-      // A new round sees the next hops programmed now; one that vanished mid-round
-      // only costs a refresh the kernel answers with ENOENT.
-      round_ = targets_();
-      cursor_ = 0;
-      ++stats_.rounds;
-      if (round_.empty()) break;
-      if (sent > 0) break;  // do not start the next round in the same tick
-    }
-    if (mark_used(round_[cursor_++])) ++sent;
-  }
+  for (const Key& key : keys) sent += mark_used(key).ok();
   drain_replies();
   return sent;
 }
@@ -94,7 +78,7 @@ Status NeighbourRefresher::mark_used(const Key& key) {
     const int e = errno;
     return Error{"kernel.neigh_refresh.send", std::strerror(e), e};
   }
-  ++stats_.sent;
+  ++sent_;
   return ok_status();
 }
 
@@ -118,7 +102,7 @@ void NeighbourRefresher::drain_replies() {
     }
   }
   if (rejected > 0) {
-    stats_.rejected += rejected;
+    rejected_ += rejected;
     // At most one line per tick, however many were refused.
     spdlog::warn("kernel.neigh_refresh.rejected count={} last_error={}", rejected,
                  std::strerror(last_error));

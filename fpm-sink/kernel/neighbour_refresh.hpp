@@ -8,7 +8,8 @@
 //
 // Which of the next hops XDP really used is not cheap to know, so every
 // neighbour referenced by a programmed next hop is refreshed, spread over a
-// period and capped per tick so that a large table costs a bounded rate.
+// period and capped per tick so that a large table costs a bounded rate
+// (RefreshSchedule decides which; this class sends and counts).
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -21,30 +22,22 @@
 
 #include "common/ip.hpp"
 #include "common/result.hpp"
+#include "kernel/neighbour_refresh_schedule.hpp"
 
 struct mnl_socket;
 
 namespace fpm_sink {
 
-struct NeighbourRefreshOptions {
-  // Every referenced neighbour is marked used once per period; zero turns it off.
-  // Keep it below the kernel's base_reachable_time/2 (15 s by default) so that an
-  // entry in use never ages to STALE for long.
-  std::chrono::milliseconds period{std::chrono::seconds(10)};
-  std::chrono::milliseconds tick{std::chrono::milliseconds(500)};
-  size_t max_per_tick = 512;
-};
-
 struct NeighbourRefreshStats {
   uint64_t sent = 0;
   uint64_t rejected = 0;  // the kernel answered with an error other than "no such entry"
-  uint64_t rounds = 0;
+  RefreshScheduleStats schedule;
 };
 
 class NeighbourRefresher {
  public:
-  using Key = std::pair<IpAddr, uint32_t>;  // gateway, ifindex
-  using Targets = std::function<std::vector<Key>()>;
+  using Key = RefreshSchedule::Key;
+  using Targets = RefreshSchedule::Targets;
 
   NeighbourRefresher(boost::asio::io_context& io, NeighbourRefreshOptions options, Targets targets);
   ~NeighbourRefresher();
@@ -60,22 +53,22 @@ class NeighbourRefresher {
   // Marks one neighbour used now.
   Status mark_used(const Key& key);
 
-  const NeighbourRefreshStats& stats() const { return stats_; }
+  NeighbourRefreshStats stats() const { return {sent_, rejected_, schedule_.stats()}; }
+  const NeighbourRefreshOptions& options() const { return options_; }
 
  private:
   void arm();
-  size_t budget_per_tick() const;
+  size_t send(const std::vector<Key>& keys);
   void drain_replies();
 
   boost::asio::io_context& io_;
   NeighbourRefreshOptions options_;
-  Targets targets_;
+  RefreshSchedule schedule_;
   boost::asio::steady_timer timer_;
   mnl_socket* sock_ = nullptr;
   uint32_t seq_ = 0;
-  std::vector<Key> round_;  // the targets of the current round, walked by cursor_
-  size_t cursor_ = 0;
-  NeighbourRefreshStats stats_;
+  uint64_t sent_ = 0;
+  uint64_t rejected_ = 0;
 };
 
 }  // namespace fpm_sink

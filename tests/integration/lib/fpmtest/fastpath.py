@@ -529,3 +529,102 @@ class BgpLab(FastPathLab):
         expected = set(self.networks) | {self.COVERING, "10.0.3.0/24", "fd00:3::/64"}
         self.wait_offloaded(sorted(expected), timeout=timeout)
         return self
+
+
+class NeighbourLab(FastPathLab):
+    """Neighbours behind XDP-forwarded ECMP: two static next hops on two links.
+
+        h1 eth0 10.0.1.2 --- eth1 [dut] eth2 10.0.21.1 ====== eth2 10.0.21.2 [r3] eth1 10.0.3.1 --- eth0 h3
+                                        eth3 10.0.22.1 ====== eth3 10.0.22.2              10.0.3.2
+    dut statics: 10.0.3.0/24 via 10.0.21.2 and via 10.0.22.2 (ECMP); r3 is a plain
+    kernel router without a way back (traffic is one way h1 -> h3). The DUT's
+    ports to r3 get short neighbour timers (TIMERS), so what the kernel does with
+    entries it sees no traffic for shows within seconds. IPv4 only: ARP.
+    """
+
+    DUT_PORTS = ("eth1", "eth2", "eth3")
+    PATHS = {"eth2": ("10.0.21.1", "10.0.21.2"), "eth3": ("10.0.22.1", "10.0.22.2")}
+    H3 = "10.0.3.2"
+    PREFIX = "10.0.3.0/24"
+    # Reachable 1.5-4.5 s, 1 s in DELAY, probes 200 ms apart, STALE entries collectable
+    # after 2 s. Reachable must outlast DELAY: the kernel raises an entry's `used` to
+    # its `confirmed` time (neigh_periodic_work), so with reachable shorter than
+    # delay_first_probe_time a confirmed entry expires into DELAY, not STALE, and
+    # keeps re-probing itself without anybody using it (seen here with 1000 ms).
+    TIMERS = {"base_reachable_time_ms": 3000, "delay_first_probe_time": 1,
+              "retrans_time_ms": 200, "gc_stale_time": 2}
+
+    def build(self):
+        self.link("h1", "eth0", "dut", "eth1", ["10.0.1.2/24", "fd00:1::2/64"],
+                  ["10.0.1.1/24", "fd00:1::1/64"])
+        for ifname, (mine, theirs) in self.PATHS.items():
+            self.link("dut", ifname, "r3", ifname, [mine + "/24"], [theirs + "/24"])
+        self.run.link("r3", "eth1", "h3", "eth0", ["10.0.3.1/24", "fd00:3::1/64"],
+                      ["10.0.3.2/24", "fd00:3::2/64"])
+        self.host("h1", "eth0", "10.0.1.1", "fd00:1::1")
+        self.host("h3", "eth0", "10.0.3.1", "fd00:3::1")
+        dut, r3 = self.run.ns("dut"), self.run.ns("r3")
+        for ifname in self.PATHS:
+            for key, val in self.TIMERS.items():
+                dut.exec(["sysctl", "-qw", f"net.ipv4.neigh.{ifname}.{key}={val}"])
+        # r3 forwards what arrives on either path, whatever its addresses there.
+        for ifname in ("all", "default", *self.PATHS):
+            r3.exec(["sysctl", "-qw", f"net.ipv4.conf.{ifname}.rp_filter=0"])
+
+    def start(self):
+        self.start_sink()
+        self.configure_dut_zebra()
+        self.dut.configure_staticd([(self.PREFIX, gw) for _m, gw in self.PATHS.values()])
+        self.dut.start("zebra", "staticd")
+        self.wait_fpm_connected()
+        self.wait_offloaded([self.PREFIX])
+        self.resolve_next_hops()
+        return self
+
+    def restart_sink(self, extra_args):
+        """A new fpm-sink with other options; zebra reconnects and replays."""
+        self.sink.stop()
+        self.sink = FpmSink(self.dut_ns, self.sink.binary, self.sink.ctl_binary,
+                            port=self.fpm_port, interfaces=self.DUT_PORTS,
+                            extra_args=extra_args)
+        self.sink.start()
+        self.wait_fpm_connected()
+        self.wait_offloaded([self.PREFIX])
+        self.resolve_next_hops()
+
+    def resolve_next_hops(self, timeout=15):
+        """The kernel resolves both gateways (a ping from the DUT), and fpm-sink
+        programs both next hops valid."""
+        for _mine, gw in self.PATHS.values():
+            ping(self.dut_ns, gw, count=1, timeout=1)
+        wait_until(lambda: all(n and n["state"] == "valid" for n in
+                               (self.sink_nexthop(gw) for _m, gw in self.PATHS.values())),
+                   timeout, what="both next hops valid in fpm-sink",
+                   describe=lambda: self.sink.ctl("show", "nexthops", as_json=False))
+
+    def ecmp_gateways(self, where="zebra"):
+        if where == "zebra":
+            data = self.dut.show_json(f"show ip route {self.PREFIX} json", daemon="zebra")
+            return {n.get("ip") for e in data.get(self.PREFIX, [])
+                    if e.get("selected") and e.get("installed")
+                    for n in e.get("nexthops", []) if n.get("fib")}
+        r = self.sink_route(self.PREFIX)
+        return {n.get("gateway") for n in (r or {}).get("nexthops", [])}
+
+    def sink_nexthop(self, gateway):
+        """fpm-sink's next-hop entry for ``gateway`` (show nexthops), or None."""
+        for n in self.sink.nexthops()["nexthops"]["nexthops"]:
+            if n["gateway"] == gateway:
+                return n
+        return None
+
+    def kernel_neighbour(self, gateway, ifname):
+        """The DUT's neighbour entry (ip -j -s neigh: state list, used/confirmed/
+        updated ages in s, probes, lladdr), or None."""
+        out = self.dut_ns.exec(["ip", "-j", "-s", "neigh", "show", gateway, "dev", ifname]).stdout
+        entries = json.loads(out or "[]")
+        return entries[0] if entries else None
+
+    def path_rx(self):
+        r3 = self.run.ns("r3")
+        return {ifname: rx_packets(r3, ifname) for ifname in self.PATHS}

@@ -122,5 +122,10 @@ class FpmSink:
         (packets; reasons named after FPM_REASON_* in bpf/fpm_abi.h, lower case)."""
         return self.ctl("show", "counters")["counters"]
 
+    def nexthops(self):
+        """{"nexthops": {"fast_path", "nexthops": [{gateway, ifname, state, mac,
+        neighbour, ...}], "neighbour_refresh": {period_seconds, sent, deferred, ...}}}"""
+        return self.ctl("show", "nexthops")
+
     def connected(self):
         return self.fpm().get("fpm", {}).get("session", {}).get("state") == "connected"
