@@ -211,13 +211,18 @@ TEST_F(FastPathTest, FailedNeighbourFailsItsNextHopInOneWrite) {
   ASSERT_TRUE(fp->neighbour_changed(A("10.0.1.1"), kEth1));
   for (auto& [i, e] : writer->nexthops) {
     EXPECT_EQ(e.state, FPM_NH_VALID);
-    if (e.ifindex == kEth1) EXPECT_EQ(0, memcmp(e.dst_mac, kMacGw1.data(), 6));
+    if (e.ifindex == kEth1) {
+      EXPECT_EQ(0, memcmp(e.dst_mac, kMacGw1.data(), 6));
+    }
   }
   // Deleted from the kernel's table: unresolved, the kernel resolves it.
   kernel.erase_neighbour(A("10.0.1.1"), kEth1);
   ASSERT_TRUE(fp->neighbour_changed(A("10.0.1.1"), kEth1));
-  for (auto& [i, e] : writer->nexthops)
-    if (e.ifindex == kEth1) EXPECT_EQ(e.state, FPM_NH_UNRESOLVED);
+  for (auto& [i, e] : writer->nexthops) {
+    if (e.ifindex == kEth1) {
+      EXPECT_EQ(e.state, FPM_NH_UNRESOLVED);
+    }
+  }
 }
 
 // A new MAC for a valid neighbour: only its next-hop entry is rewritten, parked
