@@ -155,6 +155,20 @@ double rate(const Sample& a, const Sample& b) {
   return static_cast<double>(b.route_adds - a.route_adds) / seconds(b.at - a.at);
 }
 
+// One full `show routes`, parts parsed and counted, as fpm-sinkctl --json minus printing.
+void dump(const Args& args, uint64_t* routes, uint64_t* parts) {
+  control::Request req;
+  req.mutable_show_routes();
+  const auto st = control::call_parts(
+      args.control_socket, req,
+      [&](control::Response&& part) {
+        ++*parts;
+        *routes += static_cast<uint64_t>(part.routes().routes_size());
+      },
+      std::chrono::milliseconds(static_cast<int64_t>(args.timeout_s * 1000)));
+  if (!st) throw std::runtime_error("dump: " + st.error().to_string());
+}
+
 nlohmann::json run(const Args& args) {
   const auto prefixes = load_prefixes(args.prefix_file);
   const size_t churn = std::min(args.churn_routes, prefixes.size());
@@ -204,19 +218,10 @@ nlohmann::json run(const Args& args) {
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   const double quiet_before = quiet("quiet (before)");
 
-  control::Request req;
-  req.mutable_show_routes();
   uint64_t dump_routes = 0, parts = 0;
   const Sample d0 = sample(args.control_socket);
-  const auto st = control::call_parts(
-      args.control_socket, req,
-      [&](control::Response&& part) {
-        ++parts;
-        dump_routes += static_cast<uint64_t>(part.routes().routes_size());
-      },
-      std::chrono::milliseconds(static_cast<int64_t>(args.timeout_s * 1000)));
+  dump(args, &dump_routes, &parts);
   const Sample d1 = sample(args.control_socket);
-  if (!st) throw std::runtime_error("dump: " + st.error().to_string());
   const double during = rate(d0, d1);
   std::cerr << "dump: " << dump_routes << " routes in " << parts << " parts, "
             << seconds(d1.at - d0.at) << " s; ingest " << during << " routes/s\n";
@@ -226,6 +231,14 @@ nlohmann::json run(const Args& args) {
   ::shutdown(fd, SHUT_RDWR);
   sender.join();
   close(fd);
+
+  // The same dump with nothing else to do: how fast it runs when it may.
+  uint64_t idle_routes = 0, idle_parts = 0;
+  const auto i0 = Clock::now();
+  dump(args, &idle_routes, &idle_parts);
+  const double idle_s = seconds(Clock::now() - i0);
+  std::cerr << "dump: idle, " << idle_routes << " routes in " << idle_parts << " parts, " << idle_s
+            << " s\n";
 
   const double quiet_rps = (quiet_before + quiet_after) / 2;
   nlohmann::json j;
@@ -240,6 +253,8 @@ nlohmann::json run(const Args& args) {
   j["dump_routes"] = dump_routes;
   j["dump_parts"] = parts;
   j["dump_seconds"] = seconds(d1.at - d0.at);
+  j["idle_dump_routes"] = idle_routes;
+  j["idle_dump_seconds"] = idle_s;
   return j;
 }
 

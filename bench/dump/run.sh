@@ -4,7 +4,8 @@
 #
 # Table: a synthetic IPv4 set with nested more-specifics (bench/ingest's prefix_tool,
 # fixed seed, ROUTES routes, default 1200000). One fresh fpm-sink; dump_bench loads the
-# table, keeps a zebra-like update stream running, and measures (see dump_bench.cpp).
+# table, keeps a zebra-like update stream running, and measures (see dump_bench.cpp);
+# idle_dump_seconds is the same dump once the update stream stopped.
 # Called by ci/bench.sh (which configured $FPM_BENCH_BUILD); the last line on stdout is
 # one JSON object.
 #
@@ -63,6 +64,7 @@ jq -cn --slurpfile r "$work/result.json" --argjson load "$(cut -d" " -f1 /proc/l
     dump_routes: $r.dump_routes,
     dump_seconds: (($r.dump_seconds * 100 | round) / 100),
     dump_parts: $r.dump_parts,
+    idle_dump_seconds: (($r.idle_dump_seconds * 100 | round) / 100),
     target_ratio: $target,
     meets_target: ($r.ratio >= $target and $r.dump_routes >= $r.routes),
     detail: $r

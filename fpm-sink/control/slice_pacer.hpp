@@ -15,7 +15,7 @@
 namespace fpm_sink::control {
 
 struct PacerConfig {
-  double share = 0.1;
+  double share = 0.15;
   std::chrono::microseconds min_slice{20};
   std::chrono::microseconds max_slice{2000};
   // A wait shorter than this was only the loop polling for events.
