@@ -10,12 +10,12 @@ name=${1:-}
 shift || true
 
 usage() {
-  echo "usage: ci/bench.sh {ingest|lookup|program|forward} [args for the benchmark]" >&2
+  echo "usage: ci/bench.sh {ingest|lookup|program|forward|dump} [args for the benchmark]" >&2
   exit 2
 }
 
 case "$name" in
-  ingest | lookup | program | forward) ;;
+  ingest | lookup | program | forward | dump) ;;
   *) usage ;;
 esac
 script="$repo/bench/$name/run.sh"

@@ -3,10 +3,33 @@
 #include "app/fast_path_reply.hpp"
 #include "app/session_hold.hpp"
 #include "control/rib_query.hpp"
+#include "control/route_dump.hpp"
 #include "control/server.hpp"
 
 namespace fpm_sink {
 namespace {
+
+// `show routes` as a reply stream: RouteDump slices over the live RIB, each
+// part annotated with the fast path's offload state as it is built.
+class RoutesStream : public control::ReplyStream {
+ public:
+  RoutesStream(control::RouteDump dump, const Rib& rib, const FastPathRuntime* fp)
+      : dump_(std::move(dump)), rib_(rib), fp_(fp) {}
+
+  bool next(Clock::time_point deadline, control::Response* part) override {
+    control::RoutesReply routes;
+    const bool more = dump_.step(rib_, deadline, &routes);
+    if (more && routes.routes_size() == 0) return true;  // still collecting: nothing to send
+    if (fp_) annotate_offload(*fp_, &routes);
+    part->mutable_routes()->Swap(&routes);
+    return more;
+  }
+
+ private:
+  control::RouteDump dump_;
+  const Rib& rib_;
+  const FastPathRuntime* fp_;
+};
 
 void fill_decode(const DecodeStats& s, control::DecodeCounters* out) {
   out->set_messages(s.messages);
@@ -112,15 +135,14 @@ control::FpmReply fpm_reply(const Rib& rib, const FpmServer& fpm) {
   return r;
 }
 
-control::Response handle_control_request(const control::Request& req, const Rib& rib,
-                                         const FpmServer& fpm, const FastPathRuntime* fp) {
+control::Reply handle_control_request(const control::Request& req, const Rib& rib,
+                                      const FpmServer& fpm, const FastPathRuntime* fp) {
   control::Response resp;
   switch (req.kind_case()) {
     case control::Request::kShowRoutes: {
-      auto st = control::query_routes(rib, req.show_routes(), resp.mutable_routes());
-      if (!st) return control::error_response(st.error().id, st.error().message);
-      if (fp) annotate_offload(*fp, resp.mutable_routes());
-      return resp;
+      auto dump = control::RouteDump::start(req.show_routes());
+      if (!dump) return control::error_response(dump.error().id, dump.error().message);
+      return std::make_unique<RoutesStream>(std::move(*dump), rib, fp);
     }
     case control::Request::kShowCounters: {
       auto st = fill_counters(fp, resp.mutable_counters());

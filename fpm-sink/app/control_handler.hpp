@@ -4,13 +4,16 @@
 #include "app/fast_path_runtime.hpp"
 #include "app/fpm_server.hpp"
 #include "control.pb.h"
+#include "control/server.hpp"
 #include "rib/rib.hpp"
 
 namespace fpm_sink {
 
 control::FpmReply fpm_reply(const Rib& rib, const FpmServer& fpm);
-// fp is null when the daemon runs without a fast path.
-control::Response handle_control_request(const control::Request& req, const Rib& rib,
-                                         const FpmServer& fpm, const FastPathRuntime* fp = nullptr);
+// fp is null when the daemon runs without a fast path. `show routes` is a
+// ReplyStream over the live RIB: the Rib (and fp) must outlive the server's
+// connections, i.e. the io_context's run.
+control::Reply handle_control_request(const control::Request& req, const Rib& rib,
+                                      const FpmServer& fpm, const FastPathRuntime* fp = nullptr);
 
 }  // namespace fpm_sink

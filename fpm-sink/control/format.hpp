@@ -2,7 +2,9 @@
 // scripts and tests (JSON with a fixed shape, see README of fpm-sinkctl).
 #pragma once
 
+#include <cstddef>
 #include <nlohmann/json.hpp>
+#include <ostream>
 #include <string>
 
 #include "control.pb.h"
@@ -12,11 +14,25 @@ namespace fpm_sink::control {
 // Key order is part of the contract that people read, so keep insertion order.
 using Json = nlohmann::ordered_json;
 
+Json route_json(const Route& route);
 Json routes_json(const RoutesReply& reply);
 Json groups_json(const NexthopGroupsReply& reply);
 Json fpm_json(const FpmReply& reply);
 Json counters_json(const CountersReply& reply);
 Json nexthops_json(const NexthopsReply& reply);
+
+// Prints routes_json(all parts).dump(2) and a newline, part by part as the
+// parts arrive, so a full table neither waits for nor holds the whole reply.
+class RoutesJsonWriter {
+ public:
+  explicit RoutesJsonWriter(std::ostream& out);
+  void add(const RoutesReply& part);
+  void finish();
+
+ private:
+  std::ostream& out_;
+  size_t routes_ = 0;
+};
 
 std::string routes_text(const RoutesReply& reply);
 std::string groups_text(const NexthopGroupsReply& reply);

@@ -32,33 +32,56 @@ Json counters_json(const google::protobuf::Message& msg) {
 
 }  // namespace
 
+Json route_json(const Route& r) {
+  Json j;
+  j["table"] = r.table();
+  j["prefix"] = r.prefix();
+  j["family"] = family_name(r.family());
+  j["type"] = route_type_name(r.type());
+  j["protocol"] = r.protocol();
+  j["protocol_id"] = r.protocol_id();
+  j["metric"] = r.metric();
+  j["nhg_id"] = r.nhg_id();
+  j["group_id"] = r.group_id();
+  j["state"] = state_name(r.state());
+  j["stale"] = r.stale();
+  Json nhs = Json::array();
+  for (const auto& nh : r.nexthops()) nhs.push_back(nexthop_json(nh));
+  j["nexthops"] = std::move(nhs);
+  if (r.offload() != OFFLOAD_UNSPECIFIED) {
+    j["offload"] = offload_name(r.offload());
+    if (!r.offload_reason().empty()) j["offload_reason"] = r.offload_reason();
+  }
+  return j;
+}
+
 Json routes_json(const RoutesReply& reply) {
   Json routes = Json::array();
-  for (const auto& r : reply.routes()) {
-    Json j;
-    j["table"] = r.table();
-    j["prefix"] = r.prefix();
-    j["family"] = family_name(r.family());
-    j["type"] = route_type_name(r.type());
-    j["protocol"] = r.protocol();
-    j["protocol_id"] = r.protocol_id();
-    j["metric"] = r.metric();
-    j["nhg_id"] = r.nhg_id();
-    j["group_id"] = r.group_id();
-    j["state"] = state_name(r.state());
-    j["stale"] = r.stale();
-    Json nhs = Json::array();
-    for (const auto& nh : r.nexthops()) nhs.push_back(nexthop_json(nh));
-    j["nexthops"] = std::move(nhs);
-    if (r.offload() != OFFLOAD_UNSPECIFIED) {
-      j["offload"] = offload_name(r.offload());
-      if (!r.offload_reason().empty()) j["offload_reason"] = r.offload_reason();
-    }
-    routes.push_back(std::move(j));
-  }
+  for (const auto& r : reply.routes()) routes.push_back(route_json(r));
   Json out;
   out["routes"] = std::move(routes);
   return out;
+}
+
+// The layout of dump(2) for {"routes": [...]}: each route sits two levels deep.
+RoutesJsonWriter::RoutesJsonWriter(std::ostream& out) : out_(out) {
+  out_ << "{\n  \"routes\": [";
+}
+
+void RoutesJsonWriter::add(const RoutesReply& part) {
+  for (const auto& r : part.routes()) {
+    out_ << (routes_ == 0 ? "\n    " : ",\n    ");
+    const std::string text = route_json(r).dump(2);
+    size_t from = 0;
+    for (size_t nl; (nl = text.find('\n', from)) != std::string::npos; from = nl + 1)
+      out_.write(text.data() + from, static_cast<std::streamsize>(nl + 1 - from)) << "    ";
+    out_.write(text.data() + from, static_cast<std::streamsize>(text.size() - from));
+    ++routes_;
+  }
+}
+
+void RoutesJsonWriter::finish() {
+  out_ << (routes_ == 0 ? "]\n}\n" : "\n  ]\n}\n");
 }
 
 Json groups_json(const NexthopGroupsReply& reply) {

@@ -1,7 +1,5 @@
 #include "control/rib_query.hpp"
 
-#include <map>
-
 namespace fpm_sink::control {
 namespace {
 
@@ -39,6 +37,8 @@ void fill_nexthop(const fpm_sink::NextHop& nh, uint32_t weight, control::NextHop
   out->set_blackhole(nh.blackhole);
 }
 
+}  // namespace
+
 void fill_route(const Rib& rib, const RibRoute& r, control::Route* out) {
   const auto& s = r.spec;
   out->set_table(s.table);
@@ -60,41 +60,6 @@ void fill_route(const Rib& rib, const RibRoute& r, control::Route* out) {
   if (auto group = rib.fib_group(s.nhg_id)) {
     for (const auto& m : group->members) fill_nexthop(m.nh, m.weight, out->add_nexthops());
   }
-}
-
-}  // namespace
-
-Status query_routes(const Rib& rib, const ShowRoutes& req, RoutesReply* out) {
-  const bool by_table = req.has_table();
-  if (!req.has_prefix()) {
-    rib.for_each_route([&](const RibRoute& r) {
-      if (!by_table || r.spec.table == req.table()) fill_route(rib, r, out->add_routes());
-    });
-    return ok_status();
-  }
-  const std::string& text = req.prefix();
-  if (text.find('/') != std::string::npos) {
-    auto prefix = Prefix::parse(text);
-    if (!prefix) return fpm_sink::Error{"control.bad_prefix", "not a prefix: '" + text + "'"};
-    rib.for_each_route([&](const RibRoute& r) {
-      if (r.spec.prefix == *prefix && (!by_table || r.spec.table == req.table()))
-        fill_route(rib, r, out->add_routes());
-    });
-    return ok_status();
-  }
-  // A bare address asks "which route forwards this?", like vtysh: longest match per table.
-  auto addr = IpAddr::parse(text);
-  if (!addr)
-    return fpm_sink::Error{"control.bad_prefix", "not an address or prefix: '" + text + "'"};
-  std::map<uint32_t, const RibRoute*> best;
-  rib.for_each_route([&](const RibRoute& r) {
-    if (by_table && r.spec.table != req.table()) return;
-    if (!r.spec.prefix.contains(*addr)) return;
-    auto& slot = best[r.spec.table];
-    if (!slot || r.spec.prefix.len > slot->spec.prefix.len) slot = &r;
-  });
-  for (const auto& [table, route] : best) fill_route(rib, *route, out->add_routes());
-  return ok_status();
 }
 
 void query_groups(const Rib& rib, NexthopGroupsReply* out) {

@@ -7,8 +7,8 @@
 
 namespace fpm_sink::control {
 
-// Errors: control.bad_prefix (the filter is neither a prefix nor an address).
-Status query_routes(const Rib& rib, const ShowRoutes& req, RoutesReply* out);
+// One route as `show routes` shows it (see route_dump.hpp for the whole reply).
+void fill_route(const Rib& rib, const RibRoute& r, control::Route* out);
 void query_groups(const Rib& rib, NexthopGroupsReply* out);
 
 }  // namespace fpm_sink::control

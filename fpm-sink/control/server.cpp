@@ -6,7 +6,9 @@
 #include <sys/un.h>
 
 #include <array>
+#include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <cerrno>
 #include <cstring>
@@ -19,27 +21,50 @@ namespace fpm_sink::control {
 namespace asio = boost::asio;
 using local = asio::local::stream_protocol;
 
+namespace detail {
+
+// What the server shares with its connections, which can outlive it by a few
+// handlers.
+struct ServerState {
+  ControlServer::Handler handler;
+  ServerLimits limits;
+  size_t streams = 0;   // connections with a ReplyStream in progress
+  size_t buffered = 0;  // bytes of encoded replies not yet taken by their clients
+};
+
+}  // namespace detail
+
 namespace {
 
 // One client connection; owns itself through the shared_ptrs in its handlers
-// so a client that vanishes mid-exchange simply drops the last reference.
+// so a client that vanishes mid-exchange simply drops the last reference, and
+// with it any reply stream in progress.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(local::socket socket, std::shared_ptr<const ControlServer::Handler> handler)
-      : socket_(std::move(socket)), handler_(std::move(handler)) {}
+  Connection(local::socket socket, std::shared_ptr<detail::ServerState> state)
+      : socket_(std::move(socket)),
+        state_(std::move(state)),
+        stall_timer_(socket_.get_executor()) {}
+  ~Connection() {
+    end_stream();
+    release_out();
+  }
 
   void start() { read_length(); }
 
  private:
+  using Clock = ReplyStream::Clock;
+  enum class After { ReadNext, Close, NextPart };
+
   void read_length() {
     asio::async_read(socket_, asio::buffer(len_), [self = shared_from_this()](auto ec, size_t) {
       if (ec) return;  // EOF after the last exchange, or the client went away
       const uint32_t size = decode_length(self->len_);
       if (size > kMaxRequestSize) {
         spdlog::warn("control.request.too_large size={}", size);
-        self->reply(error_response("control.request.too_large",
-                                   "request of " + std::to_string(size) + " bytes"),
-                    /*then_close=*/true);
+        self->send(error_response("control.request.too_large",
+                                  "request of " + std::to_string(size) + " bytes"),
+                   After::Close);
         return;
       }
       self->body_.resize(size);
@@ -53,14 +78,71 @@ class Connection : public std::enable_shared_from_this<Connection> {
       Request req;
       if (!req.ParseFromArray(self->body_.data(), static_cast<int>(self->body_.size()))) {
         spdlog::warn("control.request.malformed size={}", self->body_.size());
-        self->reply(error_response("control.request.malformed", "request did not parse"), true);
+        self->send(error_response("control.request.malformed", "request did not parse"),
+                   After::Close);
         return;
       }
-      self->reply(dispatch(*self->handler_, req), false);
+      self->serve(dispatch(self->state_->handler, req), req.accept_parts());
     });
   }
 
-  void reply(const Response& resp, bool then_close) {
+  void serve(Reply reply, bool accept_parts) {
+    if (auto* resp = std::get_if<Response>(&reply)) return send(*resp, After::ReadNext);
+    if (state_->streams >= state_->limits.max_streams) {
+      spdlog::warn("control.busy streams={}", state_->streams);
+      return send(error_response("control.busy", std::to_string(state_->streams) +
+                                                     " long replies in progress, try again"),
+                  After::ReadNext);
+    }
+    stream_ = std::move(std::get<std::unique_ptr<ReplyStream>>(reply));
+    ++state_->streams;
+    accept_parts_ = accept_parts;
+    yield_then_produce();
+  }
+
+  // Goes to the back of the io queue; how long that took is how busy the
+  // rest of the daemon is, which sets the length of the next slice.
+  void yield_then_produce() {
+    asio::post(socket_.get_executor(), [self = shared_from_this(), posted = Clock::now()] {
+      self->produce(Clock::now() - posted);
+    });
+  }
+
+  void produce(Clock::duration waited) {
+    const auto start = Clock::now();
+    Response part;
+    bool more = false;
+    try {
+      more = stream_->next(start + slice_length(waited, state_->limits.pacing), &part);
+    } catch (const std::exception& e) {
+      spdlog::error("control.handler.exception what={}", e.what());
+      end_stream();
+      merged_ = Response{};
+      return send(error_response("control.internal", e.what()), After::ReadNext);
+    }
+    if (!more) end_stream();
+    if (!accept_parts_) {
+      // An older client wants one Response: built in slices all the same, sent whole.
+      merged_.MergeFrom(part);
+      if (more) return yield_then_produce();
+      const Response whole = std::move(merged_);
+      merged_ = Response{};
+      return send(whole, After::ReadNext);
+    }
+    if (more && part.ByteSizeLong() == 0) return yield_then_produce();  // nothing to say yet
+    part.set_more(more);
+    send(part, more ? After::NextPart : After::ReadNext);
+  }
+
+  void end_stream() {
+    if (!stream_) return;
+    stream_.reset();
+    --state_->streams;
+  }
+
+  // One encoded Response in flight at a time: the only output a client that
+  // stops reading can make this connection hold.
+  void send(const Response& resp, After after) {
     auto encoded = encode_message(resp, kMaxResponseSize);
     if (!encoded) {
       spdlog::warn("{}", encoded.error().to_string());
@@ -68,20 +150,47 @@ class Connection : public std::enable_shared_from_this<Connection> {
                                kMaxResponseSize);
     }
     out_ = std::move(encoded.value());
+    state_->buffered += out_.size();
+    stall_timer_.expires_after(state_->limits.stall_timeout);
+    stall_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+      auto self = weak.lock();
+      if (ec || !self) return;
+      spdlog::warn("control.client.stalled timeout_ms={}",
+                   self->state_->limits.stall_timeout.count());
+      boost::system::error_code ignored;
+      self->socket_.close(ignored);  // fails the write, which drops the connection
+    });
     asio::async_write(socket_, asio::buffer(out_),
-                      [self = shared_from_this(), then_close](auto ec, size_t) {
-                        self->out_.clear();
-                        self->out_.shrink_to_fit();  // big replies must not linger
-                        if (ec || then_close) return;
-                        self->read_length();
+                      [self = shared_from_this(), after](auto ec, size_t) {
+                        self->stall_timer_.cancel();
+                        self->release_out();
+                        if (ec) return;
+                        switch (after) {
+                          case After::ReadNext:
+                            return self->read_length();
+                          case After::NextPart:
+                            return self->yield_then_produce();
+                          case After::Close:
+                            return;
+                        }
                       });
   }
 
+  void release_out() {
+    state_->buffered -= out_.size();
+    out_.clear();
+    out_.shrink_to_fit();  // big replies must not linger
+  }
+
   local::socket socket_;
-  std::shared_ptr<const ControlServer::Handler> handler_;
+  std::shared_ptr<detail::ServerState> state_;
+  asio::steady_timer stall_timer_;
   std::array<uint8_t, kLengthSize> len_{};
   std::vector<uint8_t> body_;
   std::string out_;
+  std::unique_ptr<ReplyStream> stream_;
+  bool accept_parts_ = false;
+  Response merged_;  // the parts so far, for a client that does not accept parts
 };
 
 // A socket file nobody listens on is left over from a crash: safe to replace.
@@ -127,7 +236,7 @@ Response error_response(const std::string& id, const std::string& message) {
   return r;
 }
 
-Response dispatch(const ControlServer::Handler& handler, const Request& req) {
+Reply dispatch(const ControlServer::Handler& handler, const Request& req) {
   try {
     return handler(req);
   } catch (const std::exception& e) {
@@ -136,8 +245,11 @@ Response dispatch(const ControlServer::Handler& handler, const Request& req) {
   }
 }
 
-ControlServer::ControlServer(asio::io_context& io, Handler handler)
-    : io_(io), handler_(std::make_shared<const Handler>(std::move(handler))), acceptor_(io) {}
+ControlServer::ControlServer(asio::io_context& io, Handler handler, ServerLimits limits)
+    : io_(io),
+      state_(std::make_shared<detail::ServerState>(
+          detail::ServerState{std::move(handler), limits, 0, 0})),
+      acceptor_(io) {}
 
 ControlServer::~ControlServer() {
   close();
@@ -186,10 +298,18 @@ void ControlServer::close() {
   }
 }
 
+size_t ControlServer::active_streams() const {
+  return state_->streams;
+}
+
+size_t ControlServer::buffered_bytes() const {
+  return state_->buffered;
+}
+
 void ControlServer::accept_next() {
   acceptor_.async_accept([this](boost::system::error_code ec, local::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-    if (!ec) std::make_shared<Connection>(std::move(socket), handler_)->start();
+    if (!ec) std::make_shared<Connection>(std::move(socket), state_)->start();
     accept_next();
   });
 }

@@ -42,6 +42,39 @@ int print(const Response& resp, bool json) {
   }
 }
 
+void print_error(const fpm_sink::Error& e) {
+  std::cerr << "error: " << e.to_string() << "\n";
+}
+
+// Routes come in parts: JSON is printed as they arrive, so a full table costs
+// this process one part at a time; the text table needs every row for its
+// column widths, so it prints at the end.
+int show_routes(const std::string& socket_path, const Request& req, bool json) {
+  std::optional<RoutesJsonWriter> writer;
+  Response text_reply;
+  std::optional<Response> error;
+  auto st = call_parts(socket_path, req, [&](Response&& part) {
+    if (error) return;
+    if (!part.has_routes()) {
+      error = std::move(part);
+      return;
+    }
+    if (!json) return text_reply.MergeFrom(part);
+    if (!writer) writer.emplace(std::cout);
+    writer->add(part.routes());
+  });
+  if (!st) {
+    std::cout.flush();
+    print_error(st.error());
+    return 2;
+  }
+  if (error) return print(*error, json);
+  if (!json) return print(text_reply, json);
+  if (!writer) writer.emplace(std::cout);
+  writer->finish();
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -81,7 +114,9 @@ int main(int argc, char** argv) {
     auto* r = req.mutable_show_routes();
     if (prefix) r->set_prefix(*prefix);
     if (table) r->set_table(*table);
-  } else if (groups->parsed()) {
+    return show_routes(socket_path, req, json);
+  }
+  if (groups->parsed()) {
     req.mutable_show_nexthop_groups();
   } else if (counters->parsed()) {
     req.mutable_show_counters();
@@ -93,7 +128,7 @@ int main(int argc, char** argv) {
 
   auto resp = call(socket_path, req);
   if (!resp) {
-    std::cerr << "error: " << resp.error().to_string() << "\n";
+    print_error(resp.error());
     return 2;
   }
   return print(*resp, json);

@@ -155,6 +155,20 @@ void Rib::for_each_route(const std::function<void(const RibRoute&)>& fn) const {
   for (const RibRoute* r : sorted) fn(*r);
 }
 
+size_t Rib::route_positions() const {
+  return impl_->routes.index_end() - 1;
+}
+
+size_t Rib::walk_routes(size_t from, size_t to,
+                        const std::function<void(const RibRoute&)>& fn) const {
+  to = std::min(to, route_positions());
+  for (size_t pos = from; pos < to; ++pos) {
+    // Position p is table index p + 1 (index 0 means "no entry").
+    if (const RouteEntry* e = impl_->routes.live_at(static_cast<uint32_t>(pos + 1))) fn(e->r);
+  }
+  return std::max(from, to);
+}
+
 void Rib::for_each_group(const std::function<void(const RibGroup&)>& fn) const {
   std::vector<const NhNode*> sorted;
   for (const auto& [id, n] : impl_->nodes) {

@@ -204,6 +204,16 @@ class Rib {
   // Iteration in a stable order (table, family, address, length) for display.
   void for_each_route(const std::function<void(const RibRoute&)>& fn) const;
   void for_each_group(const std::function<void(const RibGroup&)>& fn) const;
+
+  // Resumable walk in storage order, for work sliced between other changes (a
+  // control-socket dump of a full table). Positions run from 0 to
+  // route_positions(); walk_routes visits the routes at [from, to) and returns
+  // min(to, route_positions()). A live route never changes position, so walking
+  // every position in slices visits each route that stays in the RIB
+  // throughout exactly once; a route added meanwhile may or may not be visited,
+  // one deleted and re-added may be visited once per life.
+  size_t route_positions() const;
+  size_t walk_routes(size_t from, size_t to, const std::function<void(const RibRoute&)>& fn) const;
   // Every FibGroup the observer currently knows (zebra objects and inline sets),
   // by id: what a forwarding plane needs to resynchronise from scratch.
   void for_each_fib_group(const std::function<void(const FibGroup&)>& fn) const;

@@ -68,6 +68,7 @@ void RouteTable::erase(RouteEntry* e) {
   slots_[hole] = Slot{};
   --size_;
   *entry(index) = RouteEntry{};  // drops the spec's next-hop vector now
+  live_[(index - 1) / 64] &= ~(uint64_t{1} << ((index - 1) % 64));
   free_ids_.push_back(index);
 }
 
@@ -88,6 +89,7 @@ uint32_t RouteTable::allocate_entry() {
   if (!free_ids_.empty()) {
     const uint32_t index = free_ids_.back();
     free_ids_.pop_back();
+    live_[(index - 1) / 64] |= uint64_t{1} << ((index - 1) % 64);
     return index;
   }
   if (next_fresh_ == UINT32_MAX) throw std::bad_alloc();
@@ -96,6 +98,8 @@ uint32_t RouteTable::allocate_entry() {
   if (chunk_start(nchunks_) <= next_fresh_) add_chunk();
   const uint32_t index = ++next_fresh_;
   new (entry(index)) RouteEntry{};
+  if (live_.size() * 64 < next_fresh_) live_.push_back(0);
+  live_[(index - 1) / 64] |= uint64_t{1} << ((index - 1) % 64);
   return index;
 }
 

@@ -62,6 +62,14 @@ class RouteTable {
   // entry is value-initialised except for spec.table / spec.prefix.
   Emplaced try_emplace(uint32_t table, const Prefix& prefix);
   RouteEntry* at(uint32_t index) const { return entry(index); }
+  // Storage positions run 1..index_end()-1. A live entry keeps its index, which
+  // is what lets a walk over indexes be resumed between other changes.
+  uint32_t index_end() const { return next_fresh_ + 1; }
+  // The entry at `index` if a route lives there, else null (freed or never used).
+  const RouteEntry* live_at(uint32_t index) const {
+    if (index == 0 || index > next_fresh_) return nullptr;
+    return (live_[(index - 1) / 64] >> ((index - 1) % 64) & 1) ? entry(index) : nullptr;
+  }
   void erase(RouteEntry* e);
   // Room for `routes` entries without growing the index or the pool's chunk list
   // (address space only: pages are touched as entries are used).
@@ -118,6 +126,7 @@ class RouteTable {
   size_t nchunks_ = 0;
   uint32_t next_fresh_ = 0;         // entries ever constructed (indexes 1..next_fresh_)
   std::vector<uint32_t> free_ids_;  // released entry indexes (+1), reused first
+  std::vector<uint64_t> live_;      // bit (index - 1) set while a route holds that entry
 };
 
 }  // namespace fpm_sink

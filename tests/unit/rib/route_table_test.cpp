@@ -53,3 +53,31 @@ TEST(RouteTable, ChurnMatchesReference) {
 
 }  // namespace
 }  // namespace fpm_sink::test
+
+namespace fpm_sink::test {
+namespace {
+
+// What a resumable walk relies on: an entry keeps its index while it lives,
+// live_at() sees exactly the live ones, freed indexes come back live on reuse.
+TEST(RouteTable, LiveIndexesFollowInsertAndErase) {
+  RouteTable t;
+  std::vector<uint32_t> idx;
+  for (unsigned n = 0; n < 300; ++n)
+    idx.push_back(t.try_emplace(254, *Prefix::make(IpAddr::v4(0x0a000000u | (n << 8)), 24)).index);
+  EXPECT_EQ(t.index_end(), 301u);
+  t.erase(t.at(idx[5]));
+  t.erase(t.at(idx[200]));
+  size_t live = 0;
+  for (uint32_t i = 0; i <= t.index_end(); ++i) live += t.live_at(i) != nullptr;
+  EXPECT_EQ(live, 298u);
+  EXPECT_EQ(t.live_at(idx[5]), nullptr);
+  EXPECT_EQ(t.live_at(idx[200]), nullptr);
+  EXPECT_EQ(t.live_at(idx[6]), t.at(idx[6]));
+  const uint32_t reused = t.try_emplace(7, *Prefix::make(IpAddr::v4(0x0b000000u), 8)).index;
+  EXPECT_TRUE(reused == idx[5] || reused == idx[200]);
+  EXPECT_NE(t.live_at(reused), nullptr);
+  EXPECT_EQ(t.index_end(), 301u);  // reuse before growth
+}
+
+}  // namespace
+}  // namespace fpm_sink::test
