@@ -35,8 +35,8 @@ int main(int argc, char** argv) {
   boost::asio::io_context io(1);
   Rib rib;
   if (opts.rib_reserve) rib.reserve(opts.rib_reserve);
-  rib.set_limits(RibLimits{.max_routes = opts.max_routes,
-                           .max_group_members = opts.max_group_members});
+  rib.set_limits(
+      RibLimits{.max_routes = opts.max_routes, .max_group_members = opts.max_group_members});
   FpmServer fpm(io, rib, opts.sweep_delay());
   auto peer_policy = make_peer_policy(opts.fpm_allow_users, opts.fpm_allow_peers);
   if (!peer_policy) {

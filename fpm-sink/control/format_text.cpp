@@ -193,8 +193,8 @@ std::string nexthops_text(const NexthopsReply& reply) {
   const auto& r = reply.neighbour_refresh();
   out += "\nNeighbour refresh (NTF_USE, so the kernel re-probes what XDP forwards to)\n";
   TextTable f({"Field", "Value"});
-  f.add_row({"period_seconds",
-             r.period_seconds() > 0 ? fmt::format("{:g}", r.period_seconds()) : "off"});
+  f.add_row(
+      {"period_seconds", r.period_seconds() > 0 ? fmt::format("{:g}", r.period_seconds()) : "off"});
   f.add_row({"tick_seconds", fmt::format("{:g}", r.tick_seconds())});
   append_counters(r, "", f);
   return out + f.render();

@@ -131,9 +131,8 @@ TEST_F(KernelMirrorLive, ForwardingSwitchesFollowTheSysctls) {
   }));
   const auto c = static_cast<int32_t>(state.link_by_name("fs-c")->ifindex);
   sh("ip link del fs-c");
-  ASSERT_TRUE(poll_until(io, [&] {
-    return !state.forwarding(Family::V4, c) && !state.forwarding(Family::V6, c);
-  }));
+  ASSERT_TRUE(poll_until(
+      io, [&] { return !state.forwarding(Family::V4, c) && !state.forwarding(Family::V6, c); }));
   EXPECT_TRUE(state.forwarding(Family::V4, b).has_value());
   EXPECT_EQ(mirror.stats().malformed, 0u);
   sh("sysctl -qw net.ipv4.conf.fs-a.forwarding=0 net.ipv6.conf.all.forwarding=0");

@@ -6,8 +6,8 @@
 #include <set>
 #include <string>
 
-#include <CLI/CLI.hpp>
 #include <linux/neighbour.h>
+#include <CLI/CLI.hpp>
 
 #include "app/options.hpp"
 #include "control/format.hpp"
@@ -63,9 +63,10 @@ TEST(FastPathReply, NeighbourRefreshCountersInTextAndJson) {
   NeighbourRefreshOptions opts;
   opts.period = std::chrono::milliseconds(2500);
   opts.max_per_tick = 20;
-  NeighbourRefreshStats stats{.sent = 120, .rejected = 1,
-                              .schedule = {.rounds = 2, .deferred = 150, .capped_ticks = 5,
-                                           .targets = 100}};
+  NeighbourRefreshStats stats{
+      .sent = 120,
+      .rejected = 1,
+      .schedule = {.rounds = 2, .deferred = 150, .capped_ticks = 5, .targets = 100}};
   control::NexthopsReply reply;
   reply.set_fast_path(true);
   fill_neighbour_refresh(opts, stats, reply.mutable_neighbour_refresh());
