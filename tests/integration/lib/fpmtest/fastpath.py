@@ -386,18 +386,15 @@ class StaticLab(FastPathLab):
         return self
 
 
-class OspfLab(FastPathLab):
-    """Cases 3/4: two equal-cost OSPF paths (parallel links) dut <-> r3.
+class TwoPathLab(FastPathLab):
+    """h1 - dut, two parallel links dut = r3, r3 - h3:
 
         h1 eth0 10.0.1.2 --- eth1 [dut] eth2 10.0.21.1 ====== eth2 10.0.21.2 [r3] eth1 10.0.3.1 --- eth0 h3
                                         eth3 10.0.22.1 ====== eth3 10.0.22.2              10.0.3.2
-    OSPF area 0, point-to-point, hello 1 s, dead 4 s, equal costs; h1's and
-    h3's subnets are passive OSPF interfaces of dut and r3.
     """
 
     DUT_PORTS = ("eth1", "eth2", "eth3")
     PATHS = {"eth2": ("10.0.21.1", "10.0.21.2"), "eth3": ("10.0.22.1", "10.0.22.2")}
-    HELLO, DEAD = 1, 4
     H3 = "10.0.3.2"
     PREFIX = "10.0.3.0/24"
 
@@ -410,6 +407,18 @@ class OspfLab(FastPathLab):
                       ["10.0.3.2/24", "fd00:3::2/64"])
         self.host("h1", "eth0", "10.0.1.1", "fd00:1::1")
         self.host("h3", "eth0", "10.0.3.1", "fd00:3::1")
+
+
+class OspfLab(TwoPathLab):
+    """Cases 3/4: two equal-cost OSPF paths (parallel links) dut <-> r3.
+
+        h1 eth0 10.0.1.2 --- eth1 [dut] eth2 10.0.21.1 ====== eth2 10.0.21.2 [r3] eth1 10.0.3.1 --- eth0 h3
+                                        eth3 10.0.22.1 ====== eth3 10.0.22.2              10.0.3.2
+    OSPF area 0, point-to-point, hello 1 s, dead 4 s, equal costs; h1's and
+    h3's subnets are passive OSPF interfaces of dut and r3.
+    """
+
+    HELLO, DEAD = 1, 4
 
     def start(self):
         self.start_sink()
@@ -531,7 +540,7 @@ class BgpLab(FastPathLab):
         return self
 
 
-class NeighbourLab(FastPathLab):
+class NeighbourLab(TwoPathLab):
     """Neighbours behind XDP-forwarded ECMP: two static next hops on two links.
 
         h1 eth0 10.0.1.2 --- eth1 [dut] eth2 10.0.21.1 ====== eth2 10.0.21.2 [r3] eth1 10.0.3.1 --- eth0 h3
@@ -542,10 +551,6 @@ class NeighbourLab(FastPathLab):
     entries it sees no traffic for shows within seconds. IPv4 only: ARP.
     """
 
-    DUT_PORTS = ("eth1", "eth2", "eth3")
-    PATHS = {"eth2": ("10.0.21.1", "10.0.21.2"), "eth3": ("10.0.22.1", "10.0.22.2")}
-    H3 = "10.0.3.2"
-    PREFIX = "10.0.3.0/24"
     # Reachable 1.5-4.5 s, 1 s in DELAY, probes 200 ms apart, STALE entries collectable
     # after 2 s. Reachable must outlast DELAY: the kernel raises an entry's `used` to
     # its `confirmed` time (neigh_periodic_work), so with reachable shorter than
@@ -555,14 +560,7 @@ class NeighbourLab(FastPathLab):
               "retrans_time_ms": 200, "gc_stale_time": 2}
 
     def build(self):
-        self.link("h1", "eth0", "dut", "eth1", ["10.0.1.2/24", "fd00:1::2/64"],
-                  ["10.0.1.1/24", "fd00:1::1/64"])
-        for ifname, (mine, theirs) in self.PATHS.items():
-            self.link("dut", ifname, "r3", ifname, [mine + "/24"], [theirs + "/24"])
-        self.run.link("r3", "eth1", "h3", "eth0", ["10.0.3.1/24", "fd00:3::1/64"],
-                      ["10.0.3.2/24", "fd00:3::2/64"])
-        self.host("h1", "eth0", "10.0.1.1", "fd00:1::1")
-        self.host("h3", "eth0", "10.0.3.1", "fd00:3::1")
+        super().build()
         dut, r3 = self.run.ns("dut"), self.run.ns("r3")
         for ifname in self.PATHS:
             for key, val in self.TIMERS.items():
