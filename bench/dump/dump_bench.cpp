@@ -30,11 +30,15 @@
 
 #include "control/client.hpp"
 #include "fpm/netlink_builder.hpp"
+#include "fpm_client.hpp"
 
 namespace fpm_sink {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using bench::check;
+using bench::connect_fpm;
+using bench::load_prefixes;
 
 struct Args {
   std::string prefix_file;
@@ -47,24 +51,6 @@ struct Args {
 
 double seconds(Clock::duration d) {
   return std::chrono::duration<double>(d).count();
-}
-
-void check(const Status& st) {
-  if (!st) throw std::runtime_error(st.error().to_string());
-}
-
-std::vector<Prefix> load_prefixes(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot open " + path);
-  std::vector<Prefix> out;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    auto p = Prefix::parse(line);
-    if (!p) throw std::runtime_error(path + ": bad prefix '" + line + "'");
-    out.push_back(*p);
-  }
-  return out;
 }
 
 constexpr uint32_t kGroupA = 100, kGroupB = 101;
@@ -106,21 +92,6 @@ std::vector<uint8_t> encode_routes(const std::vector<Prefix>& prefixes, size_t s
   return out;
 }
 
-int connect_fpm(uint16_t port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw std::runtime_error("socket: " + std::string(strerror(errno)));
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
-    const std::string err = strerror(errno);
-    close(fd);
-    throw std::runtime_error("connect 127.0.0.1:" + std::to_string(port) + ": " + err);
-  }
-  return fd;
-}
-
 bool send_all(int fd, const std::vector<uint8_t>& bytes, const std::atomic<bool>& stop) {
   size_t off = 0;
   while (off < bytes.size() && !stop) {
@@ -132,22 +103,13 @@ bool send_all(int fd, const std::vector<uint8_t>& bytes, const std::atomic<bool>
   return true;
 }
 
-control::FpmReply show_fpm(const std::string& socket) {
-  control::Request req;
-  req.mutable_show_fpm();
-  auto resp = control::call(socket, req, std::chrono::seconds(10));
-  if (!resp) throw std::runtime_error(resp.error().to_string());
-  if (!resp->has_fpm()) throw std::runtime_error("control: no fpm reply");
-  return resp->fpm();
-}
-
 struct Sample {
   Clock::time_point at;
   uint64_t route_adds;
 };
 
 Sample sample(const std::string& socket) {
-  const auto f = show_fpm(socket);
+  const auto f = bench::show_fpm(socket, std::chrono::seconds(10));
   return {Clock::now(), f.rib().route_adds()};
 }
 
@@ -181,7 +143,7 @@ nlohmann::json run(const Args& args) {
             << " bytes), churn laps of " << churn << " routes (" << laps[0].size() << " bytes)\n";
 
   const uint64_t before = [&] {
-    const auto f = show_fpm(args.control_socket);
+    const auto f = bench::show_fpm(args.control_socket, std::chrono::seconds(10));
     return f.rib().routes_v4() + f.rib().routes_v6();
   }();
   const int fd = connect_fpm(args.port);
@@ -189,7 +151,7 @@ nlohmann::json run(const Args& args) {
   if (!send_all(fd, base, stop)) throw std::runtime_error("send: " + std::string(strerror(errno)));
   const auto t_load = Clock::now();
   for (;;) {
-    const auto f = show_fpm(args.control_socket);
+    const auto f = bench::show_fpm(args.control_socket, std::chrono::seconds(10));
     if (f.rib().routes_v4() + f.rib().routes_v6() >= before + prefixes.size() &&
         f.rib().pending_routes() == 0)
       break;

@@ -30,11 +30,15 @@
 
 #include "control/client.hpp"
 #include "fpm/netlink_builder.hpp"
+#include "fpm_client.hpp"
 
 namespace fpm_sink {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using bench::check;
+using bench::connect_fpm;
+using bench::load_prefixes;
 
 struct Args {
   std::vector<std::string> prefix_files;
@@ -63,24 +67,6 @@ double process_cpu_s(int pid) {
     if (i == 15) stime = std::stoull(f);
   }
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-std::vector<Prefix> load_prefixes(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot open " + path);
-  std::vector<Prefix> out;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    auto p = Prefix::parse(line);
-    if (!p) throw std::runtime_error(path + ": bad prefix '" + line + "'");
-    out.push_back(*p);
-  }
-  return out;
-}
-
-void check(const Status& st) {
-  if (!st) throw std::runtime_error(st.error().to_string());
 }
 
 // Per family: 4 single next hops and `groups` ECMP groups over 2..4 of them, as zebra
@@ -152,30 +138,6 @@ Encoded encode(const std::vector<Prefix>& prefixes, const Args& args) {
   return e;
 }
 
-int connect_fpm(uint16_t port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw std::runtime_error("socket: " + std::string(strerror(errno)));
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
-    const std::string err = strerror(errno);
-    close(fd);
-    throw std::runtime_error("connect 127.0.0.1:" + std::to_string(port) + ": " + err);
-  }
-  return fd;
-}
-
-control::FpmReply show_fpm(const std::string& socket) {
-  control::Request req;
-  req.mutable_show_fpm();
-  auto resp = control::call(socket, req, std::chrono::seconds(5));
-  if (!resp) throw std::runtime_error(resp.error().to_string());
-  if (!resp->has_fpm()) throw std::runtime_error("control: no fpm reply");
-  return resp->fpm();
-}
-
 uint64_t rib_routes(const control::FpmReply& f) {
   return f.rib().routes_v4() + f.rib().routes_v6();
 }
@@ -196,7 +158,7 @@ nlohmann::json run(const Args& args) {
   std::cerr << args.label << ": " << prefixes.size() << " routes in " << enc.frames << " frames, "
             << enc.stream.size() << " bytes (encoded in " << encode_s << " s)\n";
 
-  const control::FpmReply before = show_fpm(args.control_socket);
+  const control::FpmReply before = bench::show_fpm(args.control_socket, std::chrono::seconds(5));
   const uint64_t target = rib_routes(before) + prefixes.size();
 
   const double cpu_before = args.daemon_pid ? process_cpu_s(args.daemon_pid) : 0;
@@ -227,7 +189,7 @@ nlohmann::json run(const Args& args) {
   bool done = false;
   uint64_t polls = 0;
   while (seconds(Clock::now() - t0) < args.timeout_s) {
-    last = show_fpm(args.control_socket);
+    last = bench::show_fpm(args.control_socket, std::chrono::seconds(5));
     ++polls;
     if (rib_routes(last) >= target && last.rib().pending_routes() == 0) {
       t_done = Clock::now();
