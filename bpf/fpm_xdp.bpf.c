@@ -43,20 +43,31 @@ static __always_inline void fpm_route_punt(struct fpm_route *r, __u32 reason)
 	r->reason = reason;
 }
 
-/* Turns an LPM action into a next hop, or into the reason there is none. */
 /*
  * Fast failover: a next hop whose link went down (or whose neighbour FAILED)
  * is marked FPM_NH_FAILED by one write from userspace. Until zebra sends the
  * shrunken group, flows hashed to it probe a few other buckets of the same
  * group along a fixed, hash-derived sequence and take the first valid member,
- * so they keep a stable path and the surviving members share the load. If no
- * probe hits a valid member the packet goes to the kernel.
+ * so they keep a stable path and the surviving members share the load.
+ * Random probes can all land on failed members (with one of two members
+ * down, 1 flow in 4096 would), so a walk over every bucket follows them: a
+ * flow only goes to the kernel when the group has no valid member at all.
  */
 #define FPM_FAILOVER_PROBES 12
+
+static __always_inline const struct fpm_nexthop *fpm_nexthop_if_valid(__u32 idx)
+{
+	const struct fpm_nexthop *nh = bpf_map_lookup_elem(&fpm_nexthops, &idx);
+
+	return nh && nh->state == FPM_NH_VALID ? nh : NULL;
+}
 
 static __always_inline const struct fpm_nexthop *
 fpm_failover(const struct fpm_nhg *grp, __u32 hash, const struct fpm_nexthop *failed)
 {
+	const struct fpm_nexthop *nh;
+	__u32 start, idx, skip;
+
 #pragma unroll
 	for (int i = 1; i <= FPM_FAILOVER_PROBES; i++) {
 		/* Members own runs of adjacent buckets: probe far apart (murmur3 finaliser). */
@@ -65,15 +76,26 @@ fpm_failover(const struct fpm_nhg *grp, __u32 hash, const struct fpm_nexthop *fa
 		x ^= x >> 16;
 		x *= 0x85ebca6bu;
 		x ^= x >> 13;
-		__u32 idx = grp->buckets[x & (FPM_NHG_BUCKETS - 1)];
-		const struct fpm_nexthop *nh = bpf_map_lookup_elem(&fpm_nexthops, &idx);
-
-		if (nh && nh->state == FPM_NH_VALID)
+		nh = fpm_nexthop_if_valid(grp->buckets[x & (FPM_NHG_BUCKETS - 1)]);
+		if (nh)
 			return nh;
+	}
+	/* Runs of one member need one lookup each: skip repeats of the last miss. */
+	start = hash >> 8;
+	skip = grp->buckets[hash & (FPM_NHG_BUCKETS - 1)];
+	for (__u32 i = 0; i < FPM_NHG_BUCKETS; i++) {
+		idx = grp->buckets[(start + i) & (FPM_NHG_BUCKETS - 1)];
+		if (idx == skip)
+			continue;
+		nh = fpm_nexthop_if_valid(idx);
+		if (nh)
+			return nh;
+		skip = idx;
 	}
 	return failed;
 }
 
+/* Turns an LPM action into a next hop, or into the reason there is none. */
 static __always_inline void fpm_resolve(__u32 act, __u32 hash, __u32 l3_len,
 					struct fpm_route *r)
 {

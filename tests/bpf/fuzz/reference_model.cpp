@@ -117,12 +117,17 @@ RefDecision ReferenceModel::resolve(uint32_t action, uint32_t l3_len) const {
     else
       punt_reason = r;
   };
+  const bool any_valid =
+      std::ranges::any_of(g->second.members, [&](uint32_t m) {
+        const RefNexthop* nh = nexthop(m);
+        return nh && nh->state == FPM_NH_VALID;
+      });
   for (uint32_t m : g->second.members) {
     const RefNexthop* nh = nexthop(m);
     if (!nh || nh->state == FPM_NH_FAILED) {
-      // With a usable member the failover nearly always finds it; a punt
-      // stays possible when every probe hits a failed member.
-      add_punt(FPM_REASON_NH_FAILED);
+      // The failover walks every bucket, so a failed member only punts when
+      // no member of the group is valid.
+      if (!any_valid) add_punt(FPM_REASON_NH_FAILED);
       continue;
     }
     if (nh->state == FPM_NH_UNRESOLVED) {
