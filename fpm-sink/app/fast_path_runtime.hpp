@@ -72,6 +72,7 @@ class FastPathRuntime final : private KernelListener {
 
   RibObserver& observer() { return *fast_path_; }
   const FastPath& fast_path() const { return *fast_path_; }
+  FastPath& fast_path() { return *fast_path_; }
   // Session hold expired (true) or a replay settled after it (false).
   void set_withheld(bool withheld) { fast_path_->set_withheld(withheld); }
   const XdpProgram& program() const { return *program_; }

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/fpm_session.hpp"
+#include "app/offload_feedback.hpp"
 #include "app/session_hold.hpp"
 
 namespace fpm_sink {
@@ -10,7 +11,18 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 FpmServer::FpmServer(asio::io_context& io, Rib& rib, std::chrono::milliseconds sweep_delay)
-    : io_(io), rib_(rib), sweep_delay_(sweep_delay), acceptor_(io), sweep_timer_(io) {}
+    : io_(io),
+      rib_(rib),
+      sweep_delay_(sweep_delay),
+      acceptor_(io),
+      sweep_timer_(io),
+      feedback_timer_(io) {}
+
+namespace {
+// Changes zebra did not cause (retries once space frees, a warm restart's
+// commit) reach it within this.
+constexpr std::chrono::milliseconds kFeedbackInterval{100};
+}  // namespace
 
 FpmServer::~FpmServer() {
   stop();
@@ -33,6 +45,7 @@ Status FpmServer::listen(const ListenEndpoint& endpoint) {
   status_.listen = endpoint_text(acceptor_.local_endpoint());
   spdlog::info("fpm.listening address={}", status_.listen);
   accept_next();
+  if (feedback_) arm_feedback();
   return ok_status();
 }
 
@@ -46,9 +59,11 @@ void FpmServer::stop() {
   boost::system::error_code ec;
   acceptor_.close(ec);
   sweep_timer_.cancel();
+  feedback_timer_.cancel();
   if (session_) {
     session_->close();
     session_.reset();
+    drop_feedback();
   }
   status_.connected = false;
 }
@@ -74,6 +89,7 @@ void FpmServer::on_accept(tcp::socket socket) {
     // zebra only connects again if it thinks the old session is dead; trust the newcomer.
     spdlog::warn("fpm.session.replaced old_peer={} new_peer={}", session_->peer(), session->peer());
     session_->close();
+    drop_feedback();
     ++status_.sessions_replaced;
     // The newcomer must replay before the hold is over, like any new session.
     if (hold_) hold_->session_lost();
@@ -116,6 +132,7 @@ void FpmServer::on_session_end(FpmSession& session, const std::string& reason) {
   spdlog::info("fpm.session.closed peer={} reason=\"{}\"", session.peer(), reason);
   session.close();
   session_.reset();
+  drop_feedback();
   status_.connected = false;
   if (status_.replay == ReplayState::Replaying) {
     // A half-finished replay says nothing about what zebra no longer has:
@@ -159,6 +176,19 @@ void FpmServer::on_sweep_timer() {
   if (hold_) hold_->replay_settled();
   spdlog::info("fpm.replay.swept removed={} routes={} groups={}", removed,
                after.swept_routes - before.swept_routes, after.swept_groups - before.swept_groups);
+}
+
+void FpmServer::arm_feedback() {
+  feedback_timer_.expires_after(kFeedbackInterval);
+  feedback_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec == asio::error::operation_aborted) return;
+    if (session_) session_->write_replies();
+    arm_feedback();
+  });
+}
+
+void FpmServer::drop_feedback() {
+  if (feedback_) feedback_->session_ended();
 }
 
 }  // namespace fpm_sink

@@ -34,6 +34,7 @@ struct FpmSessionStatus {
 };
 
 class FpmSession;
+class OffloadFeedback;
 class SessionHold;
 
 class FpmServer {
@@ -57,6 +58,11 @@ class FpmServer {
   // replay settles. Set before listen(); nullptr: no hold.
   void set_hold(SessionHold* hold) { hold_ = hold; }
   const SessionHold* hold() const { return hold_; }
+  // Offload replies to the live session: written after each read and every
+  // feedback_interval (for changes zebra did not cause). Set before listen();
+  // nullptr: no replies.
+  void set_feedback(OffloadFeedback* feedback) { feedback_ = feedback; }
+  const OffloadFeedback* feedback() const { return feedback_; }
   // A session is replaying and has sent at least one frame.
   bool replay_started() const {
     return status_.replay == ReplayState::Replaying && stats_.frames > frames_at_accept_;
@@ -85,12 +91,17 @@ class FpmServer {
   void on_session_end(FpmSession& session, const std::string& reason);
   void arm_sweep(std::chrono::steady_clock::time_point due);
   void on_sweep_timer();
+  void arm_feedback();
+  // The session is gone: its queued replies go too (its successor replays).
+  void drop_feedback();
 
   boost::asio::io_context& io_;
   Rib& rib_;
   std::chrono::milliseconds sweep_delay_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer sweep_timer_;
+  boost::asio::steady_timer feedback_timer_;
+  OffloadFeedback* feedback_ = nullptr;
   std::shared_ptr<FpmSession> session_;
   SessionHold* hold_ = nullptr;
   std::chrono::steady_clock::time_point last_activity_{};

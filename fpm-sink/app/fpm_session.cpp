@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/write.hpp>
+
 #include "app/fpm_server.hpp"
+#include "app/offload_feedback.hpp"
 
 namespace fpm_sink {
 
@@ -46,7 +49,26 @@ void FpmSession::read_more() {
           self->server_.on_session_end(*self, st.error().id);
           return;
         }
+        self->write_replies();
         self->read_more();
+      });
+}
+
+void FpmSession::write_replies() {
+  if (closed_ || writing_ || !server_.feedback_) return;
+  replies_.clear();
+  if (server_.feedback_->fill(replies_, kReplyBatch) == 0) return;
+  writing_ = true;
+  boost::asio::async_write(
+      socket_, boost::asio::buffer(replies_),
+      [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+        self->writing_ = false;
+        if (self->closed_) return;
+        if (ec) {
+          self->server_.on_session_end(*self, "write: " + ec.message());
+          return;
+        }
+        self->write_replies();
       });
 }
 

@@ -5,6 +5,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "app/ingest.hpp"
 
@@ -20,14 +21,23 @@ class FpmSession : public std::enable_shared_from_this<FpmSession> {
   // Idempotent. After close() no handler of this session touches the server.
   void close();
   const std::string& peer() const { return peer_; }
+  // Writes the server's pending offload replies, one batch at a time; a no-op
+  // while a write is in flight (its completion writes the next batch).
+  void write_replies();
 
  private:
   void read_more();
+
+  // A batch of replies is at most this big, so a slow zebra holds back at
+  // most this much encoded; the rest waits, coalesced, in the FastPath queue.
+  static constexpr size_t kReplyBatch = 256 * 1024;
 
   boost::asio::ip::tcp::socket socket_;
   FpmServer& server_;
   Ingest ingest_;
   std::string peer_;
+  std::vector<uint8_t> replies_;  // the batch being written
+  bool writing_ = false;
   bool closed_ = false;
 };
 

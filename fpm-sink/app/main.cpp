@@ -12,6 +12,7 @@
 #include "app/fast_path_runtime.hpp"
 #include "app/fpm_server.hpp"
 #include "app/logging.hpp"
+#include "app/offload_feedback.hpp"
 #include "app/options.hpp"
 #include "app/session_hold.hpp"
 #include "control/server.hpp"
@@ -78,6 +79,15 @@ int main(int argc, char** argv) {
     spdlog::info("dataplane.off no --interface given: keeping the RIB only, no XDP fast path");
   }
 
+  std::unique_ptr<OffloadFeedback> feedback;
+  if (fast_path && opts.offload_feedback) {
+    // While a warm restart stages new tables the old ones forward: what is
+    // staged is not the truth yet.
+    feedback = std::make_unique<OffloadFeedback>(
+        rib, fast_path->fast_path(), [rt = fast_path.get()] { return rt->staging(); });
+    fpm.set_feedback(feedback.get());
+  }
+
   SessionHold hold(
       io, std::chrono::seconds(opts.fpm_hold_time_seconds), [&fpm] { return fpm.replay_started(); },
       [&fast_path](bool withheld) {
@@ -113,6 +123,7 @@ int main(int argc, char** argv) {
                opts.control_socket, opts.sweep_delay_seconds);
   io.run();
   fpm.set_hold(nullptr);
+  fpm.set_feedback(nullptr);
   ctl.close();
   rib.set_observer(nullptr);
   fast_path.reset();  // detaches XDP and removes pins unless --keep-fast-path

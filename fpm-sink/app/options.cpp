@@ -108,6 +108,12 @@ void add_options(CLI::App& app, Options& opts) {
                  "if no new session replays by then they punt to the kernel (0: forever)")
       ->capture_default_str()
       ->check(CLI::Range(0u, 86400u));
+  app.add_option("--offload-feedback", opts.offload_feedback,
+                 "reply to zebra with each route's offload state (RTM_F_OFFLOAD, "
+                 "RTM_F_OFFLOAD_FAILED, RTM_F_TRAP; read by FRR >= 8.5): on or off")
+      ->capture_default_str()
+      ->transform(CLI::Transformer(std::map<std::string, bool>{{"on", true}, {"off", false}})
+                      .description("on|off"));
   app.add_option("--xdp-mode", opts.xdp_mode,
                  "native (driver XDP) or generic (skb mode: slower than the kernel, for testing)")
       ->capture_default_str()

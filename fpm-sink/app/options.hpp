@@ -48,6 +48,8 @@ struct Options {
   // How long the fast path keeps forwarding a lost session's routes before
   // they punt to the kernel, unless a new session replays (0: forever).
   uint32_t fpm_hold_time_seconds = 120;
+  // Tell zebra what the fast path does with each route (RTM_F_OFFLOAD replies).
+  bool offload_feedback = true;
 
   // Fast path: without --interface the daemon keeps the RIB only.
   std::vector<std::string> interfaces;  // names, or "all"

@@ -175,6 +175,7 @@ void FastPath::program(const Prefix& prefix, RouteRecord& rec) {
     failed_routes_.insert(prefix);
   }
   count(rec, +1);
+  reply_due(kMainTable, prefix, rec);
   if (w && *w == RouteWrite::NoSpace) fail_routes_in_punted_ranges();
 }
 
@@ -192,6 +193,7 @@ void FastPath::fail_routes_in_punted_ranges() {
       rec.reason = OffloadReason::LpmFull;
       failed_routes_.insert(p);
       count(rec, +1);
+      reply_due(kMainTable, p, rec);
     });
   }
 }
@@ -222,10 +224,14 @@ void FastPath::route_changed(ChangeKind kind, const RouteView& route) {
       return;
     }
     auto [it, fresh] = other_.try_emplace(key);
-    if (!fresh) count(it->second, -1);
-    it->second = RouteRecord{route.group_id, 0, route.type, OffloadState::NotOffloaded,
-                             OffloadReason::NotMainTable};
-    count(it->second, +1);
+    RouteRecord& rec = it->second;
+    if (!fresh) count(rec, -1);
+    rec.group_id = route.group_id;
+    rec.type = route.type;
+    rec.state = OffloadState::NotOffloaded;
+    rec.reason = OffloadReason::NotMainTable;
+    count(rec, +1);
+    reply_due(route.table, route.prefix, rec);
     return;
   }
 
@@ -253,6 +259,52 @@ void FastPath::route_changed(ChangeKind kind, const RouteView& route) {
   rec.group_id = new_group;
   rec.type = route.type;
   program(route.prefix, rec);
+}
+
+void FastPath::route_confirmed(const RouteView& route) {
+  if (!offload_changes_.enabled()) return;
+  if (RouteRecord* rec = find_record(route.table, route.prefix))
+    reply_due(route.table, route.prefix, *rec);
+}
+
+FastPath::RouteRecord* FastPath::find_record(uint32_t table, const Prefix& prefix) {
+  if (table == kMainTable) return main_.find(prefix);
+  auto it = other_.find({table, prefix});
+  return it == other_.end() ? nullptr : &it->second;
+}
+
+void FastPath::reply_due(uint32_t table, const Prefix& prefix, RouteRecord& rec) {
+  if (!offload_changes_.enabled() || (rec.reply & kReplyDue)) return;
+  rec.reply |= kReplyDue;
+  offload_changes_.push(RouteKey{table, prefix});
+  if (!offload_changes_.bloated(main_.size() + other_.size())) return;
+  // Churn left more removed routes' entries than there are routes: rebuild.
+  offload_changes_.clear();
+  main_.for_each([this](const Prefix& p, RouteRecord& r) {
+    if (r.reply & kReplyDue) offload_changes_.push(RouteKey{kMainTable, p});
+  });
+  for (auto& [key, r] : other_)
+    if (r.reply & kReplyDue) offload_changes_.push(RouteKey{key.first, key.second});
+}
+
+size_t FastPath::take_offload_changes(size_t max, const OffloadChangeFn& fn) {
+  size_t taken = 0;
+  while (taken < max) {
+    const RouteKey* key = offload_changes_.next();
+    if (!key) break;
+    RouteRecord* rec = find_record(key->table, key->prefix);
+    if (!rec || !(rec->reply & kReplyDue)) continue;  // removed, or re-queued later
+    rec->reply = static_cast<uint8_t>(static_cast<uint8_t>(rec->state) + 1);
+    fn(*key, RouteOffload{rec->state, rec->reason, rec->action, rec->state});
+    ++taken;
+  }
+  return taken;
+}
+
+void FastPath::drop_offload_changes() {
+  offload_changes_.clear();
+  main_.for_each([](const Prefix&, RouteRecord& r) { r.reply = 0; });
+  for (auto& [key, r] : other_) r.reply = 0;
 }
 
 void FastPath::prefetch_route(uint32_t table, const Prefix& prefix) const {
@@ -506,7 +558,9 @@ std::optional<RouteOffload> FastPath::offload_state(uint32_t table, const Prefix
     rec = &it->second;
   }
   if (!rec) return std::nullopt;
-  return RouteOffload{rec->state, rec->reason, rec->action};
+  std::optional<OffloadState> reported;
+  if (const uint8_t told = rec->reply & ~kReplyDue) reported = static_cast<OffloadState>(told - 1);
+  return RouteOffload{rec->state, rec->reason, rec->action, reported};
 }
 
 std::optional<uint32_t> FastPath::group_index(uint32_t group_id) const {

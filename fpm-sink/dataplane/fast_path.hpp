@@ -19,6 +19,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -33,6 +34,7 @@
 #include "dataplane/map_writer.hpp"
 #include "dataplane/neighbour_source.hpp"
 #include "dataplane/nexthop_table.hpp"
+#include "dataplane/offload_changes.hpp"
 #include "dataplane/route_records.hpp"
 #include "rib/rib_events.hpp"
 
@@ -79,6 +81,8 @@ struct RouteOffload {
   OffloadState state = OffloadState::NotOffloaded;
   OffloadReason reason = OffloadReason::None;
   uint32_t action = 0;  // what the LPM holds for the prefix (fpm_act_make), 0 if nothing
+  // The state zebra was last told in this session (offload replies), if any.
+  std::optional<OffloadState> reported;
 };
 
 struct FastPathStats {
@@ -101,6 +105,8 @@ class FastPath final : public RibObserver {
   void group_changed(ChangeKind kind, const FibGroup& group) override;
   void route_changed(ChangeKind kind, const RouteView& route) override;
   void prefetch_route(uint32_t table, const Prefix& prefix) const override;
+  // Nothing to reprogram; only queues the route's offload reply again.
+  void route_confirmed(const RouteView& route) override;
 
   // Kernel knowledge changed: rewrite the affected next-hop entries only.
   Result<size_t> neighbour_changed(const IpAddr& gateway, uint32_t ifindex);
@@ -120,6 +126,19 @@ class FastPath final : public RibObserver {
 
   // nullopt if the route is unknown. Control plane: FRR offload replies, CLI.
   std::optional<RouteOffload> offload_state(uint32_t table, const Prefix& prefix) const;
+
+  // Offload replies to zebra (app/offload_feedback.hpp). While on, every route
+  // programmed or confirmed, and every route whose state changes, is queued
+  // once until taken; off (the default) costs nothing.
+  void set_offload_changes(bool on) { offload_changes_.enable(on); }
+  // Hands out up to `max` queued routes with their state now, marking that
+  // state as the one zebra was told. Returns how many it handed out.
+  using OffloadChangeFn = std::function<void(const RouteKey&, const RouteOffload&)>;
+  size_t take_offload_changes(size_t max, const OffloadChangeFn& fn);
+  size_t offload_changes_queued() const { return offload_changes_.queued(); }
+  // zebra's session ended: nothing queued is sent, nothing told is known to
+  // its successor, which replays (and so queues) every route anyway.
+  void drop_offload_changes();
   // Fast-path group index of a FibGroup id (nullopt if none is assigned).
   std::optional<uint32_t> group_index(uint32_t group_id) const;
   FastPathStats stats() const;
@@ -163,7 +182,11 @@ class FastPath final : public RibObserver {
     RouteType type = RouteType::Unicast;
     OffloadState state = OffloadState::NotOffloaded;
     OffloadReason reason = OffloadReason::None;
+    // Offload replies: kReplyDue while queued in offload_changes_; the low
+    // bits hold the state zebra was last told plus one (0: nothing told).
+    uint8_t reply = 0;
   };
+  static constexpr uint8_t kReplyDue = 0x80;
   // Disposition of a route: the action to write and the state it implies.
   struct Decision {
     uint32_t action;
@@ -181,6 +204,9 @@ class FastPath final : public RibObserver {
   void reprogram_routes_of(uint32_t group_id);
   void note(Error e);
   void count(const RouteRecord& rec, int64_t delta);
+  RouteRecord* find_record(uint32_t table, const Prefix& prefix);
+  // Queues the route's offload reply unless it is queued already.
+  void reply_due(uint32_t table, const Prefix& prefix, RouteRecord& rec);
 
   FastPathConfig config_;
   MapWriter& writer_;
@@ -199,6 +225,7 @@ class FastPath final : public RibObserver {
   std::optional<Error> last_error_;
   bool withheld_ = false;
   bool incomplete_ = false;  // routes_refused() was called
+  OffloadChanges offload_changes_;
 };
 
 }  // namespace fpm_sink

@@ -311,13 +311,13 @@ Status append_event(std::vector<uint8_t>& out, const FpmEvent& e, const EncodeOp
       e);
 }
 
-Status append_route_offload_reply(std::vector<uint8_t>& out, const RouteAdd& sent, bool offloaded) {
-  rtmsg rtm = make_rtmsg(sent.prefix.family(), sent.prefix.len, sent.table, sent.protocol,
-                         rtn_of(sent.type));
-  rtm.rtm_flags = offloaded ? RTM_F_OFFLOAD : RTM_F_OFFLOAD_FAILED;
+Status append_route_offload_reply(std::vector<uint8_t>& out, const OffloadReply& reply) {
+  rtmsg rtm = make_rtmsg(reply.prefix.family(), reply.prefix.len, reply.table, reply.protocol,
+                         rtn_of(reply.type));
+  rtm.rtm_flags = reply.rtm_flags;
   auto w = NlMessageWriter::with(RTM_NEWROUTE, NLM_F_REQUEST, rtm);
   // RTA_TABLE always: zebra looks the route up by table and cannot know rtm_table was enough.
-  put_route_key(w, sent.prefix, sent.metric, sent.table, true);
+  put_route_key(w, reply.prefix, reply.metric, reply.table, true);
   return w.append_to(out);
 }
 

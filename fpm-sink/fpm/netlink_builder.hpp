@@ -56,10 +56,21 @@ struct EncodeOptions {
 [[nodiscard]] Status append_event(std::vector<uint8_t>& out, const FpmEvent& e,
                                   const EncodeOptions& opt = {});
 
+// What zebra matches an offload reply on: the route as it sent it.
+struct OffloadReply {
+  uint32_t table = 254;
+  Prefix prefix;
+  uint8_t protocol = 0;
+  uint32_t metric = 0;
+  RouteType type = RouteType::Unicast;
+  uint32_t rtm_flags = 0;  // RTM_F_OFFLOAD, RTM_F_OFFLOAD_FAILED, RTM_F_TRAP
+};
+
 // The reply FRR >= 8.5 reads: RTM_NEWROUTE with NLM_F_REQUEST only, same family / prefix /
-// rtm_protocol / table / metric as `sent`, rtm_flags RTM_F_OFFLOAD or RTM_F_OFFLOAD_FAILED.
-[[nodiscard]] Status append_route_offload_reply(std::vector<uint8_t>& out, const RouteAdd& sent,
-                                                bool offloaded);
+// rtm_protocol / table / metric as zebra sent, no next hops (zebra then leaves its
+// next hops' FIB flags alone), the given rtm_flags.
+[[nodiscard]] Status append_route_offload_reply(std::vector<uint8_t>& out,
+                                                const OffloadReply& reply);
 
 // FPM framing around messages appended in between:
 //   size_t f = begin_frame(buf); append_...(buf, ...); auto st = end_frame(buf, f);

@@ -57,6 +57,10 @@ class RibObserver {
   virtual ~RibObserver() = default;
   virtual void group_changed(ChangeKind kind, const FibGroup& group) = 0;
   virtual void route_changed(ChangeKind kind, const RouteView& route) = 0;
+  // zebra sent a route again and nothing the observer sees changed (a replay,
+  // or new next hops interned to the same group): nothing to reprogram, but
+  // zebra expects to hear its offload state again. Optional.
+  virtual void route_confirmed(const RouteView& /*route*/) {}
   // Hint, forwarded by Rib::prefetch(): a change of (table, prefix) may follow
   // shortly; start loading the memory handling it will touch. Optional.
   virtual void prefetch_route(uint32_t /*table*/, const Prefix& /*prefix*/) const {}

@@ -46,6 +46,7 @@ Status Rib::Impl::add_route(RouteAdd&& a) {
     // A replay of what we hold: refresh only, so a 1M-route replay stays silent.
     if (e.r.stale) --stats.stale_routes;
     e.r.stale = false;
+    if (observer) observer->route_confirmed(view(e));
     return ok_status();
   }
 
@@ -85,8 +86,11 @@ Status Rib::Impl::add_route(RouteAdd&& a) {
   // route catch the traffic.
   if (inserted) {
     emit_route(ChangeKind::Added, e);
-  } else if (observer && !same_view(old_view, view(e))) {
-    observer->route_changed(ChangeKind::Changed, view(e));
+  } else if (observer) {
+    if (same_view(old_view, view(e)))
+      observer->route_confirmed(view(e));
+    else
+      observer->route_changed(ChangeKind::Changed, view(e));
   }
   // Last: the route has moved off the old target before it can be removed.
   release_route_target(old_target);

@@ -3,10 +3,15 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <thread>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 
+#include "app/offload_feedback.hpp"
 #include "app_test_util.hpp"
+#include "dataplane/fake_map_writer.hpp"
 
 namespace fpm_sink {
 namespace {
@@ -26,6 +31,14 @@ class Zebra {
     boost::asio::write(socket_, boost::asio::buffer(bytes));
   }
   void close() { socket_.close(); }
+  // Appends whatever the server has written so far, without blocking.
+  void read_available(std::vector<uint8_t>& into) {
+    socket_.non_blocking(true);
+    uint8_t buf[65536];
+    boost::system::error_code ec;
+    for (size_t n; (n = socket_.read_some(boost::asio::buffer(buf), ec)) > 0 && !ec;)
+      into.insert(into.end(), buf, buf + n);
+  }
   // True once the server has closed its end.
   bool closed_by_peer() {
     socket_.non_blocking(true);
@@ -215,6 +228,83 @@ TEST_F(FpmServerTest, ListensOnIpv6Loopback) {
   auto st = server_->listen({"::1", 0});
   if (!st) GTEST_SKIP() << "no IPv6 loopback here: " << st.error().to_string();
   EXPECT_EQ(status().listen.rfind("[::1]:", 0), 0u) << status().listen;
+}
+
+// Offload replies reach zebra on the session that sent the routes, one frame
+// per route; a zebra that never reads holds back neither ingest nor memory.
+class FpmServerFeedbackTest : public FpmServerTest {
+ protected:
+  FpmServerFeedbackTest() {
+    LinkEntry link{{2, 0, 0, 0, 0, 1}, 1500, true};
+    link.forward_v4 = true;
+    kernel_.set_link(3, link);
+    kernel_.set_neighbour(ip("10.0.0.2"), 3, {{2, 0, 0, 0, 1, 1}, true});
+    rib_.set_observer(&fast_path_);
+  }
+  ~FpmServerFeedbackTest() override {
+    if (server_) server_->set_feedback(nullptr);
+    rib_.set_observer(nullptr);
+  }
+  void start_with_feedback() {
+    server_ = std::make_unique<FpmServer>(io_, rib_, 10s);
+    server_->set_peer_policy(only_users({geteuid()}));
+    server_->set_feedback(&feedback_);
+    ASSERT_TRUE(server_->listen({"127.0.0.1", 0}));
+  }
+  static size_t frames_in(const std::vector<uint8_t>& bytes) {
+    size_t n = 0;
+    for (size_t off = 0; off + 4 <= bytes.size(); off += size_t{bytes[off + 2]} << 8 | bytes[off + 3])
+      ++n;
+    return n;
+  }
+
+  StaticKernelView kernel_;
+  FakeMapWriter writer_;
+  FastPath fast_path_{FastPathConfig{}, writer_, kernel_, kernel_};
+  OffloadFeedback feedback_{rib_, fast_path_, nullptr};
+};
+
+TEST_F(FpmServerFeedbackTest, EachRouteIsAnsweredOnItsSession) {
+  start_with_feedback();
+  Zebra z(server_->port());
+  z.send(concat({frame_of({single_nh(12, "10.0.0.2", 3)}), frame_of({nhg_route("10.1.0.0/24", 12)}),
+                 frame_of({nhg_route("10.2.0.0/24", 12)})}));
+  std::vector<uint8_t> got;
+  ASSERT_TRUE(poll([&] {
+    z.read_available(got);
+    return frames_in(got) >= 2;
+  }));
+  EXPECT_EQ(frames_in(got), 2u);
+  EXPECT_EQ(feedback_.stats().offloaded, 2u);
+}
+
+TEST_F(FpmServerFeedbackTest, AZebraThatNeverReadsDoesNotHoldBackIngest) {
+  start_with_feedback();
+  Zebra z(server_->port());
+  constexpr int kRoutes = 200000;  // ~12 MB of replies: far beyond the socket buffers
+  std::vector<uint8_t> stream = frame_of({single_nh(12, "10.0.0.2", 3)});
+  std::atomic<int> sent = 0;
+  // Writes block once the server stops reading, so feed from a second thread.
+  std::thread feeder([&] {
+    for (int i = 0; i < kRoutes; i++) {
+      const std::string p = "10." + std::to_string(i >> 16 & 255) + "." +
+                            std::to_string(i >> 8 & 255) + "." + std::to_string(i & 255) + "/32";
+      auto f = frame_of({nhg_route(p.c_str(), 12)});
+      stream.insert(stream.end(), f.begin(), f.end());
+      if (stream.size() > (1 << 20) || i + 1 == kRoutes) {
+        z.send(stream);
+        stream.clear();
+      }
+      sent = i + 1;
+    }
+  });
+  const bool all = poll_until(
+      io_, [&] { return rib_.stats().routes_v4 == static_cast<uint64_t>(kRoutes); }, 60s);
+  feeder.join();
+  ASSERT_TRUE(all) << rib_.stats().routes_v4 << " of " << sent.load();
+  // What was not written waits in the FastPath queue, at most once per route.
+  EXPECT_LE(fast_path_.offload_changes_queued(), static_cast<size_t>(kRoutes));
+  EXPECT_GT(fast_path_.offload_changes_queued(), 0u) << "zebra read nothing, so replies wait";
 }
 
 }  // namespace

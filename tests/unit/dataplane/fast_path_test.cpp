@@ -534,5 +534,100 @@ TEST_F(FastPathTest, RefusedRoutesMakeEveryRoutePuntUntilRestart) {
   EXPECT_EQ(fp->offload_state(254, P("192.0.2.0/24"))->reason, OffloadReason::RouteLimit);
 }
 
+// ---- offload changes (the queue behind offload replies to zebra)
+
+class OffloadChangesTest : public FastPathTest {
+ protected:
+  OffloadChangesTest() { fp->set_offload_changes(true); }
+  // Everything queued, as (table prefix -> state handed out).
+  std::map<std::string, OffloadState> take_all() {
+    std::map<std::string, OffloadState> out;
+    fp->take_offload_changes(SIZE_MAX, [&](const RouteKey& key, const RouteOffload& st) {
+      const std::string name = std::to_string(key.table) + " " + key.prefix.to_string();
+      EXPECT_FALSE(out.count(name)) << name << " handed out twice";
+      EXPECT_EQ(st.reported, st.state);
+      out[name] = st.state;
+    });
+    return out;
+  }
+};
+
+TEST_F(OffloadChangesTest, EachRouteIsQueuedOnceWithItsStateWhenTaken) {
+  fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
+  fp->group_changed(ChangeKind::Added, FibGroup{2, true, {}});
+  fp->route_changed(ChangeKind::Added, route("10.1.0.0/16", 1));
+  fp->route_changed(ChangeKind::Changed, route("10.1.0.0/16", 2));  // coalesces
+  fp->route_changed(ChangeKind::Added, route("10.9.0.0/16", 0, RouteType::Unreachable));
+  fp->route_changed(ChangeKind::Added, route("10.7.0.0/16", 1, RouteType::Unicast, 100));
+  EXPECT_EQ(fp->offload_changes_queued(), 3u);
+  EXPECT_EQ(fp->offload_state(254, P("10.1.0.0/16"))->reported, std::nullopt);
+  const std::map<std::string, OffloadState> want{
+      {"254 10.1.0.0/16", OffloadState::Installed},
+      {"254 10.9.0.0/16", OffloadState::NotOffloaded},
+      {"100 10.7.0.0/16", OffloadState::NotOffloaded}};
+  EXPECT_EQ(take_all(), want);
+  EXPECT_EQ(fp->offload_changes_queued(), 0u);
+  EXPECT_EQ(fp->offload_state(254, P("10.1.0.0/16"))->reported, OffloadState::Installed);
+  EXPECT_TRUE(take_all().empty());
+}
+
+TEST_F(OffloadChangesTest, ConfirmedRouteIsQueuedAgainUnchanged) {
+  fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
+  fp->route_changed(ChangeKind::Added, route("10.1.0.0/16", 1));
+  take_all();
+  const uint64_t writes = writer->writes.total();
+  fp->route_confirmed(route("10.1.0.0/16", 1));
+  EXPECT_EQ(writer->writes.total(), writes) << "a confirmation reprograms nothing";
+  EXPECT_EQ(take_all(), (std::map<std::string, OffloadState>{
+                            {"254 10.1.0.0/16", OffloadState::Installed}}));
+}
+
+TEST_F(OffloadChangesTest, CapacityFailureAndRecoveryAreBothReported) {
+  make(2);
+  fp->set_offload_changes(true);
+  fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
+  fp->route_changed(ChangeKind::Added, route("10.1.0.0/16", 1));
+  fp->route_changed(ChangeKind::Added, route("10.2.0.0/16", 1));
+  fp->route_changed(ChangeKind::Added, route("10.3.0.0/16", 1));
+  EXPECT_EQ(take_all()["254 10.3.0.0/16"], OffloadState::Failed);
+  fp->route_changed(ChangeKind::Removed, route("10.1.0.0/16", 1));
+  EXPECT_TRUE(take_all().empty()) << "a removed route gets no reply";
+  EXPECT_EQ(fp->poll(), 1u);
+  EXPECT_EQ(take_all(), (std::map<std::string, OffloadState>{
+                            {"254 10.3.0.0/16", OffloadState::Installed}}));
+}
+
+TEST_F(OffloadChangesTest, DroppedWithTheSessionAndOffCostsNothing) {
+  fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
+  fp->route_changed(ChangeKind::Added, route("10.1.0.0/16", 1));
+  fp->route_changed(ChangeKind::Added, route("10.2.0.0/16", 1));
+  fp->take_offload_changes(1, [](const RouteKey&, const RouteOffload&) {});
+  fp->drop_offload_changes();
+  EXPECT_EQ(fp->offload_changes_queued(), 0u);
+  EXPECT_EQ(fp->offload_state(254, P("10.1.0.0/16"))->reported, std::nullopt);
+  EXPECT_EQ(fp->offload_state(254, P("10.2.0.0/16"))->reported, std::nullopt);
+  fp->route_confirmed(route("10.1.0.0/16", 1));
+  EXPECT_EQ(take_all().size(), 1u) << "queued again after the drop";
+
+  fp->set_offload_changes(false);
+  fp->route_changed(ChangeKind::Added, route("10.3.0.0/16", 1));
+  fp->route_confirmed(route("10.1.0.0/16", 1));
+  EXPECT_EQ(fp->offload_changes_queued(), 0u);
+}
+
+// Churn while nobody takes (zebra not reading): the queue stays bounded by
+// the routes held, not by the number of changes.
+TEST_F(OffloadChangesTest, ChurnWithoutTakingStaysBounded) {
+  fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
+  fp->route_changed(ChangeKind::Added, route("10.1.0.0/16", 1));
+  for (int i = 0; i < 100000; i++) {
+    fp->route_changed(ChangeKind::Added, route("10.2.0.0/16", 1));
+    fp->route_changed(ChangeKind::Removed, route("10.2.0.0/16", 1));
+  }
+  EXPECT_LE(fp->offload_changes_queued(), 2u * 1 + 4096 + 1);
+  EXPECT_EQ(take_all(), (std::map<std::string, OffloadState>{
+                            {"254 10.1.0.0/16", OffloadState::Installed}}));
+}
+
 }  // namespace
 }  // namespace fpm_sink

@@ -194,11 +194,14 @@ TEST(NetlinkBuilder, StreamWriterPacksFramesUnderTheLimit) {
 }
 
 TEST(NetlinkBuilder, OffloadReply) {
-  RouteAdd sent = route("2001:db8::/32", {via("fe80::1", 3)}, 1000);
+  const RouteAdd sent = route("2001:db8::/32", {via("fe80::1", 3)}, 1000);
+  OffloadReply reply{sent.table, sent.prefix, sent.protocol, sent.metric, sent.type,
+                     RTM_F_OFFLOAD};
   std::vector<uint8_t> out;
-  ASSERT_TRUE(append_route_offload_reply(out, sent, true).ok());
+  ASSERT_TRUE(append_route_offload_reply(out, reply).ok());
   const size_t second = out.size();
-  ASSERT_TRUE(append_route_offload_reply(out, sent, false).ok());
+  reply.rtm_flags = RTM_F_OFFLOAD_FAILED;
+  ASSERT_TRUE(append_route_offload_reply(out, reply).ok());
   for (auto [off, flag] : {std::pair{size_t{0}, uint32_t{RTM_F_OFFLOAD}},
                            std::pair{second, uint32_t{RTM_F_OFFLOAD_FAILED}}}) {
     const nlmsghdr* h = header_of(out, off);

@@ -47,6 +47,29 @@ TEST_F(ReplayTest, IdenticalReplayIsSilentAndSweepsNothing) {
   EXPECT_EQ(rib.stats().routes_v4 + rib.stats().routes_v6, 2001u);
 }
 
+// zebra expects an offload reply to every route it sends, replayed or not:
+// a replay that changes nothing still confirms each route to the observer.
+TEST_F(ReplayTest, IdenticalReplayConfirmsEveryRoute) {
+  load();
+  EXPECT_TRUE(obs.confirmed.empty());
+  obs.take();
+  rib.begin_replay();
+  load();
+  EXPECT_EQ(obs.confirmed.size(), 2001u);
+  EXPECT_EQ(obs.take(), Events{});
+}
+
+// New inline next hops that intern to the same set change nothing the
+// observer sees: confirmed, not changed.
+TEST_F(ReplayTest, RouteOntoTheSameInternedSetIsConfirmed) {
+  ok(inline_route("172.16.0.0/12", {{gw("192.0.2.50"), 1}, {gw("192.0.2.51"), 1}}));
+  obs.take();
+  ok(inline_route("172.16.0.0/12", {{gw("192.0.2.51"), 1}, {gw("192.0.2.50"), 1}}));
+  EXPECT_EQ(obs.take(), Events{});
+  ASSERT_EQ(obs.confirmed.size(), 1u);
+  EXPECT_NE(obs.confirmed[0].find("172.16.0.0/12"), std::string::npos) << obs.confirmed[0];
+}
+
 TEST_F(ReplayTest, BeginReplayAloneNeverFlushes) {
   load();
   obs.take();

@@ -146,6 +146,13 @@ class RecordingObserver : public RibObserver {
 
   void routes_refused() override { events.push_back("refused"); }
 
+  void route_confirmed(const RouteView& r) override {
+    confirmed.push_back(route_text(r));
+    const auto it = routes.find(RouteKey{r.table, r.prefix});
+    if (it == routes.end() || !same_view(it->second, r))
+      violation("route confirmed as something the observer does not hold", r.group_id);
+  }
+
   static bool same_view(const RouteView& a, const RouteView& b) {
     return a.table == b.table && a.prefix == b.prefix && a.type == b.type &&
            a.protocol == b.protocol && a.metric == b.metric && a.group_id == b.group_id;
@@ -163,6 +170,7 @@ class RecordingObserver : public RibObserver {
   }
 
   std::vector<std::string> events;
+  std::vector<std::string> confirmed;  // route_confirmed() calls, kept apart from events
   std::vector<std::string> violations;
   std::map<uint32_t, FibGroup> groups;
   std::map<RouteKey, RouteView> routes;
