@@ -1,6 +1,7 @@
 #include "app/control_handler.hpp"
 
 #include "app/fast_path_reply.hpp"
+#include "app/offload_feedback.hpp"
 #include "app/session_hold.hpp"
 #include "control/rib_query.hpp"
 #include "control/route_dump.hpp"
@@ -21,6 +22,7 @@ class RoutesStream : public control::ReplyStream {
     const bool more = dump_.step(rib_, deadline, &routes);
     if (more && routes.routes_size() == 0) return true;  // still collecting: nothing to send
     if (fp_) annotate_offload(*fp_, &routes);
+    name_interfaces(fp_, names_, &routes);
     part->mutable_routes()->Swap(&routes);
     return more;
   }
@@ -29,6 +31,7 @@ class RoutesStream : public control::ReplyStream {
   control::RouteDump dump_;
   const Rib& rib_;
   const FastPathRuntime* fp_;
+  InterfaceNames names_;  // ifindex -> name, for this dump only
 };
 
 void fill_decode(const DecodeStats& s, control::DecodeCounters* out) {
@@ -132,6 +135,18 @@ control::FpmReply fpm_reply(const Rib& rib, const FpmServer& fpm) {
   r.set_peers_refused(st.peers_refused);
   fill_rib(rs, r.mutable_rib());
   if (const SessionHold* hold = fpm.hold()) fill_hold(hold->status(), r.mutable_hold());
+  if (const OffloadFeedback* fb = fpm.feedback()) {
+    const OffloadFeedbackStats& s = fb->stats();
+    auto* out = r.mutable_feedback();
+    out->set_replies(s.replies);
+    out->set_offloaded(s.offloaded);
+    out->set_failed(s.failed);
+    out->set_trapped(s.trapped);
+    out->set_gone(s.gone);
+    out->set_queued(fb->queued());
+    out->set_sessions_dropped(s.sessions_dropped);
+    out->set_encode_errors(s.encode_errors);
+  }
   return r;
 }
 

@@ -1,11 +1,14 @@
 #include "app/fast_path_reply.hpp"
 
 #include <linux/neighbour.h>
+#include <net/if.h>
 
 #include <algorithm>
 #include <chrono>
 #include <iterator>
 #include <utility>
+
+#include "app/offload_feedback.hpp"
 
 namespace fpm_sink {
 
@@ -167,6 +170,27 @@ void annotate_offload(const FastPathRuntime& fp, control::RoutesReply* routes) {
     if (st->reason != OffloadReason::None) r.set_offload_reason(std::string(to_string(st->reason)));
     // Warm restart: written to the staged tables, which XDP does not read yet.
     if (staging && st->state == OffloadState::Installed) r.set_offload_reason("staged");
+    if (st->reported)
+      r.set_zebra_flags(std::string(reply_flags_name(offload_reply_flags(*st->reported))));
+  }
+}
+
+void name_interfaces(const FastPathRuntime* fp, InterfaceNames& names,
+                     control::RoutesReply* routes) {
+  auto name_of = [&](uint32_t ifindex) -> const std::string& {
+    auto [it, fresh] = names.try_emplace(ifindex);
+    if (!fresh) return it->second;
+    if (fp) {
+      if (const LinkInfo* link = fp->kernel().link(ifindex)) it->second = link->name;
+    } else {
+      char buf[IF_NAMESIZE];
+      if (if_indextoname(ifindex, buf)) it->second = buf;
+    }
+    return it->second;
+  };
+  for (auto& r : *routes->mutable_routes()) {
+    for (auto& nh : *r.mutable_nexthops())
+      if (nh.ifindex() != 0) nh.set_ifname(name_of(nh.ifindex()));
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "app/fast_path_runtime.hpp"
 #include "control.pb.h"
@@ -17,6 +18,11 @@ std::string_view reason_name(uint32_t reason);    // FPM_REASON_*, "" if unused
 // fp may be null (RIB-only daemon): the reply then says fast_path=false.
 Status fill_counters(const FastPathRuntime* fp, control::CountersReply* out);
 void annotate_offload(const FastPathRuntime& fp, control::RoutesReply* routes);
+// Fills every next hop's ifname: from the kernel mirror when the fast path
+// runs, else by asking the kernel once per ifindex (cached in `names`).
+using InterfaceNames = std::unordered_map<uint32_t, std::string>;
+void name_interfaces(const FastPathRuntime* fp, InterfaceNames& names,
+                     control::RoutesReply* routes);
 // fp may be null, as for fill_counters.
 void fill_nexthops(const FastPathRuntime* fp, control::NexthopsReply* out);
 // The parts of fill_nexthops, usable without a loaded XDP program.

@@ -19,6 +19,18 @@ uint32_t offload_reply_flags(OffloadState s) {
   return RTM_F_OFFLOAD_FAILED;
 }
 
+std::string_view reply_flags_name(uint32_t rtm_flags) {
+  switch (rtm_flags) {
+    case RTM_F_OFFLOAD:
+      return "offload";
+    case RTM_F_OFFLOAD_FAILED:
+      return "offload_failed";
+    case RTM_F_OFFLOAD | RTM_F_TRAP:
+      return "offload,trap";
+  }
+  return "?";
+}
+
 OffloadFeedback::OffloadFeedback(const Rib& rib, FastPath& fast_path,
                                  std::function<bool()> paused)
     : rib_(rib), fast_path_(fast_path), paused_(std::move(paused)) {

@@ -25,6 +25,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <string_view>
 #include <vector>
 
 #include "dataplane/fast_path.hpp"
@@ -34,6 +35,8 @@ namespace fpm_sink {
 
 // rtm_flags of the reply for a route in state `s` (table above).
 uint32_t offload_reply_flags(OffloadState s);
+// "offload", "offload_failed", "offload,trap" (the flags above; fpm-sinkctl).
+std::string_view reply_flags_name(uint32_t rtm_flags);
 
 struct OffloadFeedbackStats {
   uint64_t replies = 0;                         // frames handed to the session
@@ -52,7 +55,8 @@ class OffloadFeedback {
   // Appends one FPM frame per reply, for queued routes, until `out` grows by
   // about `budget` bytes. Returns the frames appended.
   size_t fill(std::vector<uint8_t>& out, size_t budget);
-  bool pending() const { return fast_path_.offload_changes_queued() != 0; }
+  bool pending() const { return queued() != 0; }
+  size_t queued() const { return fast_path_.offload_changes_queued(); }
   // The session ended: what is queued is dropped (see the header comment).
   void session_ended();
   const OffloadFeedbackStats& stats() const { return stats_; }

@@ -10,6 +10,7 @@ Json nexthop_json(const control::NextHop& nh) {
   Json j;
   if (nh.has_gateway()) j["gateway"] = nh.gateway();
   j["ifindex"] = nh.ifindex();
+  if (!nh.ifname().empty()) j["ifname"] = nh.ifname();
   j["weight"] = nh.weight();
   j["onlink"] = nh.onlink();
   j["blackhole"] = nh.blackhole();
@@ -51,6 +52,7 @@ Json route_json(const Route& r) {
   if (r.offload() != OFFLOAD_UNSPECIFIED) {
     j["offload"] = offload_name(r.offload());
     if (!r.offload_reason().empty()) j["offload_reason"] = r.offload_reason();
+    if (!r.zebra_flags().empty()) j["zebra_flags"] = r.zebra_flags();
   }
   return j;
 }
@@ -156,6 +158,7 @@ Json fpm_json(const FpmReply& f) {
                        {"expired_at", h.expired_at()},
                        {"expiries", h.expiries()}};
   }
+  if (f.has_feedback()) fpm["offload_feedback"] = counters_json(f.feedback());
   Json out;
   out["fpm"] = std::move(fpm);
   return out;

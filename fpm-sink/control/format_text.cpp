@@ -14,7 +14,10 @@ namespace {
 std::string nexthop_text(const control::NextHop& nh) {
   if (nh.blackhole()) return "blackhole";
   std::string s = nh.has_gateway() ? "via " + nh.gateway() : std::string("directly connected");
-  if (nh.ifindex() != 0) s += ", ifindex " + std::to_string(nh.ifindex());
+  if (!nh.ifname().empty())
+    s += ", " + nh.ifname();
+  else if (nh.ifindex() != 0)
+    s += ", ifindex " + std::to_string(nh.ifindex());
   if (nh.onlink()) s += ", onlink";
   if (nh.weight() > 1) s += ", weight " + std::to_string(nh.weight());
   return s;
@@ -54,8 +57,8 @@ std::string unix_time_text(uint64_t seconds) {
 }  // namespace
 
 std::string routes_text(const RoutesReply& reply) {
-  TextTable t(
-      {"Table", "Prefix", "Type", "Proto", "Metric", "NHG", "Group", "State", "XDP", "Next hops"});
+  TextTable t({"Table", "Prefix", "Type", "Proto", "Metric", "NHG", "Group", "State", "XDP",
+               "Zebra told", "Next hops"});
   for (const auto& r : reply.routes()) {
     std::string xdp(offload_name(r.offload()));
     if (xdp.empty()) xdp = "-";
@@ -69,11 +72,12 @@ std::string routes_text(const RoutesReply& reply) {
                                  id_or_dash(r.group_id()),
                                  state_text(r.state(), r.stale()),
                                  xdp,
+                                 r.zebra_flags().empty() ? "-" : r.zebra_flags(),
                                  r.nexthops_size() ? nexthop_text(r.nexthops(0)) : "-"};
     t.add_row(std::move(row));
     // Further next hops go on their own lines under the first, as vtysh does.
     for (int i = 1; i < r.nexthops_size(); ++i) {
-      std::vector<std::string> more(9);
+      std::vector<std::string> more(10);
       more.push_back(nexthop_text(r.nexthops(i)));
       t.add_row(std::move(more));
     }
@@ -139,6 +143,7 @@ std::string fpm_text(const FpmReply& f) {
     t.add_row({"hold_expiries", std::to_string(h.expiries())});
   }
   append_counters(f.rib(), "rib.", t);
+  if (f.has_feedback()) append_counters(f.feedback(), "offload_feedback.", t);
   return t.render();
 }
 

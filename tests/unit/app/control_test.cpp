@@ -116,9 +116,10 @@ TEST_F(ControlTest, RefusesToReplaceARegularFile) {
 
 TEST_F(ControlTest, ShowRoutesJsonInBothNextHopModes) {
   ASSERT_TRUE(ctl_->open(path_));
+  // ifindex 1 is the loopback in every network namespace: its name is known.
   feed(concat(
-           {frame_of({single_nh(12, "10.0.0.2", 3)}),
-            frame_of({nhg_route("10.0.0.0/24", 12), inline_route("10.1.0.0/24", "10.0.0.2", 3)})}),
+           {frame_of({single_nh(12, "10.0.0.2", 1)}),
+            frame_of({nhg_route("10.0.0.0/24", 12), inline_route("10.1.0.0/24", "10.0.0.2", 1)})}),
        [&] { return rib_.stats().routes_v4 == 2; });
 
   control::Request req;
@@ -129,8 +130,8 @@ TEST_F(ControlTest, ShowRoutesJsonInBothNextHopModes) {
   EXPECT_EQ(control::routes_json(resp->routes()).dump(),
             R"({"routes":[{"table":254,"prefix":"10.0.0.0/24","family":"ipv4","type":"unicast",)"
             R"("protocol":"bgp","protocol_id":186,"metric":20,"nhg_id":12,"group_id":12,)"
-            R"("state":"installed","stale":false,"nexthops":[{"gateway":"10.0.0.2","ifindex":3,)"
-            R"("weight":1,"onlink":false,"blackhole":false}]}]})");
+            R"("state":"installed","stale":false,"nexthops":[{"gateway":"10.0.0.2","ifindex":1,)"
+            R"("ifname":"lo","weight":1,"onlink":false,"blackhole":false}]}]})");
 
   // The inline route resolves to the same next hops.
   req.mutable_show_routes()->set_prefix("10.1.0.0/24");
@@ -141,7 +142,8 @@ TEST_F(ControlTest, ShowRoutesJsonInBothNextHopModes) {
   EXPECT_EQ(j["routes"][0]["nhg_id"], 0);
   EXPECT_EQ(j["routes"][0]["protocol"], "ospf");
   EXPECT_EQ(j["routes"][0]["nexthops"].dump(),
-            R"([{"gateway":"10.0.0.2","ifindex":3,"weight":1,"onlink":false,"blackhole":false}])");
+            R"([{"gateway":"10.0.0.2","ifindex":1,"ifname":"lo","weight":1,"onlink":false,)"
+            R"("blackhole":false}])");
 
   // A bare address is a longest-prefix lookup; a table filter excludes the rest.
   req.mutable_show_routes()->set_prefix("10.1.0.77");
@@ -167,7 +169,7 @@ TEST_F(ControlTest, ShowRoutesJsonInBothNextHopModes) {
   ASSERT_TRUE(resp && resp->has_routes());
   const std::string text = control::routes_text(resp->routes());
   EXPECT_NE(text.find("10.0.0.0/24"), std::string::npos) << text;
-  EXPECT_NE(text.find("via 10.0.0.2, ifindex 3"), std::string::npos) << text;
+  EXPECT_NE(text.find("via 10.0.0.2, lo"), std::string::npos) << text;
   EXPECT_NE(text.find("2 routes"), std::string::npos) << text;
 }
 
