@@ -21,7 +21,7 @@ esac
 script="$repo/bench/$name/run.sh"
 [[ -x "$script" ]] || { echo "bench: $script is missing or not executable" >&2; exit 2; }
 
-# FPM_BENCH_SKIP_SETUP=1 on a shared dev machine: setup.sh stops any running watchfrr.
+# FPM_BENCH_SKIP_SETUP=1 skips the dependency check (setup.sh) on a machine already set up.
 [[ ${FPM_BENCH_SKIP_SETUP:-0} == 1 ]] || "$repo/ci/setup.sh" >&2
 export FPM_BENCH_BUILD="$repo/build-bench"
 cmake -S "$repo" -B "$FPM_BENCH_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \

@@ -15,9 +15,11 @@
 #include <cstring>
 #include <ctime>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <string>
 
+#include "app/offload_feedback.hpp"
 #include "dataplane/bpf_map_writer.hpp"
 #include "dataplane/fast_path.hpp"
 #include "dataplane/xdp_program.hpp"
@@ -34,6 +36,9 @@ struct Options {
   uint64_t seed = 42;
   uint32_t tbl8_groups = 65536, v6_nodes = 262144;  // 64 MiB, 256 MiB
   bool shuffle = false;
+  // Queue every route for an offload reply as the daemon does (on by default
+  // there), then time encoding all the replies.
+  bool offload_feedback = false;
   std::string writer = "bpf";  // bpf | null (FastPath without LPM/map writes) | none (RIB only)  //
                                // zebra replays in table order; --random for the harsh case
 };
@@ -192,6 +197,8 @@ Options parse(int argc, char** argv) {
       o.v6_nodes = static_cast<uint32_t>(val());
     else if (a == "--random")
       o.shuffle = true;
+    else if (a == "--offload-feedback")
+      o.offload_feedback = true;
     else if (a == "--writer" && i + 1 < argc)
       o.writer = argv[++i];
   }
@@ -229,6 +236,8 @@ int main(int argc, char** argv) {
   FastPath fp(fc, opt.writer == "null" ? static_cast<MapWriter&>(null_writer) : writer, kernel,
               kernel);
   Rib rib(opt.writer == "none" ? nullptr : &fp);
+  std::optional<OffloadFeedback> feedback;
+  if (opt.offload_feedback) feedback.emplace(rib, fp, nullptr);
 
   std::fprintf(stderr, "program: generating %zu IPv4 + %zu IPv6 prefixes (seed %llu)\n", opt.v4,
                opt.v6, static_cast<unsigned long long>(opt.seed));
@@ -292,6 +301,22 @@ int main(int argc, char** argv) {
   const auto after_v6 = fp.stats();
   std::fprintf(stderr, "program: IPv6 %zu routes in %.3f s, failed %llu\n", opt.v6, v6_s,
                static_cast<unsigned long long>(after_v6.routes_failed - after_v4.routes_failed));
+
+  // Every route's reply, in the daemon's batch size (what zebra would read).
+  double replies_s = 0;
+  size_t replies = 0, reply_bytes = 0;
+  if (feedback) {
+    std::vector<uint8_t> batch;
+    const auto t = Clock::now();
+    while (feedback->pending()) {
+      batch.clear();
+      replies += feedback->fill(batch, 256 * 1024);
+      reply_bytes += batch.size();
+    }
+    replies_s = secs(t, Clock::now());
+    std::fprintf(stderr, "program: %zu offload replies (%zu bytes) encoded in %.3f s\n", replies,
+                 reply_bytes, replies_s);
+  }
 
   uint64_t writes_full = 0;
   const double nh_full = nexthop_change_us(kernel, fp, 201, writes_full);
@@ -373,6 +398,12 @@ int main(int argc, char** argv) {
   j["warm_restart_v4_stage_s"] = stage_s;
   j["warm_restart_v4_stage_failed"] = stage_failed;
   j["warm_restart_v4_commit_ms"] = commit_ms;
+  j["offload_feedback"] = opt.offload_feedback;
+  if (feedback) {
+    j["offload_replies"] = replies;
+    j["offload_reply_bytes"] = reply_bytes;
+    j["offload_replies_s"] = replies_s;
+  }
   std::printf("%s\n", j.dump().c_str());
   return 0;
 }
