@@ -152,8 +152,11 @@ class Run:
     failing test still tears down what it built.
     """
 
-    def __init__(self, keep_dir=False):
+    def __init__(self, keep_dir=False, frr=None):
+        """frr: which FRR the run's routers use (frr_versions.FrrChoice);
+        None = the host's FRR 8.4 (see frr.make_router)."""
         cleanup_stale()
+        self.frr = frr
         self.tag = f"{PREFIX}-{os.getpid()}-{secrets.token_hex(2)}"
         self.dir = os.path.join(RUN_ROOT, self.tag)
         os.makedirs(self.dir)
