@@ -201,6 +201,10 @@ class FrrRouter:
     def _vtysh_args(self, args):
         return ["vtysh", "--vty_socket", self.dir, *args]
 
+    def vtysh_command(self):
+        """The command line that reaches this instance's vtysh (for people)."""
+        return self._vtysh_args([])
+
     def _vtysh_raw(self, args, timeout=30):
         return sh(self._vtysh_args(args), check=False, timeout=timeout)
 
