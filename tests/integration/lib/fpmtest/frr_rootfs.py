@@ -127,3 +127,17 @@ def _build(suite, final, log):
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     log(f"frr_rootfs: {suite} has FRR {version}, built in {time.monotonic() - t0:.0f} s")
+
+
+def stale_instance_dirs(is_stale):
+    """Per-instance dirs (ROOT/run/frr/NAME, ROOT/etc/frr/NAME) left in the
+    cached root filesystems by killed runs: those whose NAME is_stale()."""
+    out = []
+    if not os.path.isdir(CACHE):
+        return out
+    for suite in os.listdir(CACHE):
+        for sub in ("run/frr", "etc/frr"):
+            base = os.path.join(CACHE, suite, sub)
+            if os.path.isdir(base):
+                out += [os.path.join(base, n) for n in os.listdir(base) if is_stale(n)]
+    return out
