@@ -8,6 +8,13 @@ module builds one per next-hop mode (module-scoped, parametrized "nhg" /
 on it. On any failure the run directory (daemon configs and logs, receiver
 stats) is copied to $FPMTEST_LOG_DIR/<module>-<mode>. Measurements are written
 to $FPMTEST_LOG_DIR/fastpath/*.json.
+
+Every module with a lab also runs per FRR version (fpmtest.frr_versions;
+$FPMTEST_FRR selects), ids like ``[frr10.7.1-nhg]``. CI time is the limit, so
+not every (version, mode) pair runs: both modes on 8.4 (the host's) and the
+newest, "nhg" (zebra's default) only on 10.3, which sits between the two and
+differs from the newest in offload replies only. FPMTEST_FULL_MATRIX=1 runs
+every pair.
 """
 
 import os
@@ -20,10 +27,31 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import pytest  # noqa: E402
 
 from fpmtest import Run, cleanup_stale, find_binaries  # noqa: E402
-from fpmtest.frr import frr_available  # noqa: E402
+from fpmtest import frr_versions  # noqa: E402
 
 LOG_ROOT = os.environ.get("FPMTEST_LOG_DIR", "/tmp/fpmtest-logs")
 MODES = {"nhg": True, "multipath": False}
+# Suites whose labs run in fewer modes than MODES (see the module doc).
+MODES_BY_SUITE = {"trixie": ("nhg",)}
+
+
+def lab_variants():
+    """(frr, mode) pairs to run, oldest FRR first."""
+    full = os.environ.get("FPMTEST_FULL_MATRIX") == "1"
+    if os.geteuid() != 0:
+        frrs = [frr_versions.FrrChoice(None, skip="fast-path tests need root")]
+    else:
+        frrs = frr_versions.selected()
+    return [(f, m) for f in frrs for m in MODES
+            if full or m in MODES_BY_SUITE.get(f.suite, MODES)]
+
+
+def pytest_generate_tests(metafunc):
+    # Modules with a lab (module_run); the others (ports, churn) need no FRR.
+    if "module_run" in metafunc.fixturenames:
+        variants = lab_variants()
+        metafunc.parametrize(["frr", "mode"], variants,
+                             ids=[f"{f.id}-{m}" for f, m in variants], scope="module")
 
 
 def pytest_sessionstart(session):
@@ -36,15 +64,9 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
     if rep.failed:
+        params = item.callspec.params if hasattr(item, "callspec") else {}
         item.module.__dict__.setdefault("_fpmt_failed", set()).add(
-            item.callspec.params.get("mode") if hasattr(item, "callspec") else None)
-
-
-def skip_unless_possible():
-    if os.geteuid() != 0:
-        pytest.skip("fast-path tests need root (network namespaces, XDP)")
-    if not frr_available():
-        pytest.skip("FRR is not installed (/usr/lib/frr/zebra, vtysh)")
+            (params.get("frr"), params.get("mode")))
 
 
 @pytest.fixture(scope="session")
@@ -58,11 +80,6 @@ def sink_bins():
     return sink, ctl
 
 
-@pytest.fixture(scope="module", params=list(MODES))
-def mode(request):
-    return request.param
-
-
 @pytest.fixture(scope="module")
 def use_nhg(mode):
     """False = zebra with ``no fpm use-next-hop-groups`` (RTA_MULTIPATH routes)."""
@@ -70,16 +87,19 @@ def use_nhg(mode):
 
 
 @pytest.fixture(scope="module")
-def module_run(request, mode):
-    """A Run for the whole module (one per mode); logs kept on failure."""
-    skip_unless_possible()
-    r = Run()
+def module_run(request, frr, mode):
+    """A Run for the whole module (one per FRR version and mode); logs kept on failure."""
+    if frr.skip:
+        pytest.skip(frr.skip)
+    if os.geteuid() != 0:
+        pytest.skip("fast-path tests need root (network namespaces, XDP)")
+    r = Run(frr=frr)
     try:
         yield r
     finally:
-        failed = mode in getattr(request.module, "_fpmt_failed", set())
+        failed = (frr, mode) in getattr(request.module, "_fpmt_failed", set())
         if failed:
-            name = f"{request.module.__name__.rsplit('.', 1)[-1]}-{mode}"
+            name = f"{request.module.__name__.rsplit('.', 1)[-1]}-{frr.id}-{mode}"
             dest = os.path.join(LOG_ROOT, name)
             shutil.rmtree(dest, ignore_errors=True)
             shutil.copytree(r.dir, dest, ignore=shutil.ignore_patterns("*.sock", "*.vty", "*.api", "bpffs"),

@@ -46,8 +46,8 @@ def lab(module_run, sink_bins, use_nhg, mode):
     lab.receiver("h3")
     FIGURES[mode] = {}
     yield lab
-    path = write_result(f"neighbours-{mode}", FIGURES[mode])
-    print(f"\nNEIGHBOURS ({mode}): {FIGURES[mode]}\nwritten to {path}")
+    path = write_result(f"neighbours-{module_run.frr.id}-{mode}", FIGURES[mode])
+    print(f"\nNEIGHBOURS ({module_run.frr.id} {mode}): {FIGURES[mode]}\nwritten to {path}")
 
 
 def observe(lab, seconds, interval=0.5):

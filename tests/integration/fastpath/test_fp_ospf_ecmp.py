@@ -101,7 +101,7 @@ def fail_link_under_load(lab, mode, node, ifname, survivor, name):
     t_of = lambda s: summary["start_ns"] + s * 1e9 / pps  # noqa: E731
     window_ms = ((t_of(lost_seqs[-1]) - t_of(lost_seqs[0])) / 1e6 + 1000 / pps) if lost_seqs else 0
     result = {
-        "mode": mode, "failed": f"{node} {ifname} admin down", "pps": pps, "flows": flows,
+        "frr": lab.run.frr.id, "mode": mode, "failed": f"{node} {ifname} admin down", "pps": pps, "flows": flows,
         "sent": summary["sent"], "received": got["n"], "lost": lost,
         "loss_window_ms": round(window_ms, 1),
         "first_loss_after_failure_ms": round((t_of(lost_seqs[0]) - t_fail) / 1e6, 1)
@@ -110,8 +110,8 @@ def fail_link_under_load(lab, mode, node, ifname, survivor, name):
         "flows_with_loss": sorted({(s % flows) for s in lost_seqs}),
         **delta,
     }
-    path = write_result(f"{name}-{mode}", result)
-    print(f"\nLINK FAILURE ({mode}, {node} {ifname} down): sent {summary['sent']}, received "
+    path = write_result(f"{name}-{lab.run.frr.id}-{mode}", result)
+    print(f"\nLINK FAILURE ({lab.run.frr.id} {mode}, {node} {ifname} down): sent {summary['sent']}, received "
           f"{got['n']}, LOST {lost} (~{window_ms:.1f} ms of traffic); written to {path}")
 
     assert got["n"] + lost == summary["sent"]

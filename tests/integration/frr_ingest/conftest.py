@@ -3,6 +3,11 @@
 Needs root (namespaces), FRR 8.4 (Debian package) and, for most tests, the
 built binaries: $FPM_SINK_BIN / $FPM_SINKCTL_BIN (CTest sets them) or a
 build directory found by fpmtest.find_binaries().
+
+A test that takes the ``frr`` fixture runs once per FRR version
+(fpmtest.frr_versions: 8.4 from the host, 10.3 and the newest from cached
+root filesystems; $FPMTEST_FRR selects), the version in its id; its ``run``
+then starts that FRR. Versions that cannot be had are SKIPPED with the reason.
 """
 
 import os
@@ -16,6 +21,7 @@ import pytest  # noqa: E402
 
 from fpmtest import Run, cleanup_stale, find_binaries  # noqa: E402
 from fpmtest.frr import frr_available  # noqa: E402
+from fpmtest import frr_versions  # noqa: E402
 
 LOG_ROOT = os.environ.get("FPMTEST_LOG_DIR", "/tmp/fpmtest-logs")
 
@@ -23,6 +29,14 @@ LOG_ROOT = os.environ.get("FPMTEST_LOG_DIR", "/tmp/fpmtest-logs")
 def pytest_sessionstart(session):
     if os.geteuid() == 0:
         cleanup_stale(verbose=True)
+
+
+def pytest_generate_tests(metafunc):
+    if "frr" in metafunc.fixturenames:
+        # Module scope: a version's tests run one after the other.
+        choices = frr_versions.selected() if os.geteuid() == 0 else \
+            [frr_versions.FrrChoice(None, skip="integration tests need root")]
+        metafunc.parametrize("frr", choices, ids=[c.id for c in choices], scope="module")
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -36,9 +50,12 @@ def pytest_runtest_makereport(item, call):
 def run(request):
     if os.geteuid() != 0:
         pytest.skip("integration tests need root (network namespaces)")
-    if not frr_available():
+    frr = request.getfixturevalue("frr") if "frr" in request.fixturenames else None
+    if frr is not None and frr.skip:
+        pytest.skip(frr.skip)
+    if frr is None and not frr_available():
         pytest.skip("FRR is not installed (/usr/lib/frr/zebra, vtysh)")
-    r = Run()
+    r = Run(frr=frr)
     try:
         yield r
     finally:

@@ -23,7 +23,7 @@ def start(run, sink_bins, v4=V4_COUNT, v6=V6_COUNT):
     return lab, networks
 
 
-def test_bgp_routes_arrive(run, sink_bins):
+def test_bgp_routes_arrive(frr, run, sink_bins):
     lab, networks = start(run, sink_bins)
     fib = lab.wait_sink_matches()
     assert bgp_prefixes(fib) == set(networks)
@@ -37,7 +37,7 @@ def test_bgp_routes_arrive(run, sink_bins):
     assert v6["nexthops"][0]["ifindex"] == lab.dut_ns.ifindex("eth1")
 
 
-def test_withdraw_follows(run, sink_bins):
+def test_withdraw_follows(frr, run, sink_bins):
     lab, networks = start(run, sink_bins, v4=100, v6=20)
     lab.wait_sink_matches()
 

@@ -34,7 +34,7 @@ def session(lab):
     return lab.sink.fpm()["fpm"]["session"]
 
 
-def test_nobody_cannot_feed_or_replace_zebra(run, sink_bins):
+def test_nobody_cannot_feed_or_replace_zebra(frr, run, sink_bins):
     lab = Lab(run, sink_bins=sink_bins)
     lab.start_sink()
     lab.start_dut(BASE_STATICS)

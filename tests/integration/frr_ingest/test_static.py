@@ -10,7 +10,7 @@ KERNEL_ROUTE = "172.31.0.0/16"
 
 
 @pytest.mark.parametrize("use_nhg", [True, False], ids=["nhg", "inline"])
-def test_static_and_connected_routes(run, sink_bins, use_nhg):
+def test_static_and_connected_routes(frr, run, sink_bins, use_nhg):
     lab = Lab(run, sink_bins=sink_bins, use_nhg=use_nhg)
     lab.start_sink()
     lab.dut_ns.exec(["ip", "route", "add", KERNEL_ROUTE, "via", "10.0.2.2"])

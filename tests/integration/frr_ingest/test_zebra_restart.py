@@ -13,7 +13,7 @@ SWEEP_DELAY = 5
 BEFORE, AFTER = 40, 10
 
 
-def test_zebra_restart_sweeps_stale_routes(run, sink_bins):
+def test_zebra_restart_sweeps_stale_routes(frr, run, sink_bins):
     lab = Lab(run, sink_bins=sink_bins, sweep_delay=SWEEP_DELAY)
     lab.start_sink()
     lab.start_dut(BASE_STATICS + numbered_statics(BEFORE))

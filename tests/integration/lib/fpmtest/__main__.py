@@ -17,6 +17,9 @@ def main(argv=None):
     d.add_argument("--bgp-v4", type=int, default=10, help="IPv4 prefixes peer1 announces")
     d.add_argument("--bgp-v6", type=int, default=3, help="IPv6 prefixes peer1 announces")
     d.add_argument("--hold", action="store_true", help="keep the lab up until Ctrl-C")
+    d.add_argument("--frr", default="host",
+                   help="FRR to run: host (Debian 12's 8.4), 10.3, newest, or a version "
+                        "prefix such as 10.7 (root filesystems built and cached on first use)")
     sub.add_parser("cleanup", help="remove namespaces/dirs of runs whose owner is gone")
     u = sub.add_parser("dump", help="listen like fpm-sink and print what zebra sends")
     u.add_argument("--port", type=int, default=2620)
@@ -39,8 +42,22 @@ def main(argv=None):
         print("fpm-sink / fpm-sinkctl not found: build them or pass --fpm-sink/--fpm-sinkctl",
               file=sys.stderr)
         return 1
+    from . import frr_versions
+    try:
+        frrs = frr_versions.selected(args.frr)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if len(frrs) != 1:
+        print(f"--frr {args.frr}: names {len(frrs)} versions, pick one", file=sys.stderr)
+        return 2
+    if frrs[0].skip:
+        # 77: CTest's SKIP_RETURN_CODE for the demo test, never a silent pass.
+        print(f"demo skipped: {frrs[0].skip}", file=sys.stderr)
+        return 77
     from .demo import run_demo
-    return run_demo((sink, ctl), args.bgp_v4, args.bgp_v6, args.hold)
+    return run_demo((sink, ctl), args.bgp_v4, args.bgp_v6, args.hold,
+                    frr=None if frrs[0].is_host else frrs[0])
 
 
 if __name__ == "__main__":

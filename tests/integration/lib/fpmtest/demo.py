@@ -253,13 +253,17 @@ def _raise_interrupt(signum, _frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def run_demo(sink_bins, bgp_v4=10, bgp_v6=3, hold=False, steps=None):
+def run_demo(sink_bins, bgp_v4=10, bgp_v6=3, hold=False, steps=None, frr=None):
+    """frr: an frr_versions.FrrChoice (None = the host's FRR 8.4)."""
     # Explicit, because a shell may start us with SIGINT ignored (background jobs).
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _raise_interrupt)
     ctx = {"bgp_v4": bgp_v4, "bgp_v6": bgp_v6, "ok": False}
+    if frr is not None:
+        banner(f"FRR {frr.version or frr.suite}" + (" (host)" if frr.is_host else
+                                                    f" from {frr.rootfs.path if frr.rootfs else '-'}"))
     try:
-        with Run() as run:
+        with Run(frr=frr) as run:
             lab = ctx["lab"] = Lab(run, sink_bins=sink_bins)
             try:
                 for step in steps or STEPS:
@@ -270,7 +274,7 @@ def run_demo(sink_bins, bgp_v4=10, bgp_v6=3, hold=False, steps=None):
                 raise
             if hold:
                 banner("holding the lab up: Ctrl-C tears it down")
-                print(f"vtysh --vty_socket {lab.dut.dir}")
+                print(" ".join(lab.dut.vtysh_command()))
                 print(f"{sink_bins[1]} --socket {lab.sink.socket} show routes")
                 print(f"ip netns exec {lab.dut_ns.name} bash")
                 signal.pause()

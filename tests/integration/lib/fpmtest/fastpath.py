@@ -28,7 +28,7 @@ import subprocess
 import sys
 import time
 
-from .frr import FrrRouter
+from .frr import make_router
 from .poll import wait_until
 from .sink import FpmSink
 
@@ -228,7 +228,8 @@ class FastPathLab:
         self.dut_ns = run.ns("dut")
         self.dut = self.router("dut")
         self.sink = FpmSink(self.dut_ns, sink_bins[0], sink_bins[1], port=fpm_port,
-                            interfaces=self.DUT_PORTS, extra_args=sink_args)
+                            interfaces=self.DUT_PORTS,
+                            extra_args=list(sink_args) + self.dut.fpm_sink_args())
 
     # ---- building blocks
     def link(self, a, if_a, b, if_b, addrs_a, addrs_b):
@@ -250,7 +251,7 @@ class FastPathLab:
 
     def router(self, node):
         if node not in self.routers:
-            self.routers[node] = FrrRouter(self.run.ns(node), node)
+            self.routers[node] = make_router(self.run.ns(node), node)
         return self.routers[node]
 
     def receiver(self, node, port=UDP_PORT, keep_seqs=False):
@@ -584,7 +585,7 @@ class NeighbourLab(TwoPathLab):
         self.sink.stop()
         self.sink = FpmSink(self.dut_ns, self.sink.binary, self.sink.ctl_binary,
                             port=self.fpm_port, interfaces=self.DUT_PORTS,
-                            extra_args=extra_args)
+                            extra_args=list(extra_args) + self.dut.fpm_sink_args())
         self.sink.start()
         self.wait_fpm_connected()
         self.wait_offloaded([self.PREFIX])

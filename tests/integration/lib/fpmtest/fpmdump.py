@@ -19,13 +19,15 @@ RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_MULTIPATH, RTA_TABLE, RTA_NH_ID
 NHA_ID, NHA_GROUP, NHA_BLACKHOLE, NHA_OIF, NHA_GATEWAY = 1, 2, 4, 5, 6
 
 
-def _attrs(buf):
+def _attrs(buf, raw=False):
+    """(type, payload) per attribute; raw=True keeps the NLA_F_NESTED /
+    NLA_F_NET_BYTEORDER bits in the type (FRR 10 sets NESTED on RTA_MULTIPATH)."""
     off = 0
     while off + 4 <= len(buf):
         length, typ = struct.unpack_from("=HH", buf, off)
         if length < 4:
             break
-        yield typ & 0x7FFF, buf[off + 4:off + length]
+        yield (typ if raw else typ & 0x3FFF), buf[off + 4:off + length]
         off += (length + 3) & ~3
 
 
@@ -39,9 +41,10 @@ def _ip(b):
 
 def decode_netlink(msg):
     """One netlink message -> dict with the fields tests look at."""
-    length, typ = struct.unpack_from("=IH", msg)
+    length, typ, nl_flags = struct.unpack_from("=IHH", msg)
     body = msg[16:length]
-    out = {"msg": RTM_NAMES.get(typ, str(typ))}
+    # nl_flags: NLM_F_REPLACE (0x100) marks FRR >= 9.1's one-message updates.
+    out = {"msg": RTM_NAMES.get(typ, str(typ)), "nl_flags": nl_flags}
     if typ in (24, 25):
         fam, dst_len, _src, _tos, table, proto, scope, rtype, flags = struct.unpack_from("=BBBBBBBBI", body)
         a = dict(_attrs(body[12:]))
@@ -57,6 +60,8 @@ def decode_netlink(msg):
             hops.append((_ip(a[RTA_GATEWAY]) if RTA_GATEWAY in a else None,
                          _u32(a[RTA_OIF]) if RTA_OIF in a else 0))
         if RTA_MULTIPATH in a:
+            out["multipath_type"] = next(t for t, _v in _attrs(body[12:], raw=True)
+                                         if t & 0x3FFF == RTA_MULTIPATH)
             mp, off = a[RTA_MULTIPATH], 0
             while off + 8 <= len(mp):
                 rl, _flags, _hops, ifindex = struct.unpack_from("=HBBi", mp, off)

@@ -57,6 +57,17 @@ class FrrRouter:
         self.zserv = os.path.join(self.dir, "zserv.api")
         ns.run.on_close(self.stop)
 
+    @property
+    def version(self):
+        """Upstream FRR version, e.g. "8.4.4"."""
+        from .frr_rootfs import frr_version, upstream_version
+        return upstream_version(frr_version())
+
+    def fpm_sink_args(self):
+        """fpm-sink options this FRR needs: none for the host's FRR, whose
+        zebra runs as the host's frr user (fpm-sink's default allow list)."""
+        return []
+
     # ---- configuration -------------------------------------------------
     def _write(self, daemon, text):
         path = os.path.join(self.dir, f"{daemon}.conf")
@@ -187,13 +198,23 @@ class FrrRouter:
             return ""
 
     # ---- vtysh ---------------------------------------------------------
+    def _vtysh_args(self, args):
+        return ["vtysh", "--vty_socket", self.dir, *args]
+
+    def vtysh_command(self):
+        """The command line that reaches this instance's vtysh (for people)."""
+        return self._vtysh_args([])
+
+    def _vtysh_raw(self, args, timeout=30):
+        return sh(self._vtysh_args(args), check=False, timeout=timeout)
+
     def vtysh(self, *commands, daemon=None, check=True):
-        args = ["vtysh", "--vty_socket", self.dir]
+        args = []
         if daemon:
             args += ["-d", daemon]
         for c in commands:
             args += ["-c", c]
-        res = sh(args, check=False, timeout=30)
+        res = self._vtysh_raw(args)
         # vtysh exits 0 on "% Unknown command" in some versions: check output too.
         bad = res.returncode != 0 or "% Unknown command" in res.stdout \
             or "% Command incomplete" in res.stdout
@@ -226,3 +247,11 @@ class FrrRouter:
 def frr_available():
     return os.access(os.path.join(FRR_BIN, "zebra"), os.X_OK) and shutil.which("vtysh") is not None
 
+
+def make_router(ns, hostname=None):
+    """The router of the FRR the run was made for (``Run(frr=...)``, an
+    frr_versions.FrrChoice; the host's FRR 8.4 by default)."""
+    choice = getattr(ns.run, "frr", None)
+    if choice is None:
+        return FrrRouter(ns, hostname)
+    return choice.router(ns, hostname)

@@ -83,6 +83,15 @@ def cleanup_stale(verbose=False):
         if m and not _pid_alive(int(m.group(1))):
             shutil.rmtree(os.path.join(RUN_ROOT, entry), ignore_errors=True)
             removed.append(os.path.join(RUN_ROOT, entry))
+    # FRR 10 instances keep their state inside the shared root filesystems.
+    from .frr_rootfs import stale_instance_dirs
+
+    def stale(name):
+        m = _NAME_RE.match(name)
+        return m is not None and not _pid_alive(int(m.group(1)))
+    for path in stale_instance_dirs(stale):
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
     if verbose:
         for r in removed:
             print(f"cleanup: removed stale {r}")
@@ -152,8 +161,11 @@ class Run:
     failing test still tears down what it built.
     """
 
-    def __init__(self, keep_dir=False):
+    def __init__(self, keep_dir=False, frr=None):
+        """frr: which FRR the run's routers use (frr_versions.FrrChoice);
+        None = the host's FRR 8.4 (see frr.make_router)."""
         cleanup_stale()
+        self.frr = frr
         self.tag = f"{PREFIX}-{os.getpid()}-{secrets.token_hex(2)}"
         self.dir = os.path.join(RUN_ROOT, self.tag)
         os.makedirs(self.dir)

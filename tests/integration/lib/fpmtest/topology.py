@@ -14,7 +14,7 @@ All addresses live only inside the run's namespaces.
 
 import ipaddress
 
-from .frr import FrrRouter
+from .frr import make_router
 from .poll import wait_until
 from .routes import diff_fib, sink_fib, zebra_fib
 from .sink import FpmSink
@@ -61,12 +61,13 @@ class Lab:
         for dut_if, peer, peer_if, dut_addrs, peer_addrs in LINKS:
             run.link("dut", dut_if, peer, peer_if, dut_addrs, peer_addrs)
         self.dut_ns = run.ns("dut")
-        self.dut = FrrRouter(self.dut_ns, "dut")
+        self.dut = make_router(self.dut_ns, "dut")
         self.peer1 = None
         self.sink = None
         if sink_bins and sink_bins[0]:
             self.sink = FpmSink(self.dut_ns, sink_bins[0], sink_bins[1],
-                                port=fpm_port, sweep_delay=sweep_delay)
+                                port=fpm_port, sweep_delay=sweep_delay,
+                                extra_args=self.dut.fpm_sink_args())
 
     # ---- bring-up --------------------------------------------------------
     def start_sink(self):
@@ -85,7 +86,7 @@ class Lab:
 
     def start_bgp_peer(self, networks):
         """peer1 runs zebra (no FPM) + bgpd announcing ``networks``."""
-        self.peer1 = FrrRouter(self.run.ns("peer1"), "peer1")
+        self.peer1 = make_router(self.run.ns("peer1"), "peer1")
         self.peer1.configure_zebra(fpm_port=None)
         self.peer1.configure_bgpd(PEER_AS, "10.0.1.2",
                                   neighbors=[("10.0.1.1", DUT_AS), ("fd00:1::1", DUT_AS)],
