@@ -175,7 +175,10 @@ void FastPath::program(const Prefix& prefix, RouteRecord& rec) {
     failed_routes_.insert(prefix);
   }
   count(rec, +1);
-  reply_due(kMainTable, prefix, rec);
+  // A retry that fails again, or a reprogramming that changes nothing zebra
+  // sees, needs no new reply (route_changed() answers what zebra sent).
+  if ((rec.reply & ~kReplyDue) != static_cast<uint8_t>(rec.state) + 1)
+    reply_due(kMainTable, prefix, rec);
   if (w && *w == RouteWrite::NoSpace) fail_routes_in_punted_ranges();
 }
 
@@ -259,6 +262,7 @@ void FastPath::route_changed(ChangeKind kind, const RouteView& route) {
   rec.group_id = new_group;
   rec.type = route.type;
   program(route.prefix, rec);
+  reply_due(kMainTable, route.prefix, rec);  // zebra sent it: it waits for an answer
 }
 
 void FastPath::route_confirmed(const RouteView& route) {

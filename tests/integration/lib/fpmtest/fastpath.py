@@ -409,6 +409,24 @@ class TwoPathLab(FastPathLab):
         self.host("h1", "eth0", "10.0.1.1", "fd00:1::1")
         self.host("h3", "eth0", "10.0.3.1", "fd00:3::1")
 
+    def ecmp_gateways(self, where="zebra"):
+        """Gateways of PREFIX: zebra's selected, installed FIB next hops, or
+        what fpm-sink's RIB holds (where="sink")."""
+        if where == "zebra":
+            data = self.dut.show_json(f"show ip route {self.PREFIX} json", daemon="zebra")
+            return {n.get("ip") for e in data.get(self.PREFIX, [])
+                    if e.get("selected") and e.get("installed")
+                    for n in e.get("nexthops", []) if n.get("fib")}
+        r = self.sink_route(self.PREFIX)
+        return {n.get("gateway") for n in (r or {}).get("nexthops", [])}
+
+    def sink_nexthop(self, gateway):
+        """fpm-sink's next-hop entry for ``gateway`` (show nexthops), or None."""
+        for n in self.sink.nexthops()["nexthops"]["nexthops"]:
+            if n["gateway"] == gateway:
+                return n
+        return None
+
 
 class OspfLab(TwoPathLab):
     """Cases 3/4: two equal-cost OSPF paths (parallel links) dut <-> r3.
@@ -441,17 +459,6 @@ class OspfLab(TwoPathLab):
         self.wait_offloaded([self.PREFIX])
         return self
 
-    def ecmp_gateways(self, where="zebra"):
-        if where == "zebra":
-            data = self.dut.show_json(f"show ip route {self.PREFIX} json", daemon="zebra")
-            out = set()
-            for e in data.get(self.PREFIX, []):
-                if e.get("selected") and e.get("installed"):
-                    out |= {n.get("ip") for n in e.get("nexthops", []) if n.get("fib")}
-            return out
-        r = self.sink_route(self.PREFIX)
-        return {n.get("gateway") for n in (r or {}).get("nexthops", [])}
-
 
 def bgp_prefixes(v4, v6):
     """r1's announcements (canonical text, as zebra and fpm-sink print them)."""
@@ -477,11 +484,18 @@ class BgpLab(FastPathLab):
     DUT_AS, R1_AS, R3_AS = 65001, 65011, 65003
     COVERING = "100.65.0.0/16"
 
-    def __init__(self, run, sink_bins, v4=2000, v6=200, sample=(), **kw):
+    def __init__(self, run, sink_bins, v4=2000, v6=200, sample=(), extra_networks=(),
+                 dut_bgp_options=(), zebra_args=(), **kw):
+        """extra_networks: r1 announces them too, but start() does not wait for
+        them to be offloaded; dut_bgp_options: further ``router bgp`` lines on
+        the DUT; zebra_args: further options of the DUT's zebra."""
         self.v4, self.v6 = v4, v6
         self.networks = bgp_prefixes(v4, v6)
+        self.extra_networks = list(extra_networks)
+        self.dut_bgp_options = list(dut_bgp_options)
         self.sample = list(sample)
         super().__init__(run, sink_bins, **kw)
+        self.dut.zebra_args = list(zebra_args)
 
     @staticmethod
     def host_addr(prefix):
@@ -519,12 +533,13 @@ class BgpLab(FastPathLab):
         self.configure_dut_zebra()
         self.dut.configure_bgpd(self.DUT_AS, "10.255.0.1", neighbors=[
             ("10.0.1.2", self.R1_AS), ("fd00:1::2", self.R1_AS),
-            ("10.0.2.2", self.R3_AS), ("fd00:2::2", self.R3_AS)])
+            ("10.0.2.2", self.R3_AS), ("fd00:2::2", self.R3_AS)],
+            options=self.dut_bgp_options)
         r1, r3 = self.router("r1"), self.router("r3")
         r1.configure_zebra(fpm_port=None)
         r1.configure_bgpd(self.R1_AS, "10.255.0.11",
                           neighbors=[("10.0.1.1", self.DUT_AS), ("fd00:1::1", self.DUT_AS)],
-                          networks=self.networks + [self.COVERING])
+                          networks=self.networks + [self.COVERING] + self.extra_networks)
         r3.configure_zebra(fpm_port=None)
         r3.configure_bgpd(self.R3_AS, "10.255.0.3",
                           neighbors=[("10.0.2.1", self.DUT_AS), ("fd00:2::1", self.DUT_AS)],
@@ -600,22 +615,6 @@ class NeighbourLab(TwoPathLab):
                                (self.sink_nexthop(gw) for _m, gw in self.PATHS.values())),
                    timeout, what="both next hops valid in fpm-sink",
                    describe=lambda: self.sink.ctl("show", "nexthops", as_json=False))
-
-    def ecmp_gateways(self, where="zebra"):
-        if where == "zebra":
-            data = self.dut.show_json(f"show ip route {self.PREFIX} json", daemon="zebra")
-            return {n.get("ip") for e in data.get(self.PREFIX, [])
-                    if e.get("selected") and e.get("installed")
-                    for n in e.get("nexthops", []) if n.get("fib")}
-        r = self.sink_route(self.PREFIX)
-        return {n.get("gateway") for n in (r or {}).get("nexthops", [])}
-
-    def sink_nexthop(self, gateway):
-        """fpm-sink's next-hop entry for ``gateway`` (show nexthops), or None."""
-        for n in self.sink.nexthops()["nexthops"]["nexthops"]:
-            if n["gateway"] == gateway:
-                return n
-        return None
 
     def kernel_neighbour(self, gateway, ifname):
         """The DUT's neighbour entry (ip -j -s neigh: state list, used/confirmed/

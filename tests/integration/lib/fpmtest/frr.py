@@ -55,6 +55,8 @@ class FrrRouter:
         self.log_level = log_level
         self.procs = {}
         self.zserv = os.path.join(self.dir, "zserv.api")
+        # Further zebra options, e.g. ["--asic-offload=notify_on_offload"].
+        self.zebra_args = []
         ns.run.on_close(self.stop)
 
     @property
@@ -92,9 +94,11 @@ class FrrRouter:
             "staticd.conf.in", hostname=self.hostname, dir=self.dir, log_level=self.log_level,
             static_routes=static_lines(routes)))
 
-    def configure_bgpd(self, asn, router_id, neighbors, networks=(), redistribute=()):
+    def configure_bgpd(self, asn, router_id, neighbors, networks=(), redistribute=(),
+                       options=()):
         """neighbors: list of (address, remote_as); networks: prefixes to announce;
-        redistribute: e.g. ('static', 'connected'), applied to both families."""
+        redistribute: e.g. ('static', 'connected'), applied to both families;
+        options: further ``router bgp`` lines, e.g. ('bgp suppress-fib-pending',)."""
         nb, af4, af6 = [], [], []
         for addr, remote_as in neighbors:
             nb.append(f" neighbor {addr} remote-as {remote_as}")
@@ -107,7 +111,8 @@ class FrrRouter:
             af6.append(f"  redistribute {proto}")
         self._write("bgpd", render(
             "bgpd.conf.in", hostname=self.hostname, dir=self.dir, log_level=self.log_level,
-            asn=asn, router_id=router_id, neighbors="\n".join(nb),
+            asn=asn, router_id=router_id, options="\n".join(f" {o}" for o in options),
+            neighbors="\n".join(nb),
             af_ipv4="\n".join(af4), af_ipv6="\n".join(af6)))
 
     def configure_ospfd(self, router_id, interfaces, passive=(), redistribute=(),
@@ -164,7 +169,7 @@ class FrrRouter:
                 "-i", os.path.join(self.dir, f"{daemon}.pid"),
                 "-z", self.zserv, "--vty_socket", self.dir, "-P", "0"]
         if daemon == "zebra":
-            args += ["-M", "dplane_fpm_nl"]
+            args += ["-M", "dplane_fpm_nl", *self.zebra_args]
         proc = self.ns.popen(args, os.path.join(self.dir, f"{daemon}.out"))
         self.procs[daemon] = proc
 

@@ -70,6 +70,7 @@ class Frr10Router(FrrRouter):
         self.etc = rootfs.inside(f"/etc/frr/{self.name}")
         self.zserv = os.path.join(self.dir, "zserv.api")
         self.procs = {}
+        self.zebra_args = []  # as FrrRouter.zebra_args
         self.texts = {}  # daemon -> its part of the integrated frr.conf
         uid, gid = _rootfs_ids(rootfs)
         for d in (self.dir, self.etc):
@@ -162,7 +163,7 @@ class Frr10Router(FrrRouter):
                 "-P", "0", "--log", f"file:{self.inner_dir}/{daemon}.log",
                 "--log-level", self.log_level]
         if daemon == "zebra":
-            args += ["-M", "dplane_fpm_nl"]
+            args += ["-M", "dplane_fpm_nl", *self.zebra_args]
         proc = self.ns.popen(self._command(*args), os.path.join(self.dir, f"{daemon}.out"))
         self.procs[daemon] = proc
 

@@ -35,6 +35,15 @@ class FrrChoice:
     def is_host(self):
         return self.suite is None
 
+    @property
+    def applies_offload_replies(self):
+        """zebra acts on fpm-sink's offload replies: 8.5-10.2 and 10.4+ (8.4
+        ignores them; 10.3 cannot match them to routes, fixed in 10.4)."""
+        if not self.version:
+            return False
+        v = tuple(int(x) for x in self.version.split("-")[0].split(".")[:2] if x.isdigit())
+        return (8, 5) <= v < (10, 3) or v >= (10, 4)
+
     def matches(self, token):
         aliases = CANDIDATES_BY_SUITE[self.suite]
         return (token == (self.suite or "host") or token in aliases
