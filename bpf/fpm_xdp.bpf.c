@@ -55,9 +55,9 @@ static __always_inline void fpm_route_punt(struct fpm_route *r, __u32 reason)
  */
 #define FPM_FAILOVER_PROBES 12
 
-static __always_inline const struct fpm_nexthop *fpm_nexthop_if_valid(__u32 idx)
+static __always_inline const struct fpm_nexthop *fpm_nexthop_if_valid(__u32 nh_index)
 {
-	const struct fpm_nexthop *nh = bpf_map_lookup_elem(&fpm_nexthops, &idx);
+	const struct fpm_nexthop *nh = bpf_map_lookup_elem(&fpm_nexthops, &nh_index);
 
 	return nh && nh->state == FPM_NH_VALID ? nh : NULL;
 }
@@ -66,7 +66,7 @@ static __always_inline const struct fpm_nexthop *
 fpm_failover(const struct fpm_nhg *grp, __u32 hash, const struct fpm_nexthop *failed)
 {
 	const struct fpm_nexthop *nh;
-	__u32 start, idx, skip;
+	__u32 start, nh_index, skip;
 
 #pragma unroll
 	for (int i = 1; i <= FPM_FAILOVER_PROBES; i++) {
@@ -84,13 +84,13 @@ fpm_failover(const struct fpm_nhg *grp, __u32 hash, const struct fpm_nexthop *fa
 	start = hash >> 8;
 	skip = grp->buckets[hash & (FPM_NHG_BUCKETS - 1)];
 	for (__u32 i = 0; i < FPM_NHG_BUCKETS; i++) {
-		idx = grp->buckets[(start + i) & (FPM_NHG_BUCKETS - 1)];
-		if (idx == skip)
+		nh_index = grp->buckets[(start + i) & (FPM_NHG_BUCKETS - 1)];
+		if (nh_index == skip)
 			continue;
-		nh = fpm_nexthop_if_valid(idx);
+		nh = fpm_nexthop_if_valid(nh_index);
 		if (nh)
 			return nh;
-		skip = idx;
+		skip = nh_index;
 	}
 	return failed;
 }
@@ -101,7 +101,7 @@ static __always_inline void fpm_resolve(__u32 act, __u32 hash, __u32 l3_len,
 {
 	const struct fpm_nexthop *nh;
 	const struct fpm_nhg *grp;
-	__u32 idx;
+	__u32 reason, group_index, nh_index;
 
 	switch (fpm_act_kind(act)) {
 	case FPM_ACT_FORWARD:
@@ -111,22 +111,22 @@ static __always_inline void fpm_resolve(__u32 act, __u32 hash, __u32 l3_len,
 		r->reason = FPM_REASON_BLACKHOLE;
 		return;
 	case FPM_ACT_PUNT:
-		idx = fpm_act_arg(act);
-		fpm_route_punt(r, idx < FPM_REASON_MAX ? idx : FPM_REASON_OFFLOAD_FAILED);
+		reason = fpm_act_arg(act);
+		fpm_route_punt(r, reason < FPM_REASON_MAX ? reason : FPM_REASON_OFFLOAD_FAILED);
 		return;
 	default: /* FPM_ACT_NONE and kinds this program does not know */
 		fpm_route_punt(r, FPM_REASON_NO_ROUTE);
 		return;
 	}
 
-	idx = fpm_act_arg(act);
-	grp = bpf_map_lookup_elem(&fpm_nhg, &idx);
+	group_index = fpm_act_arg(act);
+	grp = bpf_map_lookup_elem(&fpm_nhg, &group_index);
 	if (!grp || !(grp->flags & FPM_NHG_F_VALID)) {
 		fpm_route_punt(r, FPM_REASON_NO_GROUP);
 		return;
 	}
-	idx = grp->buckets[hash & (FPM_NHG_BUCKETS - 1)];
-	nh = bpf_map_lookup_elem(&fpm_nexthops, &idx);
+	nh_index = grp->buckets[hash & (FPM_NHG_BUCKETS - 1)];
+	nh = bpf_map_lookup_elem(&fpm_nexthops, &nh_index);
 	if (!nh) {
 		fpm_route_punt(r, FPM_REASON_NH_FAILED);
 		return;

@@ -11,7 +11,7 @@
  *          Column = bits 7-0.
  *
  * A lookup is one or two array reads. The tables are written only by
- * fpm-sink (fpm-sink/dataplane/lpm/lpm4_table.hpp) through mmap of the maps.
+ * fpm-sink (fpm-sink/dataplane/lpm/lpm_table.hpp) through mmap of the maps.
  *
  * Using it from BPF: #include "lpm4.h" declares the two maps (names fixed,
  * the lookup refers to them) and

@@ -1,6 +1,6 @@
 #include "app/control_handler.hpp"
 
-#include "app/fast_path_reply.hpp"
+#include "app/fast_path_views.hpp"
 #include "app/offload_feedback.hpp"
 #include "app/session_hold.hpp"
 #include "control/rib_query.hpp"

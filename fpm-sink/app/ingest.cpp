@@ -1,6 +1,7 @@
 #include "app/ingest.hpp"
 
 #include <spdlog/spdlog.h>
+#include <cerrno>
 
 #include <algorithm>
 #include <cstring>
@@ -42,22 +43,22 @@ Status Ingest::feed(std::span<const uint8_t> bytes) {
 }
 
 Status Ingest::process() {
-  while (end_ - begin_ >= kFpmHeaderSize) {
-    std::span<const uint8_t, kFpmHeaderSize> hdr_bytes(buf_.data() + begin_, kFpmHeaderSize);
-    auto header = parse_frame_header(hdr_bytes);
-    if (!header) {
+  for (;;) {
+    auto frame = next_frame({buf_.data() + begin_, end_ - begin_});
+    if (!frame) {
       ++stats_.framing_errors;
-      Error e = header.error();
+      Error e = frame.error();
       e.message += " at stream offset " + std::to_string(offset_);
       stats_.last_error = e.to_string();
       failed_ = e;
       apply_batch();  // the frames before the bad header are good
       return e;
     }
-    if (end_ - begin_ < header->length) break;
-    handle_frame(*header, {buf_.data() + begin_ + kFpmHeaderSize, header->body_size()});
-    begin_ += header->length;
-    offset_ += header->length;
+    if (!*frame) break;  // the rest of a frame is still to come
+    const FrameView& f = **frame;
+    handle_frame(f.header, f.body);
+    begin_ += f.header.length;
+    offset_ += f.header.length;
   }
   apply_batch();
   return ok_status();
@@ -107,7 +108,7 @@ void Ingest::report_apply_error(const Error& e, uint64_t frame_offset) {
   stats_.last_error = e.to_string();
   // zebra deleting what it never sent us is routine after a reconnect; anything
   // else the Rib refuses is worth seeing, within the rate limit.
-  const bool routine = e.id.find("unknown_delete") != std::string::npos;
+  const bool routine = e.err == ENOENT;
   if (routine) {
     spdlog::debug("{} {} frame_offset={}", e.id, e.message, frame_offset);
   } else if (limiter_.allow()) {

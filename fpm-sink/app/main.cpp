@@ -83,8 +83,8 @@ int main(int argc, char** argv) {
   if (fast_path && opts.offload_feedback) {
     // While a warm restart stages new tables the old ones forward: what is
     // staged is not the truth yet.
-    feedback = std::make_unique<OffloadFeedback>(
-        rib, fast_path->fast_path(), [rt = fast_path.get()] { return rt->staging(); });
+    feedback = std::make_unique<OffloadFeedback>(rib, fast_path->fast_path(),
+                                                 [rt = fast_path.get()] { return rt->staging(); });
     fpm.set_feedback(feedback.get());
   }
 

@@ -31,8 +31,7 @@ std::string_view reply_flags_name(uint32_t rtm_flags) {
   return "?";
 }
 
-OffloadFeedback::OffloadFeedback(const Rib& rib, FastPath& fast_path,
-                                 std::function<bool()> paused)
+OffloadFeedback::OffloadFeedback(const Rib& rib, FastPath& fast_path, std::function<bool()> paused)
     : rib_(rib), fast_path_(fast_path), paused_(std::move(paused)) {
   fast_path_.set_offload_changes(true);
 }
@@ -44,8 +43,8 @@ size_t OffloadFeedback::fill(std::vector<uint8_t>& out, size_t budget) {
   // A reply is about 60 bytes: take in slices so one call stays near budget.
   while (out.size() < limit) {
     const size_t slice = std::max<size_t>(1, (limit - out.size()) / 64);
-    const size_t taken = fast_path_.take_offload_changes(
-        slice, [&](const RouteKey& key, const RouteOffload& state) {
+    const size_t taken =
+        fast_path_.take_offload_changes(slice, [&](const RouteKey& key, const RouteOffload& state) {
           const RibRoute* route = rib_.find_route(key.table, key.prefix);
           if (!route) {
             ++stats_.gone;

@@ -39,9 +39,9 @@ uint32_t offload_reply_flags(OffloadState s);
 std::string_view reply_flags_name(uint32_t rtm_flags);
 
 struct OffloadFeedbackStats {
-  uint64_t replies = 0;                         // frames handed to the session
+  uint64_t replies = 0;                             // frames handed to the session
   uint64_t offloaded = 0, failed = 0, trapped = 0;  // by state sent
-  uint64_t gone = 0;          // queued routes the RIB no longer holds: no reply
+  uint64_t gone = 0;  // queued routes the RIB no longer holds: no reply
   uint64_t encode_errors = 0;
   uint64_t sessions_dropped = 0;  // queues dropped with their session
 };

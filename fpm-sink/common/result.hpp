@@ -9,6 +9,9 @@
 
 namespace fpm_sink {
 
+// Code decides, id tells: callers that branch on an error test `err` (an
+// errno value: ENOSPC "no room", ENOENT "no such entry", ...), never the id,
+// which is for log lines and may be reworded.
 struct Error {
   std::string id;       // stable, grep-able: "fpm.frame.bad_version", "bpf.map.full"
   std::string message;  // human context: what, where (byte offset, prefix, errno)
@@ -40,6 +43,8 @@ class [[nodiscard]] Result {
 
 struct Ok {};
 using Status = Result<Ok>;
-inline Status ok_status() { return Ok{}; }
+inline Status ok_status() {
+  return Ok{};
+}
 
 }  // namespace fpm_sink

@@ -65,14 +65,14 @@ Result<RouteWrite> BpfMapWriter::route_set(const Prefix& prefix, uint32_t action
   lpm::LpmTable& t = prefix.family() == Family::V4 ? static_cast<lpm::LpmTable&>(*v4_) : *v6_;
   Status s = t.insert(prefix, action);
   if (s) return RouteWrite::Installed;
-  if (s.error().id == "lpm.full") return RouteWrite::NoSpace;  // range punted by the table
+  if (s.error().err == ENOSPC) return RouteWrite::NoSpace;  // range punted by the table
   return s.error();
 }
 
 Status BpfMapWriter::route_remove(const Prefix& prefix) {
   lpm::LpmTable& t = prefix.family() == Family::V4 ? static_cast<lpm::LpmTable&>(*v4_) : *v6_;
   Status s = t.remove(prefix);
-  if (!s && s.error().id == "lpm.not_found") return ok_status();
+  if (!s && s.error().err == ENOENT) return ok_status();
   return s;
 }
 

@@ -50,7 +50,9 @@ std::string_view to_string(OffloadReason r) {
 }
 
 struct FastPath::Group {
-  enum class Kind : uint8_t { Forward, Drop, Connected, Failed };
+  // Punt: some member has no gateway (connected: the kernel resolves each
+  // host) or mixes blackhole with gateways; the kernel forwards such groups.
+  enum class Kind : uint8_t { Forward, Drop, Punt, Failed };
   Kind kind = Kind::Failed;
   OffloadReason fail_reason = OffloadReason::None;
   std::optional<uint32_t> index;  // fpm_nhg slot while forwarding
@@ -147,7 +149,7 @@ FastPath::Decision FastPath::decide(RouteType type, uint32_t group_id) const {
               OffloadReason::None};
     case Group::Kind::Drop:
       return {fpm_act_make(FPM_ACT_DROP, 0), OffloadState::Installed, OffloadReason::None};
-    case Group::Kind::Connected:
+    case Group::Kind::Punt:
       return punt(FPM_REASON_CONNECTED, OffloadState::NotOffloaded, OffloadReason::Connected);
     case Group::Kind::Failed:
       break;
@@ -370,7 +372,7 @@ void FastPath::sync_group(uint32_t id, Group& g, const FibGroup& fib) {
       !fib.members.empty() && std::all_of(fib.members.begin(), fib.members.end(), [](auto& m) {
         return m.nh.gateway && m.nh.ifindex != 0 && !m.nh.blackhole;
       });
-  if (!forwardable) return leave_forwarding(Group::Kind::Connected, OffloadReason::None);
+  if (!forwardable) return leave_forwarding(Group::Kind::Punt, OffloadReason::None);
 
   // Acquire the new members before letting go of the old ones, so a next hop
   // staying in the group keeps its index (and its buckets).

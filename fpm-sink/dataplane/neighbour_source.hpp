@@ -1,7 +1,7 @@
 // What FastPath needs to know about the kernel's neighbours and links to fill a
-// next-hop entry. The rtnetlink mirror (kernel/) will implement these; until
-// then StaticKernelView serves tests and static setups, and SysfsLinkSource
-// reads real links for benches and BPF tests.
+// next-hop entry. The daemon answers them from its rtnetlink mirror
+// (kernel/kernel_view.hpp); StaticKernelView serves tests and benches, and
+// SysfsLinkSource reads real links for BPF tests.
 //
 // Sources answer questions; they do not push. Whoever learns of a change calls
 // FastPath::neighbour_changed() / link_changed(), which rewrite only the

@@ -11,10 +11,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdarg>
 #include <cstring>
 #include <filesystem>
-#include <mutex>
 #include <optional>
 #include <random>
 
@@ -34,24 +32,6 @@ Error bpf_error(std::string id, const std::string& what, int err) {
   err = err < 0 ? -err : err;
   return Error{std::move(id), what + ": " + std::strerror(err) + " (-" + std::to_string(err) + ")",
                err};
-}
-
-int libbpf_log(enum libbpf_print_level level, const char* fmt, va_list args) {
-  if (level == LIBBPF_DEBUG) return 0;
-  char buf[1024];
-  int n = std::vsnprintf(buf, sizeof buf, fmt, args);
-  std::string_view line(buf, n > 0 ? std::min<size_t>(n, sizeof buf - 1) : 0);
-  while (!line.empty() && line.back() == '\n') line.remove_suffix(1);
-  if (level == LIBBPF_WARN)
-    spdlog::warn("libbpf: {}", line);
-  else
-    spdlog::info("libbpf: {}", line);
-  return n;
-}
-
-void route_libbpf_logs() {
-  static std::once_flag once;
-  std::call_once(once, [] { libbpf_set_print(libbpf_log); });
 }
 
 bool on_bpffs(const std::string& path) {
@@ -131,7 +111,6 @@ std::optional<fpm_config> pinned_config(const std::string& pin_dir, size_t cfg_o
 XdpProgram::XdpProgram(const XdpProgramConfig& config) : config_(config) {}
 
 Result<std::unique_ptr<XdpProgram>> XdpProgram::load(const XdpProgramConfig& config) {
-  route_libbpf_logs();
   if (config.buckets_per_group != FPM_NHG_BUCKETS)
     return Error{
         "bpf.load",

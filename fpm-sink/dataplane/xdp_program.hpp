@@ -11,8 +11,9 @@
 // FastPath rewrites them from zebra's replay. On destruction the links are
 // detached and the pins removed, unless keep_on_exit is set.
 //
-// Mounting bpffs is the setup script's job; a pin_dir outside bpffs is an
-// error ("bpf.pin"), not something this class papers over.
+// Mounting bpffs is its caller's job (FastPathRuntime mounts it when absent);
+// a pin_dir outside bpffs is an error ("bpf.pin"), not something this class
+// papers over.
 #pragma once
 
 #include <cstdint>
@@ -104,7 +105,7 @@ class XdpProgram {
   Result<std::vector<fpm_counter>> counters() const;
 
   // Removes every pin under config.pin_dir that this build creates (maps,
-  // links); for tests and `fpm-sink --reset`. Links are detached first.
+  // links); for tests. Links are detached first.
   static Status unpin_all(const std::string& pin_dir);
 
  private:

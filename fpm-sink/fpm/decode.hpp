@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "fpm/events.hpp"
+#include "common/events.hpp"
 
 namespace fpm_sink {
 

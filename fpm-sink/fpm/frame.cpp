@@ -40,43 +40,15 @@ void put_frame_header(std::span<uint8_t, kFpmHeaderSize> out, FrameType type, si
   out[3] = static_cast<uint8_t>(len & 0xff);
 }
 
-void FrameReader::feed(std::span<const uint8_t> bytes) {
-  if (failed_ || bytes.empty()) return;
-  // Drop what was already handed out before growing, so the buffer stays about one frame big
-  // instead of the size of the whole session.
-  if (pos_ == buf_.size()) {
-    buf_.clear();
-    pos_ = 0;
-  } else if (pos_ >= kFpmMaxFrame) {
-    buf_.erase(buf_.begin(), buf_.begin() + static_cast<ptrdiff_t>(pos_));
-    pos_ = 0;
-  }
-  buf_.insert(buf_.end(), bytes.begin(), bytes.end());
-}
-
-std::optional<Result<Frame>> FrameReader::next() {
-  if (failed_) return Result<Frame>(*failed_);
-  const size_t avail = buf_.size() - pos_;
-  if (avail < kFpmHeaderSize) return std::nullopt;
-
-  auto header = parse_frame_header(
-      std::span<const uint8_t, kFpmHeaderSize>(buf_.data() + pos_, kFpmHeaderSize));
-  if (!header) {
-    Error e = header.error();
-    e.message += fmt::format(" at stream offset {}", consumed_);
-    failed_ = e;
-    return Result<Frame>(std::move(e));
-  }
-  if (avail < header->length) return std::nullopt;
-
-  Frame f;
-  f.header = *header;
-  f.stream_offset = consumed_;
-  const uint8_t* body = buf_.data() + pos_ + kFpmHeaderSize;
-  f.body.assign(body, body + header->body_size());
-  pos_ += header->length;
-  consumed_ += header->length;
-  return Result<Frame>(std::move(f));
+Result<std::optional<FrameView>> next_frame(std::span<const uint8_t> bytes) {
+  if (bytes.size() < kFpmHeaderSize) return std::optional<FrameView>();
+  // The header is judged before its body arrives: a bad one must not make the
+  // session wait for up to 64 KiB that will never make sense.
+  auto header = parse_frame_header(bytes.first<kFpmHeaderSize>());
+  if (!header) return header.error();
+  if (bytes.size() < header->length) return std::optional<FrameView>();
+  return std::optional<FrameView>(
+      FrameView{*header, bytes.subspan(kFpmHeaderSize, header->body_size())});
 }
 
 }  // namespace fpm_sink

@@ -4,10 +4,8 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <span>
-#include <vector>
 
 #include "common/result.hpp"
 
@@ -33,26 +31,16 @@ Result<FrameHeader> parse_frame_header(std::span<const uint8_t, kFpmHeaderSize> 
 // Writes a header for a body of body_size bytes; body_size must be <= kFpmMaxFrame - 4.
 void put_frame_header(std::span<uint8_t, kFpmHeaderSize> out, FrameType type, size_t body_size);
 
-struct Frame {
+// One complete frame at the start of a stream buffer, viewed in place.
+struct FrameView {
   FrameHeader header;
-  std::vector<uint8_t> body;
-  uint64_t stream_offset = 0;  // offset of the header in the session's byte stream
+  std::span<const uint8_t> body;
 };
 
-// Incremental splitter for a byte stream (tests, fuzzing, and any reader that
-// does not read header and body separately). After an error it stays failed.
-class FrameReader {
- public:
-  void feed(std::span<const uint8_t> bytes);
-  // Next complete frame, an error (sticky), or nullopt when more bytes are needed.
-  std::optional<Result<Frame>> next();
-  uint64_t consumed() const { return consumed_; }
-
- private:
-  std::vector<uint8_t> buf_;
-  size_t pos_ = 0;
-  uint64_t consumed_ = 0;
-  std::optional<Error> failed_;
-};
+// Splits the next frame off `bytes` (what the stream holds from a frame
+// boundary on) without copying: the frame, nullopt while its header or body
+// is still incomplete, or the header's error, after which the stream cannot be
+// resynchronised. The one splitter: app/ingest.cpp runs it on every read.
+Result<std::optional<FrameView>> next_frame(std::span<const uint8_t> bytes);
 
 }  // namespace fpm_sink

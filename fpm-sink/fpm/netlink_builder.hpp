@@ -25,9 +25,9 @@
 #include <span>
 #include <vector>
 
+#include "common/events.hpp"
 #include "common/ip.hpp"
 #include "common/result.hpp"
-#include "fpm/events.hpp"
 #include "fpm/frame.hpp"
 
 struct nlmsghdr;

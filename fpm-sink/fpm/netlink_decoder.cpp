@@ -563,7 +563,7 @@ void Walker::message(const nlmsghdr* nlh) {
 }
 
 // libmnl reads headers and attributes through struct pointers, so the body must be 4-byte
-// aligned and readable up to its 4-byte rounded end. Frame bodies from FrameReader usually
+// aligned and readable up to its 4-byte rounded end. Frame bodies in Ingest's read buffer usually
 // are; anything else is copied once into a padded scratch buffer.
 const uint8_t* aligned_body(std::span<const uint8_t> body) {
   const bool ok = reinterpret_cast<uintptr_t>(body.data()) % 4 == 0 && body.size() % 4 == 0;

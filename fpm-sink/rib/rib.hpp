@@ -11,8 +11,8 @@
 #include <span>
 #include <vector>
 
+#include "common/events.hpp"
 #include "common/result.hpp"
-#include "fpm/events.hpp"
 #include "rib/rib_events.hpp"
 
 namespace fpm_sink {

@@ -20,8 +20,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/events.hpp"
 #include "common/ip.hpp"
-#include "fpm/events.hpp"
 
 namespace fpm_sink {
 

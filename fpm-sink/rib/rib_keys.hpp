@@ -8,8 +8,8 @@
 #include <span>
 #include <vector>
 
+#include "common/events.hpp"
 #include "common/ip.hpp"
-#include "fpm/events.hpp"
 
 namespace fpm_sink::rib_detail {
 

@@ -1,5 +1,6 @@
 // Next-hop objects, their completeness, and interned inline next-hop sets.
 #include <algorithm>
+#include <cerrno>
 #include <string>
 
 #include "rib/rib_impl.hpp"
@@ -241,7 +242,7 @@ Status Rib::Impl::del_nexthop(const NexthopDel& d) {
   auto it = nodes.find(d.id);
   if (it == nodes.end() || !it->second.present) {
     ++stats.unknown_deletes;
-    return Error{"rib.nexthop.unknown_delete", "next-hop id " + std::to_string(d.id)};
+    return Error{"rib.nexthop.unknown_delete", "next-hop id " + std::to_string(d.id), ENOENT};
   }
   NhNode& n = it->second;
   // A group naming itself is not a user anyone else could be waiting on.

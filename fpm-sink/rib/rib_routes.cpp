@@ -1,4 +1,5 @@
 // Routes: the hot path. One table probe, no allocation for routes that name an nhg_id.
+#include <cerrno>
 #include <string>
 
 #include "rib/rib_impl.hpp"
@@ -115,7 +116,7 @@ Status Rib::Impl::del_route(const RouteDel& d) {
   RouteEntry* e = routes.find(d.table, d.prefix);
   if (!e) {
     ++stats.unknown_deletes;
-    return Error{"rib.route.unknown_delete", describe(d.table, d.prefix)};
+    return Error{"rib.route.unknown_delete", describe(d.table, d.prefix), ENOENT};
   }
   drop_route(*e);
   routes.erase(e);

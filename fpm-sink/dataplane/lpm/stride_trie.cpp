@@ -1,6 +1,7 @@
 #include "dataplane/lpm/stride_trie.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -21,7 +22,7 @@ std::vector<unsigned> boundaries(unsigned width, unsigned root_bits) {
 
 Error full_error(const char* what) {
   return Error{"lpm.full", std::string("no free node (") + what + "); range punted to the kernel",
-               28 /* ENOSPC */};
+               ENOSPC};
 }
 
 }  // namespace
@@ -234,7 +235,7 @@ Status StrideTrie::insert(Key key, unsigned len, uint32_t action) {
 Status StrideTrie::remove(Key key, unsigned len) {
   if (len > width_ || (key & ~mask(len)) != 0)
     return Error{"lpm.bad_prefix", "prefix length or host bits", 22};
-  if (!rib_.erase(key, len)) return Error{"lpm.not_found", "no such prefix", 2};
+  if (!rib_.erase(key, len)) return Error{"lpm.not_found", "no such prefix", ENOENT};
 
   uint32_t cover_action;
   uint8_t cover_depth;

@@ -1,6 +1,6 @@
 // Decoder for FRR's deprecated protobuf FPM encoding (`zebra -M fpm:protobuf`,
 // frame type 2). Same contract as decode_netlink: a pure function over one frame
-// body that yields the encoding-independent events of fpm/events.hpp.
+// body that yields the encoding-independent events of common/events.hpp.
 //
 // Mapping decisions (from FRR's zebra_fpm_protobuf.c / qpb.h):
 // - vrf_id is zebra's VRF id, not a kernel table. VRF 0 is the default VRF and maps to

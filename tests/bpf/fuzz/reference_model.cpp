@@ -117,11 +117,10 @@ RefDecision ReferenceModel::resolve(uint32_t action, uint32_t l3_len) const {
     else
       punt_reason = r;
   };
-  const bool any_valid =
-      std::ranges::any_of(g->second.members, [&](uint32_t m) {
-        const RefNexthop* nh = nexthop(m);
-        return nh && nh->state == FPM_NH_VALID;
-      });
+  const bool any_valid = std::ranges::any_of(g->second.members, [&](uint32_t m) {
+    const RefNexthop* nh = nexthop(m);
+    return nh && nh->state == FPM_NH_VALID;
+  });
   for (uint32_t m : g->second.members) {
     const RefNexthop* nh = nexthop(m);
     if (!nh || nh->state == FPM_NH_FAILED) {

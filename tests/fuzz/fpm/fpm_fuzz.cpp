@@ -1,5 +1,5 @@
 // libFuzzer entry for everything zebra's bytes touch before the dataplane:
-//   stream -> FrameReader -> decode_netlink -> Rib
+//   stream -> next_frame -> decode_netlink -> Rib
 // plus an oracle: every event the decoder accepts must survive a builder round trip
 // unchanged, so decoder and encoder cannot drift apart silently.
 #include <cstdint>
@@ -98,18 +98,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The last byte picks how the stream is chopped, so partial reads get exercised too
   // (the first byte is the FPM version and must stay 1 for anything to get through).
   const size_t chunk = size ? 1 + data[size - 1] % 64 : 1;
-  FrameReader reader;
   Rib rib;
   DecodeStats stats;
   uint64_t errors_seen = 0;
   bool replayed = false;
+  size_t split = 0;  // start of the first frame not split off yet
   for (size_t pos = 0; pos < size;) {
-    const size_t n = std::min(chunk, size - pos);
-    reader.feed(std::span(data + pos, n));
-    pos += n;
-    while (auto f = reader.next()) {
-      if (!f->ok()) return 0;  // sticky: the session would close here
-      const Frame& frame = f->value();
+    pos += std::min(chunk, size - pos);  // bytes [0, pos) have arrived
+    for (;;) {
+      auto f = next_frame(std::span(data + split, pos - split));
+      if (!f) return 0;  // the session would close here
+      if (!*f) break;
+      const FrameView frame = **f;
+      split += frame.header.length;
       if (frame.header.type != FrameType::Netlink) continue;
       auto out = decode_netlink(frame.body, stats);
       errors_seen += out.errors.size();

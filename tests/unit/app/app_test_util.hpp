@@ -6,7 +6,7 @@
 #include <functional>
 #include <vector>
 
-#include "fpm/events.hpp"
+#include "common/events.hpp"
 #include "fpm/netlink_builder.hpp"
 
 namespace fpm_sink::test {

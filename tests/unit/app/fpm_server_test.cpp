@@ -253,7 +253,8 @@ class FpmServerFeedbackTest : public FpmServerTest {
   }
   static size_t frames_in(const std::vector<uint8_t>& bytes) {
     size_t n = 0;
-    for (size_t off = 0; off + 4 <= bytes.size(); off += size_t{bytes[off + 2]} << 8 | bytes[off + 3])
+    for (size_t off = 0; off + 4 <= bytes.size();
+         off += size_t{bytes[off + 2]} << 8 | bytes[off + 3])
       ++n;
     return n;
   }

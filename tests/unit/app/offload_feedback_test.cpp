@@ -121,7 +121,7 @@ class OffloadFeedbackTest : public ::testing::Test {
     feedback.fill(out, budget);
     std::map<std::string, uint32_t> m;
     for (const ParsedReply& r : parse_replies(out)) {
-        m[prefix_text(r)] = r.flags;
+      m[prefix_text(r)] = r.flags;
     }
     return m;
   }

@@ -561,10 +561,9 @@ TEST_F(OffloadChangesTest, EachRouteIsQueuedOnceWithItsStateWhenTaken) {
   fp->route_changed(ChangeKind::Added, route("10.7.0.0/16", 1, RouteType::Unicast, 100));
   EXPECT_EQ(fp->offload_changes_queued(), 3u);
   EXPECT_EQ(fp->offload_state(254, P("10.1.0.0/16"))->reported, std::nullopt);
-  const std::map<std::string, OffloadState> want{
-      {"254 10.1.0.0/16", OffloadState::Installed},
-      {"254 10.9.0.0/16", OffloadState::NotOffloaded},
-      {"100 10.7.0.0/16", OffloadState::NotOffloaded}};
+  const std::map<std::string, OffloadState> want{{"254 10.1.0.0/16", OffloadState::Installed},
+                                                 {"254 10.9.0.0/16", OffloadState::NotOffloaded},
+                                                 {"100 10.7.0.0/16", OffloadState::NotOffloaded}};
   EXPECT_EQ(take_all(), want);
   EXPECT_EQ(fp->offload_changes_queued(), 0u);
   EXPECT_EQ(fp->offload_state(254, P("10.1.0.0/16"))->reported, OffloadState::Installed);
@@ -578,8 +577,8 @@ TEST_F(OffloadChangesTest, ConfirmedRouteIsQueuedAgainUnchanged) {
   const uint64_t writes = writer->writes.total();
   fp->route_confirmed(route("10.1.0.0/16", 1));
   EXPECT_EQ(writer->writes.total(), writes) << "a confirmation reprograms nothing";
-  EXPECT_EQ(take_all(), (std::map<std::string, OffloadState>{
-                            {"254 10.1.0.0/16", OffloadState::Installed}}));
+  EXPECT_EQ(take_all(),
+            (std::map<std::string, OffloadState>{{"254 10.1.0.0/16", OffloadState::Installed}}));
 }
 
 TEST_F(OffloadChangesTest, CapacityFailureAndRecoveryAreBothReported) {
@@ -595,8 +594,8 @@ TEST_F(OffloadChangesTest, CapacityFailureAndRecoveryAreBothReported) {
   fp->route_changed(ChangeKind::Removed, route("10.1.0.0/16", 1));
   EXPECT_TRUE(take_all().empty()) << "a removed route gets no reply";
   EXPECT_EQ(fp->poll(), 1u);
-  EXPECT_EQ(take_all(), (std::map<std::string, OffloadState>{
-                            {"254 10.3.0.0/16", OffloadState::Installed}}));
+  EXPECT_EQ(take_all(),
+            (std::map<std::string, OffloadState>{{"254 10.3.0.0/16", OffloadState::Installed}}));
 }
 
 TEST_F(OffloadChangesTest, DroppedWithTheSessionAndOffCostsNothing) {
@@ -627,8 +626,8 @@ TEST_F(OffloadChangesTest, ChurnWithoutTakingStaysBounded) {
     fp->route_changed(ChangeKind::Removed, route("10.2.0.0/16", 1));
   }
   EXPECT_LE(fp->offload_changes_queued(), 2u * 1 + 4096 + 1);
-  EXPECT_EQ(take_all(), (std::map<std::string, OffloadState>{
-                            {"254 10.1.0.0/16", OffloadState::Installed}}));
+  EXPECT_EQ(take_all(),
+            (std::map<std::string, OffloadState>{{"254 10.1.0.0/16", OffloadState::Installed}}));
 }
 
 }  // namespace

@@ -70,112 +70,53 @@ TEST(FrameHeader, PutRoundTrips) {
   EXPECT_EQ(h->body_size(), 65531u);
 }
 
-TEST(FrameReader, NeedsWholeFrame) {
-  FrameReader r;
-  EXPECT_FALSE(r.next().has_value());
+TEST(NextFrame, NeedsWholeFrame) {
   auto f = frame(1, 1, 7, {0xa, 0xb, 0xc});
-  r.feed(std::span(f).first(3));
-  EXPECT_FALSE(r.next().has_value());  // header incomplete
-  r.feed(std::span(f).subspan(3, 2));
-  EXPECT_FALSE(r.next().has_value());  // body incomplete
-  r.feed(std::span(f).subspan(5));
-  auto got = r.next();
-  ASSERT_TRUE(got.has_value());
-  ASSERT_TRUE(got->ok());
-  EXPECT_EQ((*got)->body, (std::vector<uint8_t>{0xa, 0xb, 0xc}));
-  EXPECT_EQ((*got)->stream_offset, 0u);
-  EXPECT_EQ(r.consumed(), 7u);
-  EXPECT_FALSE(r.next().has_value());
+  for (size_t have : {size_t{0}, size_t{3}, size_t{5}, size_t{6}}) {
+    auto got = next_frame(std::span(f).first(have));
+    ASSERT_TRUE(got.ok()) << have;
+    EXPECT_FALSE(got->has_value()) << "complete with only " << have << " bytes";
+  }
+  auto got = next_frame(f);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->header.length, 7u);
+  EXPECT_EQ(std::vector<uint8_t>((*got)->body.begin(), (*got)->body.end()),
+            (std::vector<uint8_t>{0xa, 0xb, 0xc}));
+  EXPECT_EQ((*got)->body.data(), f.data() + 4) << "a view into the stream, not a copy";
 }
 
-TEST(FrameReader, SplitsSeveralFramesFedByteByByte) {
+TEST(NextFrame, SplitsOnlyTheFirstOfSeveralFrames) {
   std::vector<uint8_t> stream;
   for (uint8_t i = 0; i < 5; ++i) {
     auto f = frame(1, 1 + (i % 2), static_cast<uint16_t>(4 + i), std::vector<uint8_t>(i, i));
     stream.insert(stream.end(), f.begin(), f.end());
   }
-  FrameReader r;
-  std::vector<Frame> frames;
-  for (uint8_t b : stream) {
-    r.feed(std::span(&b, 1));
-    while (auto f = r.next()) {
-      ASSERT_TRUE(f->ok());
-      frames.push_back(std::move(f->value()));
-    }
-  }
-  ASSERT_EQ(frames.size(), 5u);
-  uint64_t off = 0;
+  std::span<const uint8_t> rest(stream);
   for (uint8_t i = 0; i < 5; ++i) {
-    EXPECT_EQ(frames[i].body, std::vector<uint8_t>(i, i));
-    EXPECT_EQ(frames[i].header.type, i % 2 ? FrameType::Protobuf : FrameType::Netlink);
-    EXPECT_EQ(frames[i].stream_offset, off);
-    off += 4 + i;
+    auto got = next_frame(rest);
+    ASSERT_TRUE(got.ok() && got->has_value()) << int(i);
+    EXPECT_EQ(std::vector<uint8_t>((*got)->body.begin(), (*got)->body.end()),
+              std::vector<uint8_t>(i, i));
+    EXPECT_EQ((*got)->header.type, i % 2 ? FrameType::Protobuf : FrameType::Netlink);
+    rest = rest.subspan((*got)->header.length);
   }
-  EXPECT_EQ(r.consumed(), off);
+  EXPECT_TRUE(rest.empty());
 }
 
-TEST(FrameReader, ErrorIsStickyAndNamesTheOffset) {
-  FrameReader r;
-  auto good = frame(1, 1, 6, {1, 2});
-  auto bad = frame(9, 1, 6, {1, 2});
-  r.feed(good);
-  r.feed(bad);
-  auto first = r.next();
-  ASSERT_TRUE(first && first->ok());
-  auto err = r.next();
-  ASSERT_TRUE(err.has_value());
-  ASSERT_FALSE(err->ok());
-  EXPECT_EQ(err->error().id, "fpm.frame.bad_version");
-  EXPECT_NE(err->error().message.find("offset 6"), std::string::npos) << err->error().message;
-  // More valid bytes do not resynchronise the stream.
-  r.feed(good);
-  auto again = r.next();
-  ASSERT_TRUE(again.has_value());
-  EXPECT_FALSE(again->ok());
-  EXPECT_EQ(again->error().id, "fpm.frame.bad_version");
+TEST(NextFrame, RejectsLengthBelowHeaderBeforeWaitingForBody) {
+  auto got = next_frame(frame(1, 1, 2));
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.error().id, "fpm.frame.bad_length");
 }
 
-TEST(FrameReader, RejectsLengthBelowHeaderBeforeWaitingForBody) {
-  FrameReader r;
-  auto f = frame(1, 1, 2);
-  r.feed(f);
-  auto got = r.next();
-  ASSERT_TRUE(got.has_value());
-  ASSERT_FALSE(got->ok());
-  EXPECT_EQ(got->error().id, "fpm.frame.bad_length");
-}
-
-TEST(FrameReader, BadTypeDetectedFromHeaderAlone) {
-  FrameReader r;
-  auto f = frame(1, 7, 60000);  // body never arrives: the header alone must be judged
-  r.feed(f);
-  auto got = r.next();
-  ASSERT_TRUE(got.has_value());
-  ASSERT_FALSE(got->ok());
-  EXPECT_EQ(got->error().id, "fpm.frame.bad_type");
-}
-
-TEST(FrameReader, HandlesLongStreamsWithoutLosingBytes) {
-  // Many maximum-size frames: exercises the buffer compaction.
-  FrameReader r;
-  std::vector<uint8_t> body(kFpmMaxFrame - 4);
-  size_t got = 0;
-  for (int i = 0; i < 6; ++i) {
-    body[0] = static_cast<uint8_t>(i);
-    body.back() = static_cast<uint8_t>(0x80 + i);
-    auto f = frame(1, 1, 65535, body);
-    r.feed(std::span(f).first(30000));
-    EXPECT_FALSE(r.next().has_value());
-    r.feed(std::span(f).subspan(30000));
-    auto fr = r.next();
-    ASSERT_TRUE(fr && fr->ok());
-    EXPECT_EQ((*fr)->body.size(), body.size());
-    EXPECT_EQ((*fr)->body[0], i);
-    EXPECT_EQ((*fr)->body.back(), 0x80 + i);
-    ++got;
-  }
-  EXPECT_EQ(got, 6u);
-  EXPECT_EQ(r.consumed(), 6u * 65535);
+TEST(NextFrame, BadHeaderJudgedBeforeItsBodyArrives) {
+  // The body never arrives: the header alone must be judged.
+  auto bad_type = next_frame(frame(1, 7, 60000));
+  ASSERT_FALSE(bad_type.ok());
+  EXPECT_EQ(bad_type.error().id, "fpm.frame.bad_type");
+  auto bad_version = next_frame(frame(9, 1, 60000));
+  ASSERT_FALSE(bad_version.ok());
+  EXPECT_EQ(bad_version.error().id, "fpm.frame.bad_version");
 }
 
 }  // namespace

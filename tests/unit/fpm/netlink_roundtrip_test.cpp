@@ -251,10 +251,8 @@ TEST(NetlinkFrames, DelThenNewInOneFramePreservesOrder) {
                               route("10.0.0.0/8", {via("192.0.2.7", 3)})};
   auto frame = encode_frame(in);
   ASSERT_TRUE(frame.ok());
-  FrameReader reader;
-  reader.feed(*frame);
-  auto f = reader.next();
-  ASSERT_TRUE(f && f->ok());
+  auto f = next_frame(*frame);
+  ASSERT_TRUE(f.ok() && f->has_value());
   DecodeStats stats;
   auto out = decode_netlink((*f)->body, stats);
   ASSERT_EQ(out.events.size(), 2u);
@@ -306,10 +304,8 @@ TEST(NetlinkFrames, Ecmp256OverflowsFourKilobytes) {
   auto frame = encode_frame(in);
   ASSERT_TRUE(frame.ok());
   EXPECT_GT(frame->size(), 4096u);
-  FrameReader reader;
-  reader.feed(*frame);
-  auto f = reader.next();
-  ASSERT_TRUE(f && f->ok());
+  auto f = next_frame(*frame);
+  ASSERT_TRUE(f.ok() && f->has_value());
   EXPECT_EQ((*f)->header.length, frame->size());
   DecodeStats stats;
   auto out = decode_netlink((*f)->body, stats);

@@ -1,5 +1,7 @@
-// What the FPM decoders produce: plain values, independent of the wire encoding
-// (netlink or the legacy protobuf). The RIB model consumes exactly these.
+// The RIB's vocabulary: routes and next-hop objects as plain values,
+// independent of the wire encoding. The FPM decoders (fpm/, netlink or the
+// legacy protobuf) produce them and the RIB model (rib/) consumes them, so they
+// live below both.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-#include "app/fast_path_reply.hpp"
+#include "app/fast_path_views.hpp"
 
 #include <gtest/gtest.h>
 
@@ -16,7 +16,7 @@
 namespace fpm_sink {
 namespace {
 
-TEST(FastPathReply, EveryVerdictAndReasonHasAUniqueName) {
+TEST(FastPathViews, EveryVerdictAndReasonHasAUniqueName) {
   std::set<std::string> names;
   for (uint32_t v : {FPM_VERDICT_REDIRECT, FPM_VERDICT_PASS, FPM_VERDICT_DROP}) {
     ASSERT_FALSE(verdict_name(v).empty()) << v;
@@ -29,7 +29,7 @@ TEST(FastPathReply, EveryVerdictAndReasonHasAUniqueName) {
   EXPECT_TRUE(reason_name(FPM_REASON_MAX).empty());
 }
 
-TEST(FastPathReply, RibOnlyDaemonSaysFastPathOff) {
+TEST(FastPathViews, RibOnlyDaemonSaysFastPathOff) {
   control::CountersReply reply;
   ASSERT_TRUE(fill_counters(nullptr, &reply).ok());
   EXPECT_FALSE(reply.fast_path());
@@ -59,7 +59,7 @@ TEST(FastPathOptionsParsing, AllMeansEveryNonLoopbackPort) {
 
 // What an operator reads to see the refresh working: sends, rounds and what the
 // rate cap held back, in text and JSON.
-TEST(FastPathReply, NeighbourRefreshCountersInTextAndJson) {
+TEST(FastPathViews, NeighbourRefreshCountersInTextAndJson) {
   NeighbourRefreshOptions opts;
   opts.period = std::chrono::milliseconds(2500);
   opts.max_per_tick = 20;
@@ -96,7 +96,7 @@ TEST(FastPathReply, NeighbourRefreshCountersInTextAndJson) {
 }
 
 // Each next hop as XDP reads it, next to the kernel's neighbour entry.
-TEST(FastPathReply, NexthopEntriesShowStateMacAndKernelNeighbour) {
+TEST(FastPathViews, NexthopEntriesShowStateMacAndKernelNeighbour) {
   KernelState kernel;
   kernel.apply(Upsert<LinkInfo>{LinkInfo{.ifindex = 3, .name = "eth3", .up = true}});
   const MacAddr mac{0x02, 0, 0, 0, 0x22, 0x02};
@@ -130,7 +130,7 @@ TEST(FastPathReply, NexthopEntriesShowStateMacAndKernelNeighbour) {
   EXPECT_EQ(nud_name(0), "none");
 }
 
-TEST(FastPathReply, RibOnlyDaemonHasNoNexthops) {
+TEST(FastPathViews, RibOnlyDaemonHasNoNexthops) {
   control::NexthopsReply reply;
   fill_nexthops(nullptr, &reply);
   EXPECT_FALSE(reply.fast_path());

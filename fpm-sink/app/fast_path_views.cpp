@@ -1,4 +1,4 @@
-#include "app/fast_path_reply.hpp"
+#include "app/fast_path_views.hpp"
 
 #include <linux/neighbour.h>
 #include <net/if.h>
