@@ -13,8 +13,11 @@ Every module with a lab also runs per FRR version (fpmtest.frr_versions;
 $FPMTEST_FRR selects), ids like ``[frr10.7.1-nhg]``. CI time is the limit, so
 not every (version, mode) pair runs: both modes on 8.4 (the host's) and the
 newest, "nhg" (zebra's default) only on 10.3, which sits between the two and
-differs from the newest in offload replies only. FPMTEST_FULL_MATRIX=1 runs
-every pair.
+differs from the newest in offload replies only. Modules that test the
+kernel's side of the fast path (frame filtering, neighbour states) and use
+FRR only to install a few static routes say ``ONE_FRR = True``: they run on
+the first selected FRR (8.4 by default), in both modes. FPMTEST_FULL_MATRIX=1
+runs every pair everywhere.
 """
 
 import os
@@ -35,13 +38,16 @@ MODES = {"nhg": True, "multipath": False}
 MODES_BY_SUITE = {"trixie": ("nhg",)}
 
 
-def lab_variants():
-    """(frr, mode) pairs to run, oldest FRR first."""
+def lab_variants(one_frr=False):
+    """(frr, mode) pairs to run, oldest FRR first; one_frr: the first only."""
     full = os.environ.get("FPMTEST_FULL_MATRIX") == "1"
     if os.geteuid() != 0:
         frrs = [frr_versions.FrrChoice(None, skip="fast-path tests need root")]
     else:
         frrs = frr_versions.selected()
+    if one_frr and not full:
+        frrs = frrs[:1]
+        return [(f, m) for f in frrs for m in MODES]
     return [(f, m) for f in frrs for m in MODES
             if full or m in MODES_BY_SUITE.get(f.suite, MODES)]
 
@@ -49,7 +55,7 @@ def lab_variants():
 def pytest_generate_tests(metafunc):
     # Modules with a lab (module_run); the others (ports, churn) need no FRR.
     if "module_run" in metafunc.fixturenames:
-        variants = lab_variants()
+        variants = lab_variants(getattr(metafunc.module, "ONE_FRR", False))
         metafunc.parametrize(["frr", "mode"], variants,
                              ids=[f"{f.id}-{m}" for f, m in variants], scope="module")
 

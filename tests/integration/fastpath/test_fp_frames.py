@@ -21,6 +21,9 @@ import pytest
 from fpmtest.fastpath import StaticLab, kernel_forwarded, kernel_forwarded_delta, nonzero
 from fpmtest.poll import wait_until
 
+# The kernel's side (see conftest.py): FRR only installs the static routes.
+ONE_FRR = True
+
 V4 = StaticLab.H2_V4
 V6 = StaticLab.H2_V6
 COUNT = 100

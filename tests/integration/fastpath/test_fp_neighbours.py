@@ -28,6 +28,9 @@ import pytest
 from fpmtest.fastpath import NeighbourLab, nonzero, udp_send, write_result
 from fpmtest.poll import wait_until
 
+# The kernel's side (see conftest.py): FRR only installs the static routes.
+ONE_FRR = True
+
 H3 = NeighbourLab.H3
 LIVE_GW = NeighbourLab.PATHS["eth2"][1]
 DEAD_GW = NeighbourLab.PATHS["eth3"][1]
