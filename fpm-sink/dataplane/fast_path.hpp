@@ -14,6 +14,11 @@
 // Capacity: when an LPM table, the group array or the next-hop array is full
 // the route is marked offload-failed and its range punted to the kernel;
 // poll() retries failed routes and groups once space (past quarantine) frees.
+//
+// One class, a file per room: fast_path_routes.cpp (routes, retries, the
+// offload-change queue), fast_path_groups.cpp (next-hop groups),
+// fast_path_ports.cpp (ports), fast_path.cpp (the rest: set-up, warm-restart
+// holds, kernel changes, stats).
 #pragma once
 
 #include <array>

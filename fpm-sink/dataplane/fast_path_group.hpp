@@ -1,0 +1,30 @@
+// FastPath's next-hop groups as it tracks them: private to the fast_path*.cpp
+// files (the class only declares `struct Group`).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "dataplane/fast_path.hpp"
+#include "dataplane/resilient_buckets.hpp"
+
+namespace fpm_sink {
+
+struct FastPath::Group {
+  // Punt: some member has no gateway (connected: the kernel resolves each
+  // host) or mixes blackhole with gateways; the kernel forwards such groups.
+  enum class Kind : uint8_t { Forward, Drop, Punt, Failed };
+  Kind kind = Kind::Failed;
+  OffloadReason fail_reason = OffloadReason::None;
+  std::optional<uint32_t> index;  // fpm_nhg slot while forwarding
+  std::array<uint32_t, FPM_NHG_BUCKETS> buckets;
+  std::vector<uint32_t> nh_refs;  // one acquire() per member, released on change
+  FibGroup spec;                  // kept to retry after a capacity failure
+  uint64_t routes = 0;            // main-table routes pointing at it
+
+  Group() { buckets.fill(kNoMember); }
+};
+
+}  // namespace fpm_sink

@@ -1,0 +1,77 @@
+// FastPath, ports: fpm_ifaces entries (MAC, MTU, master, forwarding switches)
+// and the redirect ports of fpm_tx_ports, with their counter slots.
+#include "dataplane/fast_path.hpp"
+
+#include <cstring>
+
+namespace fpm_sink {
+
+Status FastPath::refresh_port(uint32_t ifindex) {
+  auto it = port_entries_.find(ifindex);
+  if (it == port_entries_.end()) return ok_status();
+  const fpm_iface fresh =
+      port_entry(ifindex, it->second.slot, it->second.flags & (FPM_IFACE_F_V4 | FPM_IFACE_F_V6));
+  if (std::memcmp(&fresh, &it->second, sizeof fresh) == 0) return ok_status();
+  if (auto s = writer_.write_iface(ifindex, fresh); !s) return s;
+  it->second = fresh;
+  return ok_status();
+}
+
+Status FastPath::add_port(uint32_t ifindex, bool v4, bool v6) {
+  auto it = ports_.find(ifindex);
+  uint32_t slot;
+  if (it != ports_.end()) {
+    slot = it->second;
+  } else {
+    auto s = port_alloc_.allocate();
+    if (!s)
+      return Error{"dataplane.port.full",
+                   "no free port slot for ifindex " + std::to_string(ifindex), ENOSPC};
+    slot = *s;
+  }
+  const fpm_iface iface = port_entry(
+      ifindex, slot, static_cast<uint16_t>((v4 ? FPM_IFACE_F_V4 : 0) | (v6 ? FPM_IFACE_F_V6 : 0)));
+  // Egress first: a port must be a redirect target before traffic may enter it.
+  if (auto s = writer_.add_tx_port(ifindex); !s) {
+    if (it == ports_.end()) port_alloc_.release(slot);
+    return s;
+  }
+  if (auto s = writer_.write_iface(ifindex, iface); !s) {
+    if (it == ports_.end()) port_alloc_.release(slot);
+    return s;
+  }
+  ports_[ifindex] = slot;
+  port_entries_[ifindex] = iface;
+  return ok_status();
+}
+
+fpm_iface FastPath::port_entry(uint32_t ifindex, uint32_t slot, uint16_t flags) const {
+  fpm_iface iface{};
+  iface.slot = slot;
+  iface.table_slot = FPM_TABLE_SLOT_MAIN;
+  iface.flags = flags;
+  // Without a known MAC the entry stays all-zero there and matches no unicast frame: punts.
+  if (auto l = links_.link(ifindex)) {
+    iface.mtu = l->mtu;
+    std::copy(l->mac.begin(), l->mac.end(), iface.mac);
+    // Until VRF tables exist, a port with any master punts every frame to it.
+    if (l->master) iface.flags |= FPM_IFACE_F_ENSLAVED;
+    if (l->forward_v4) iface.flags |= FPM_IFACE_F_FWD4;
+    if (l->forward_v6) iface.flags |= FPM_IFACE_F_FWD6;
+  }
+  return iface;
+}
+
+Status FastPath::remove_port(uint32_t ifindex) {
+  auto it = ports_.find(ifindex);
+  if (it == ports_.end()) return ok_status();
+  Status a = writer_.remove_iface(ifindex);
+  Status b = writer_.remove_tx_port(ifindex);
+  port_alloc_.release(it->second);
+  ports_.erase(it);
+  port_entries_.erase(ifindex);
+  if (!a) return a;
+  return b;
+}
+
+}  // namespace fpm_sink
