@@ -6,7 +6,7 @@
 //
 //   fast path state   rtm_flags                   vtysh
 //   Installed         RTM_F_OFFLOAD               "offloaded": true
-//   Failed            RTM_F_OFFLOAD_FAILED        code 'o', "offloadFailed": true
+//   Failed            RTM_F_OFFLOAD_FAILED        code 'o', "offloaded": false
 //   NotOffloaded      RTM_F_OFFLOAD | RTM_F_TRAP  code 't', "trapped": true
 //
 // NotOffloaded routes (connected, other tables, unreachable, ...) are punted to
@@ -14,9 +14,9 @@
 // RTM_F_OFFLOAD keeps zebra telling owners they are installed, so BGP goes on
 // advertising them. A Failed route is punted too, but because it did not fit.
 //
-// Which routes and when: FastPath queues each route it programs, each route
-// zebra sends again unchanged, and each route whose state changes (space
-// frees, a retry succeeds), once until taken (dataplane/offload_changes.hpp).
+// Which routes and when: FastPath queues each route zebra sends (changed or
+// not) and each route whose state changes without zebra (space frees, a retry
+// succeeds, the hold expires), once until taken (dataplane/offload_changes.hpp).
 // fill() reads the state at that moment, so a burst of changes to one route
 // costs one reply. The queue is dropped when the session ends: the next
 // session's replay queues every route again.
