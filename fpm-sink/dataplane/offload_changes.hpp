@@ -5,8 +5,8 @@
 //
 // Removed routes leave their entry behind (the taker skips entries whose
 // record is gone or no longer due), so churn between two takes can queue a
-// prefix again; compact() rebuilds the queue from the due bits when that
-// garbage outgrows the routes held.
+// prefix again; once bloated() says that garbage outgrows the routes held,
+// FastPath rebuilds the queue from the due bits.
 #pragma once
 
 #include <cstddef>
