@@ -181,6 +181,7 @@ class FastPath final : public RibObserver {
   // making it FPM_IFACE_F_FWD4 / FWD6).
   fpm_iface port_entry(uint32_t ifindex, uint32_t slot, uint16_t flags) const;
   struct Group;
+  struct GroupOutcome;
   struct RouteRecord {
     uint32_t group_id = 0;
     uint32_t action = 0;
@@ -204,7 +205,12 @@ class FastPath final : public RibObserver {
   // Marks the installed routes inside ranges the table just punted as failed.
   void fail_routes_in_punted_ranges();
   void remove_route(const Prefix& prefix, RouteRecord& rec);
+  // Brings a group in line with its FibGroup, then moves its routes if its
+  // kind or slot changed.
   void sync_group(uint32_t id, Group& g, const FibGroup& fib);
+  // Writes a forwarding group's members and buckets, or says which kind it
+  // must become instead (its references are then for drop_group to release).
+  GroupOutcome program_group(uint32_t id, Group& g, const FibGroup& fib);
   void drop_group(Group& g);
   void reprogram_routes_of(uint32_t group_id);
   void note(Error e);

@@ -1,5 +1,5 @@
 // FastPath's next-hop groups as it tracks them: private to the fast_path*.cpp
-// files (the class only declares `struct Group`).
+// files (the class only declares `struct Group` and `struct GroupOutcome`).
 #pragma once
 
 #include <array>
@@ -25,6 +25,13 @@ struct FastPath::Group {
   uint64_t routes = 0;            // main-table routes pointing at it
 
   Group() { buckets.fill(kNoMember); }
+};
+
+// What program_group made of a group: Forward, or the kind it must take
+// instead and why (Failed carries the capacity or write error).
+struct FastPath::GroupOutcome {
+  Group::Kind kind;
+  OffloadReason reason;
 };
 
 }  // namespace fpm_sink

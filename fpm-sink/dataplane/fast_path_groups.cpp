@@ -36,37 +36,45 @@ void FastPath::sync_group(uint32_t id, Group& g, const FibGroup& fib) {
   const Group::Kind old_kind = g.kind;
   const std::optional<uint32_t> old_index = g.index;
   g.spec = fib;
+  const GroupOutcome outcome = program_group(id, g, fib);
+  g.kind = outcome.kind;
+  g.fail_reason = outcome.reason;
+  if (outcome.kind == Group::Kind::Failed)
+    failed_groups_.insert(id);
+  else
+    failed_groups_.erase(id);
 
-  auto leave_forwarding = [&](Group::Kind kind, OffloadReason reason) {
-    g.kind = kind;
-    g.fail_reason = reason;
-    if (kind == Group::Kind::Failed)
-      failed_groups_.insert(id);
-    else
-      failed_groups_.erase(id);
-    // Routes first, then the group: never a route pointing at a freed index.
-    if (old_kind != kind || old_index) reprogram_routes_of(id);
-    drop_group(g);
-  };
+  if (outcome.kind == Group::Kind::Forward) {
+    if (old_kind != Group::Kind::Forward || old_index != g.index) reprogram_routes_of(id);
+    return;
+  }
+  // Routes first, then the group: never a route pointing at a freed index.
+  if (old_kind != outcome.kind || old_index) reprogram_routes_of(id);
+  drop_group(g);
+}
 
-  if (fib.blackhole) return leave_forwarding(Group::Kind::Drop, OffloadReason::None);
+FastPath::GroupOutcome FastPath::program_group(uint32_t id, Group& g, const FibGroup& fib) {
+  if (fib.blackhole) return {Group::Kind::Drop, OffloadReason::None};
   const bool forwardable =
       !fib.members.empty() && std::all_of(fib.members.begin(), fib.members.end(), [](auto& m) {
         return m.nh.gateway && m.nh.ifindex != 0 && !m.nh.blackhole;
       });
-  if (!forwardable) return leave_forwarding(Group::Kind::Punt, OffloadReason::None);
+  if (!forwardable) return {Group::Kind::Punt, OffloadReason::None};
 
   // Acquire the new members before letting go of the old ones, so a next hop
   // staying in the group keeps its index (and its buckets).
   std::vector<uint32_t> refs;
   std::vector<BucketMember> members;
   refs.reserve(fib.members.size());
+  auto release_refs = [&] {
+    for (uint32_t r : refs) nexthops_.release(r);
+  };
   for (const auto& m : fib.members) {
     auto nh = nexthops_.acquire({*m.nh.gateway, m.nh.ifindex});
     if (!nh) {
-      for (uint32_t r : refs) nexthops_.release(r);
+      release_refs();
       note(nh.error());
-      return leave_forwarding(Group::Kind::Failed, OffloadReason::NextHopFull);
+      return {Group::Kind::Failed, OffloadReason::NextHopFull};
     }
     refs.push_back(*nh);
     auto same = std::find_if(members.begin(), members.end(),
@@ -77,13 +85,14 @@ void FastPath::sync_group(uint32_t id, Group& g, const FibGroup& fib) {
       members.push_back({*nh, std::max<uint32_t>(m.weight, 1)});
   }
 
-  if (!g.index) {
+  const bool new_slot = !g.index;
+  if (new_slot) {
     g.index = group_alloc_.allocate();
     if (!g.index) {
-      for (uint32_t r : refs) nexthops_.release(r);
+      release_refs();
       note(Error{"dataplane.group.full", "no free group index for group " + std::to_string(id),
                  ENOSPC});
-      return leave_forwarding(Group::Kind::Failed, OffloadReason::GroupFull);
+      return {Group::Kind::Failed, OffloadReason::GroupFull};
     }
     g.buckets.fill(kNoMember);  // the slot may hold a previous owner's buckets
   }
@@ -94,19 +103,17 @@ void FastPath::sync_group(uint32_t id, Group& g, const FibGroup& fib) {
   stats_.bucket_writes += changed.size();
   Status written =
       writer_.write_buckets(*g.index, changed, g.buckets, static_cast<uint32_t>(members.size()));
-  if (written && !old_index) written = writer_.publish_group(*g.index, FPM_NHG_F_VALID);
+  if (written && new_slot) written = writer_.publish_group(*g.index, FPM_NHG_F_VALID);
   if (!written) {
     note(written.error());
+    // The buckets may name old and new members alike: drop_group releases both.
     g.nh_refs.insert(g.nh_refs.end(), refs.begin(), refs.end());
-    return leave_forwarding(Group::Kind::Failed, OffloadReason::WriteError);
+    return {Group::Kind::Failed, OffloadReason::WriteError};
   }
   // The buckets no longer name the old members: their references can go.
   for (uint32_t r : g.nh_refs) nexthops_.release(r);
   g.nh_refs = std::move(refs);
-  g.kind = Group::Kind::Forward;
-  g.fail_reason = OffloadReason::None;
-  failed_groups_.erase(id);
-  if (old_kind != Group::Kind::Forward || old_index != g.index) reprogram_routes_of(id);
+  return {Group::Kind::Forward, OffloadReason::None};
 }
 
 void FastPath::group_changed(ChangeKind kind, const FibGroup& group) {
