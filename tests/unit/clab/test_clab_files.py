@@ -150,3 +150,17 @@ def test_load_names_file_and_problem(tmp_path):
     with pytest.raises(clab.ClabError) as err:
         clab.load(str(path))
     assert str(path) in str(err.value) and "uses eth0" in str(err.value)
+
+
+def test_ospf_file_matches_the_tests_timers():
+    """test_fp_ospf_ecmp bounds loss by OspfLab.DEAD seconds of traffic: the
+    file's routers must use those timers and OspfLab's paths."""
+    from fpmtest.fastpath import OspfLab
+    topo = clab.load(clab.path(OspfLab.CLAB))
+    for name in ("dut", "r3"):
+        conf = topo.nodes[name].frr_conf()
+        assert conf.count(f"ip ospf dead-interval {OspfLab.DEAD}\n") == len(OspfLab.PATHS)
+        assert conf.count(f"ip ospf hello-interval {OspfLab.HELLO}\n") == len(OspfLab.PATHS)
+    dut = topo.nodes["dut"].frr_conf()
+    for ifname, (mine, _theirs) in OspfLab.PATHS.items():
+        assert f"interface {ifname}\n ip address {mine}/24\n" in dut
