@@ -164,3 +164,22 @@ def test_ospf_file_matches_the_tests_timers():
     dut = topo.nodes["dut"].frr_conf()
     for ifname, (mine, _theirs) in OspfLab.PATHS.items():
         assert f"interface {ifname}\n ip address {mine}/24\n" in dut
+
+
+def test_fast_path_ports_are_the_labs():
+    """The dut's FPM_SINK_OPTS ports are those the demo and the tests that
+    deploy the file attach fpm-sink's XDP program to."""
+    from fpmtest import demo
+    from fpmtest.fastpath import EdgeLab, OspfLab
+    for name, ports in (("demo", demo.DUT_PORTS), (OspfLab.CLAB, OspfLab.DUT_PORTS),
+                        (EdgeLab.CLAB, EdgeLab.DUT_PORTS)):
+        got, rest = clab.load(clab.path(name)).nodes["dut"].fpm_sink_opts()
+        assert sorted(got) == sorted(ports) and rest == [], (name, got, rest)
+
+
+def test_fast_path_port_without_link_is_caught():
+    found = _broken(lambda d: d["topology"]["nodes"]["dut"]["env"].update(
+        FPM_SINK_OPTS="--interface eth1 --interface eth9"))
+    assert any("--interface 'eth9'" in p for p in found), found
+    found = _broken(lambda d: d["topology"]["nodes"]["dut"].update(env=["A=1"]))
+    assert any("'env' must map" in p for p in found), found

@@ -19,8 +19,8 @@ What each part of a file becomes here (containerlab's meaning in brackets):
   router's once its FRR runs [containerlab runs them after the container
   started].
 
-What fpm-sink needs beyond the file (ports for XDP, pinned state) is added by
-whoever deploys, as a container's fpm-sink.toml would say it.
+fpm-sink gets the options of the node's ``env: FPM_SINK_OPTS`` (the router
+image's entrypoint passes that variable to fpm-sink), e.g. the XDP ports.
 """
 
 import os
@@ -118,6 +118,22 @@ class Node:
                             f"(it runs {', '.join(DAEMONS)})")
         return [d for d in DAEMONS if d == "zebra" or d in wanted]
 
+    def fpm_sink_opts(self):
+        """(ports, other options) of fpm-sink from the node's FPM_SINK_OPTS
+        environment variable, which the router image's entrypoint passes to
+        fpm-sink (e.g. "--interface eth1 --interface eth2": the XDP ports)."""
+        words = shlex.split(str((self.spec.get("env") or {}).get("FPM_SINK_OPTS", "")))
+        ports, rest = [], []
+        it = iter(words)
+        for word in it:
+            if word == "--interface":
+                ports.append(next(it, ""))
+            elif word.startswith("--interface="):
+                ports.append(word.split("=", 1)[1])
+            else:
+                rest.append(word)
+        return ports, rest
+
     def fpm_port(self):
         """Port zebra's FPM client connects to per frr.conf, or None (no fpm-sink)."""
         m = FPM_ADDRESS_RE.search(self.frr_conf())
@@ -200,6 +216,10 @@ def _node_problems(topo, name, spec):
         out.append(f"{where}: kind must be 'linux', not {spec.get('kind')!r}")
     if not isinstance(spec.get("image"), str) or not spec["image"]:
         out.append(f"{where}: missing 'image'")
+    env = spec.get("env")
+    if env is not None and (not isinstance(env, dict) or not all(
+            isinstance(v, (str, int, float)) for v in env.values())):
+        out.append(f"{where}: 'env' must map names to strings or numbers")
     for key in ("exec", "binds"):
         value = spec.get(key)
         if value is None:
@@ -251,6 +271,13 @@ def _router_problems(node, where):
         out.append(f"{where}: {str(exc).split(': ', 2)[-1]}")
     if not re.search(r"^hostname \S+", node.frr_conf(), re.M):
         out.append(f"{where}: frr.conf sets no hostname")
+    ports, _rest = node.fpm_sink_opts()
+    linked = {i for a, ia, b, ib in node.topo.links for n, i in ((a, ia), (b, ib))
+              if n == node.name}
+    for port in ports:
+        if port not in linked:
+            out.append(f"{where}: FPM_SINK_OPTS names --interface {port!r}, "
+                       "which no link of the node has")
     return out
 
 
@@ -314,9 +341,11 @@ class Deployment:
                 router = self.routers[node.name] = make_router(run.ns(node.name), node.name)
                 port = node.fpm_port()
                 if port is not None and sink_bins and sink_bins[0]:
+                    ports, opts = node.fpm_sink_opts()
                     self.sinks[node.name] = FpmSink(
                         run.ns(node.name), sink_bins[0], sink_bins[1], port=port,
-                        sweep_delay=sweep_delay, extra_args=router.fpm_sink_args())
+                        sweep_delay=sweep_delay, interfaces=ports,
+                        extra_args=opts + router.fpm_sink_args())
             else:
                 self._exec(node)
 

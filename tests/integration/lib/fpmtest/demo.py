@@ -67,14 +67,26 @@ def _has_fast_path(binary):
     return False
 
 
+def _rib_only(sink):
+    """Drop the file's --interface options: the fast path is off."""
+    words, kept = iter(sink.extra_args), []
+    for word in words:
+        if word == "--interface":
+            next(words, None)
+        else:
+            kept.append(word)
+    sink.extra_args, sink.interfaces = kept, []
+
+
 def step_topology(ctx):
     banner("topology: dut (zebra+staticd+bgpd AS 65001, fpm-sink) -- peer1 (bgpd AS 65002), peer2")
     lab = ctx["lab"]
     print(f"deploying {os.path.relpath(DEMO_CLAB, REPO)} into namespaces (as containerlab deploy -t would)")
     if lab.sink and ctx.get("xdp", True) and _has_fast_path(lab.sink.binary):
-        for port in DUT_PORTS:
-            lab.sink.extra_args += ["--interface", port]
-        lab.sink.interfaces = list(DUT_PORTS)
+        # The file's FPM_SINK_OPTS give the ports; the traffic step relies on them.
+        if sorted(lab.sink.interfaces) != sorted(DUT_PORTS):
+            raise RuntimeError(f"{DEMO_CLAB}: dut's FPM_SINK_OPTS ports are "
+                               f"{lab.sink.interfaces}, the demo needs {list(DUT_PORTS)}")
         # Pins that outlive the process (each `ip netns exec` has its own
         # mounts, so a bpffs fpm-sink mounted itself would go with it).
         bpffs = os.path.join(lab.run.dir, "bpffs")
@@ -83,6 +95,8 @@ def step_topology(ctx):
         lab.run.on_close(lambda: sh(["umount", "-l", bpffs], check=False))
         lab.sink.extra_args += ["--keep-fast-path", "--bpffs", os.path.join(bpffs, "fpm-sink")]
         ctx["restartable"] = True
+    elif lab.sink:
+        _rib_only(lab.sink)
     lab.start()  # fpm-sink, then FRR on dut and peer1 from the file's frr.conf
     networks = bgp_networks(ctx["bgp_v4"], ctx["bgp_v6"])
     lab.announce(networks)  # --bgp-v4 / --bgp-v6 other than the file's 10 / 3
