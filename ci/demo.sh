@@ -8,8 +8,9 @@
 #   SKIP_SETUP=1 SKIP_BUILD=1 BUILD_DIR=build sudo -E bash ci/demo.sh
 #
 # Extra arguments go to `python3 -m fpmtest demo` (--bgp-v4 N, --bgp-v6 N,
-# --hold). The topology lives in tests/integration/lib/fpmtest/topology.py,
-# shared with the integration tests; the steps in fpmtest/demo.py.
+# --hold). The topology is frr-config/clab/demo.clab.yml, the containerlab
+# file a user deploys, here deployed into namespaces (fpmtest/clab.py); the
+# steps are in fpmtest/demo.py.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

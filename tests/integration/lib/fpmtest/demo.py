@@ -20,7 +20,8 @@ import time
 from . import Run, wait_until
 from .netns import sh
 from .routes import diff_fib
-from .topology import BASE_STATICS, Lab, bgp_networks
+from .sink import REPO
+from .topology import DEMO_CLAB, Lab, bgp_networks
 
 
 def banner(title):
@@ -54,7 +55,7 @@ def side_by_side(zebra, sink):
 # dut's routed ports: fpm-sink attaches its XDP program to them.
 DUT_PORTS = ("eth1", "eth2")
 # host1 sits behind the BGP peer, inside the first prefix peer1 announces.
-HOST1_LINK = ("peer1", "eth1", "host1", "eth0", ["100.64.0.254/24"], ["100.64.0.1/24"])
+HOST1_LINK = ("peer1", "eth2", "host1", "eth1", ["100.64.0.254/24"], ["100.64.0.1/24"])
 HOST1 = "100.64.0.1"
 
 
@@ -66,13 +67,26 @@ def _has_fast_path(binary):
     return False
 
 
+def _rib_only(sink):
+    """Drop the file's --interface options: the fast path is off."""
+    words, kept = iter(sink.extra_args), []
+    for word in words:
+        if word == "--interface":
+            next(words, None)
+        else:
+            kept.append(word)
+    sink.extra_args, sink.interfaces = kept, []
+
+
 def step_topology(ctx):
     banner("topology: dut (zebra+staticd+bgpd AS 65001, fpm-sink) -- peer1 (bgpd AS 65002), peer2")
     lab = ctx["lab"]
+    print(f"deploying {os.path.relpath(DEMO_CLAB, REPO)} into namespaces (as containerlab deploy -t would)")
     if lab.sink and ctx.get("xdp", True) and _has_fast_path(lab.sink.binary):
-        for port in DUT_PORTS:
-            lab.sink.extra_args += ["--interface", port]
-        lab.sink.interfaces = list(DUT_PORTS)
+        # The file's FPM_SINK_OPTS give the ports; the traffic step relies on them.
+        if sorted(lab.sink.interfaces) != sorted(DUT_PORTS):
+            raise RuntimeError(f"{DEMO_CLAB}: dut's FPM_SINK_OPTS ports are "
+                               f"{lab.sink.interfaces}, the demo needs {list(DUT_PORTS)}")
         # Pins that outlive the process (each `ip netns exec` has its own
         # mounts, so a bpffs fpm-sink mounted itself would go with it).
         bpffs = os.path.join(lab.run.dir, "bpffs")
@@ -81,10 +95,11 @@ def step_topology(ctx):
         lab.run.on_close(lambda: sh(["umount", "-l", bpffs], check=False))
         lab.sink.extra_args += ["--keep-fast-path", "--bpffs", os.path.join(bpffs, "fpm-sink")]
         ctx["restartable"] = True
-    lab.start_sink()
-    lab.start_dut(BASE_STATICS, bgp=True)
+    elif lab.sink:
+        _rib_only(lab.sink)
+    lab.start()  # fpm-sink, then FRR on dut and peer1 from the file's frr.conf
     networks = bgp_networks(ctx["bgp_v4"], ctx["bgp_v6"])
-    lab.start_bgp_peer(networks)
+    lab.announce(networks)  # --bgp-v4 / --bgp-v6 other than the file's 10 / 3
     lab.wait_bgp_up()
     lab.wait_zebra(lambda fib: set(networks) <= {k[1] for k in fib}, timeout=90,
                    what="BGP routes in zebra")
@@ -162,7 +177,7 @@ def step_traffic(ctx, bursts=3, count=2000):
     host1.exec(["ip", "route", "add", "default", "via", "100.64.0.254"])
     peer2.exec(["ip", "route", "add", "100.64.0.0/10", "via", "10.0.2.1"])
     peer1.exec(["ip", "route", "add", "10.0.2.0/24", "via", "10.0.1.1"])
-    for ns, ifname in ((peer1, "eth0"), (peer2, "eth0")):
+    for ns, ifname in ((peer1, "eth1"), (peer2, "eth1")):
         gro_on(ns, ifname)
     # The dut's neighbour entry for peer1 gives the fast path its MAC: one ping
     # through the kernel resolves it (unresolved next hops punt, never drop).
@@ -264,7 +279,7 @@ def run_demo(sink_bins, bgp_v4=10, bgp_v6=3, hold=False, steps=None, frr=None):
                                                     f" from {frr.rootfs.path if frr.rootfs else '-'}"))
     try:
         with Run(frr=frr) as run:
-            lab = ctx["lab"] = Lab(run, sink_bins=sink_bins)
+            lab = ctx["lab"] = Lab(run, sink_bins=sink_bins, clab_file=DEMO_CLAB)
             try:
                 for step in steps or STEPS:
                     step(ctx)

@@ -28,6 +28,7 @@ import subprocess
 import sys
 import time
 
+from . import clab
 from .frr import make_router
 from .poll import wait_until
 from .sink import FpmSink
@@ -249,6 +250,23 @@ class FastPathLab:
             ns.exec(["ip", "addr", "add", addr, "dev", "lo"])
         return ns
 
+    def deploy(self, name):
+        """Build the lab from frr-config/clab/<name>.clab.yml (clab.py) and
+        apply this harness's veth conventions (module doc) to it: NAPI on the
+        far ends of the DUT's links, no tx checksum offload on hosts. The
+        DUT's fpm-sink is this lab's (self.sink, with its ports); start()
+        starts FRR on every router from the file."""
+        prepend = {} if self.use_nhg else {"dut": ["no fpm use-next-hop-groups"]}
+        dep = self.deployment = clab.deploy(self.run, clab.path(name), frr_prepend=prepend)
+        self.routers.update(dep.routers)
+        for a, if_a, b, if_b in dep.topo.links:
+            for me, other, other_if in ((a, b, if_b), (b, a, if_a)):
+                if me == "dut":
+                    enable_napi(self.run.ns(other), other_if, self.napi)
+                if not dep.topo.nodes[me].is_router:
+                    tx_csum_off(self.run.ns(me), if_a if me == a else if_b)
+        return dep
+
     def router(self, node):
         if node not in self.routers:
             self.routers[node] = make_router(self.run.ns(node), node)
@@ -429,27 +447,26 @@ class TwoPathLab(FastPathLab):
 
 
 class OspfLab(TwoPathLab):
-    """Cases 3/4: two equal-cost OSPF paths (parallel links) dut <-> r3.
+    """Cases 3/4: two equal-cost OSPF paths (parallel links) dut <-> r3,
+    deployed from frr-config/clab/ospf-ecmp.clab.yml:
 
-        h1 eth0 10.0.1.2 --- eth1 [dut] eth2 10.0.21.1 ====== eth2 10.0.21.2 [r3] eth1 10.0.3.1 --- eth0 h3
+        h1 eth1 10.0.1.2 --- eth1 [dut] eth2 10.0.21.1 ====== eth2 10.0.21.2 [r3] eth1 10.0.3.1 --- eth1 h3
                                         eth3 10.0.22.1 ====== eth3 10.0.22.2              10.0.3.2
     OSPF area 0, point-to-point, hello 1 s, dead 4 s, equal costs; h1's and
-    h3's subnets are passive OSPF interfaces of dut and r3.
+    h3's subnets are passive OSPF interfaces of dut and r3 (all in the
+    routers' frr.conf there).
     """
 
-    HELLO, DEAD = 1, 4
+    HELLO, DEAD = 1, 4  # as ospf-ecmp/*/frr.conf say
+    CLAB = "ospf-ecmp"
+
+    def build(self):
+        self.deploy(self.CLAB)
 
     def start(self):
         self.start_sink()
-        self.configure_dut_zebra()
-        self.dut.configure_ospfd("10.255.0.1", {i: 10 for i in self.PATHS}, passive=("eth1",),
-                                 hello=self.HELLO, dead=self.DEAD)
+        self.deployment.start()
         r3 = self.router("r3")
-        r3.configure_zebra(fpm_port=None)
-        r3.configure_ospfd("10.255.0.3", {i: 10 for i in self.PATHS}, passive=("eth1",),
-                           hello=self.HELLO, dead=self.DEAD)
-        self.dut.start("zebra", "ospfd")
-        r3.start("zebra", "ospfd")
         self.wait_fpm_connected()
         wait_until(lambda: self.ecmp_gateways() == {g for _m, g in self.PATHS.values()}, 60,
                    what=f"OSPF ECMP route {self.PREFIX} via both paths in zebra",
@@ -626,3 +643,34 @@ class NeighbourLab(TwoPathLab):
     def path_rx(self):
         r3 = self.run.ns("r3")
         return {ifname: rx_packets(r3, ifname) for ifname in self.PATHS}
+
+
+class EdgeLab(FastPathLab):
+    """An eBGP edge router, deployed from frr-config/clab/ebgp-edge.clab.yml:
+
+        h1 eth1 10.1.1.2 --- eth2 [dut] eth1 10.0.1.1 --- eth1 upstream eth2 --- eth1 server
+        h2 eth1 10.1.2.2 --- eth3 (AS 65001)  10.0.1.2 (AS 65002) 100.64.0.254   100.64.0.1
+    dut announces its connected subnets (the hosts') to upstream, upstream
+    announces the server's subnet (v4 and v6) to dut.
+    """
+
+    DUT_PORTS = ("eth1", "eth2", "eth3")
+    CLAB = "ebgp-edge"
+    UPSTREAM = ("10.0.1.2", "fd00:1::2")
+    SERVER = ("100.64.0.1", "2001:db8:100::1")
+    SERVER_PREFIXES = ("100.64.0.0/24", "2001:db8:100::/64")
+    HOSTS = {"h1": "eth2", "h2": "eth3"}  # host -> the DUT port it sits on
+    HOST_SUBNETS = ("10.1.1.0/24", "10.1.2.0/24", "fd00:11::/64", "fd00:12::/64")
+
+    def build(self):
+        self.deploy(self.CLAB)
+
+    def start(self):
+        self.start_sink()
+        self.deployment.start()
+        self.wait_fpm_connected()
+        for peer in self.UPSTREAM:
+            wait_until(lambda p=peer: self.dut.bgp_established(p), 60,
+                       what=f"BGP session dut <-> upstream {peer}")
+        self.wait_offloaded(self.SERVER_PREFIXES)
+        return self

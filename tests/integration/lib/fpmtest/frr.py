@@ -153,6 +153,25 @@ class FrrRouter:
         return out
 
     # ---- processes -----------------------------------------------------
+    def start_integrated(self, conf_text, daemons):
+        """Start ``daemons`` and configure them from one integrated frr.conf
+        (a containerlab node's bound file, see clab.py) as FRR's init does:
+        each daemon starts with only its log file, then ``vtysh -b`` reads
+        the integrated file and hands every line to the daemon that owns it."""
+        for d in daemons:
+            self._write(d, f"hostname {self.hostname}\n"
+                           f"log file {self.dir}/{d}.log {self.log_level}\n")
+        path = os.path.join(self.dir, "frr.conf")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(conf_text)
+        shutil.chown(path, "frr", "frr")
+        self.start(*daemons)
+        res = self._vtysh_raw(["--config_dir", self.dir, "-b"])
+        if res.returncode != 0:
+            raise RuntimeError(f"vtysh -b ({path}) on {self.hostname}: rc {res.returncode}\n"
+                               f"{res.stdout}{res.stderr}")
+        return res.stdout
+
     def start(self, *daemons):
         for d in daemons or [d for d in DAEMONS
                              if os.path.exists(os.path.join(self.dir, f"{d}.conf"))]:

@@ -10,10 +10,16 @@
         +-----------------------------------------------------+
 
 All addresses live only inside the run's namespaces.
+
+The demo deploys the same lab from frr-config/clab/demo.clab.yml (Lab with
+clab_file; see clab.py): there peer1 and peer2 face dut on their eth1
+(eth0 is containerlab's management port), and FRR is configured from the
+file's frr.conf per router, statics and BGP included.
 """
 
 import ipaddress
 
+from . import clab
 from .frr import make_router
 from .poll import wait_until
 from .routes import diff_fib, sink_fib, zebra_fib
@@ -51,13 +57,23 @@ def bgp_networks(v4_count, v6_count=0):
     return v4 + v6
 
 
+DEMO_CLAB = clab.path("demo")
+
+
 class Lab:
     """dut + peers + optional fpm-sink; everything is torn down by run.close()."""
 
-    def __init__(self, run, sink_bins=None, use_nhg=True, sweep_delay=3, fpm_port=2620):
+    def __init__(self, run, sink_bins=None, use_nhg=True, sweep_delay=3, fpm_port=2620,
+                 clab_file=None):
+        """clab_file: deploy that containerlab topology (e.g. DEMO_CLAB) instead
+        of building the lab here; then start() brings it up as the file says."""
         self.run = run
         self.use_nhg = use_nhg
         self.fpm_port = fpm_port
+        self.deployment = None
+        if clab_file:
+            self._deploy(clab_file, sink_bins, sweep_delay)
+            return
         for dut_if, peer, peer_if, dut_addrs, peer_addrs in LINKS:
             run.link("dut", dut_if, peer, peer_if, dut_addrs, peer_addrs)
         self.dut_ns = run.ns("dut")
@@ -69,7 +85,36 @@ class Lab:
                                 port=fpm_port, sweep_delay=sweep_delay,
                                 extra_args=self.dut.fpm_sink_args())
 
+    def _deploy(self, clab_file, sink_bins, sweep_delay):
+        prepend = {} if self.use_nhg else {"dut": ["no fpm use-next-hop-groups"]}
+        dep = self.deployment = clab.deploy(self.run, clab_file, sink_bins, sweep_delay,
+                                            frr_prepend=prepend)
+        self.dut_ns = self.run.ns("dut")
+        self.dut = dep.routers["dut"]
+        self.peer1 = dep.routers.get("peer1")
+        self.sink = dep.sinks.get("dut")
+        self.fpm_port = dep.topo.nodes["dut"].fpm_port()
+
     # ---- bring-up --------------------------------------------------------
+    def start(self):
+        """A deployed lab: fpm-sink, then every router's FRR from its files."""
+        self.deployment.start()
+
+    def announce(self, networks):
+        """Make peer1 of a deployed lab announce exactly ``networks`` (it starts
+        with its frr.conf's), as an operator would: through vtysh."""
+        current = clab.bgp_networks_of(self.deployment.topo.nodes["peer1"].frr_conf())
+        lines = [f"router bgp {PEER_AS}"]
+        for family, v6 in (("ipv4", False), ("ipv6", True)):
+            changes = [f"network {n}" for n in networks
+                       if (":" in n) == v6 and n not in current]
+            changes += [f"no network {n}" for n in current
+                        if (":" in n) == v6 and n not in networks]
+            if changes:
+                lines += [f"address-family {family} unicast", *changes, "exit-address-family"]
+        if len(lines) > 1:
+            self.peer1.config(*lines)
+
     def start_sink(self):
         if self.sink:
             self.sink.start()
