@@ -178,26 +178,32 @@ class FrrRouter:
             self.start_daemon(d)
 
     def start_daemon(self, daemon, timeout=15):
-        if daemon in self.procs and self.procs[daemon].poll() is None:
-            raise RuntimeError(f"{daemon} already running on {self.hostname}")
-        vty = os.path.join(self.dir, f"{daemon}.vty")
-        if os.path.exists(vty):
-            os.unlink(vty)
         args = [os.path.join(FRR_BIN, daemon),
                 "-f", os.path.join(self.dir, f"{daemon}.conf"),
                 "-i", os.path.join(self.dir, f"{daemon}.pid"),
                 "-z", self.zserv, "--vty_socket", self.dir, "-P", "0"]
         if daemon == "zebra":
             args += ["-M", "dplane_fpm_nl", *self.zebra_args]
-        proc = self.ns.popen(args, os.path.join(self.dir, f"{daemon}.out"))
+        return self._launch(daemon, args, timeout)
+
+    def _launch(self, daemon, command, timeout):
+        """Runs ``command`` (the daemon) in the node and waits until it answers
+        on its vty; raises at once if it exits instead."""
+        if daemon in self.procs and self.procs[daemon].poll() is None:
+            raise RuntimeError(f"{daemon} already running on {self.hostname}")
+        vty = os.path.join(self.dir, f"{daemon}.vty")
+        if os.path.exists(vty):
+            os.unlink(vty)
+        proc = self.ns.popen(command, os.path.join(self.dir, f"{daemon}.out"))
         self.procs[daemon] = proc
 
         def ready():
             if proc.poll() is not None:
                 raise Abort(f"{daemon} exited with {proc.returncode}: "
-                                   f"{self.tail(daemon + '.out')}")
+                            f"{self.tail(daemon + '.out')}")
             return os.path.exists(vty) and self.vtysh("show version", daemon=daemon, check=False)
-        wait_until(ready, timeout, what=f"{daemon} on {self.hostname} to answer on its vty")
+        wait_until(ready, timeout, what=f"{daemon} (FRR {self.version}) on {self.hostname} "
+                                        "to answer on its vty")
         return proc
 
     def stop_daemon(self, daemon, sig=None):

@@ -25,7 +25,6 @@ import pwd
 import shutil
 
 from .frr import DAEMONS, FrrRouter
-from .poll import Abort, wait_until
 
 # $1 = root filesystem, the rest = the command to run inside it.
 _ENTER = r"""set -e
@@ -168,27 +167,12 @@ class Frr10Router(FrrRouter):
             self._spawn("mgmtd")
 
     def _spawn(self, daemon, timeout=15):
-        if daemon in self.procs and self.procs[daemon].poll() is None:
-            raise RuntimeError(f"{daemon} already running on {self.hostname}")
-        vty = os.path.join(self.dir, f"{daemon}.vty")
-        if os.path.exists(vty):
-            os.unlink(vty)
         args = [f"/usr/lib/frr/{daemon}", "-N", self.name, "-u", "frr", "-g", "frr",
                 "-P", "0", "--log", f"file:{self.inner_dir}/{daemon}.log",
                 "--log-level", self.log_level]
         if daemon == "zebra":
             args += ["-M", "dplane_fpm_nl", *self.zebra_args]
-        proc = self.ns.popen(self._command(*args), os.path.join(self.dir, f"{daemon}.out"))
-        self.procs[daemon] = proc
-
-        def ready():
-            if proc.poll() is not None:
-                raise Abort(f"{daemon} exited with {proc.returncode}: "
-                            f"{self.tail(daemon + '.out')}")
-            return os.path.exists(vty) and self.vtysh("show version", daemon=daemon, check=False)
-        wait_until(ready, timeout, what=f"{daemon} (FRR {self.version}) on {self.hostname} "
-                                        "to answer on its vty")
-        return proc
+        return self._launch(daemon, self._command(*args), timeout)
 
     def stop(self):
         # mgmtd last: the others are its clients.
