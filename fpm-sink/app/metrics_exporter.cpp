@@ -1,5 +1,6 @@
 #include "app/metrics_exporter.hpp"
 
+#include <civetweb.h>
 #include <prometheus/exposer.h>
 #include <prometheus/metric_family.h>
 #include <spdlog/spdlog.h>
@@ -56,6 +57,13 @@ Result<std::unique_ptr<MetricsExporter>> MetricsExporter::start(boost::asio::io_
                                                                 const ListenEndpoint& at,
                                                                 SnapshotFn fn,
                                                                 std::chrono::milliseconds timeout) {
+  // Debian 12's civetweb is built without IPv6: say so rather than "cannot bind".
+  constexpr unsigned kCivetwebIpv6 = 8;
+  if (at.address.find(':') != std::string::npos && !mg_check_feature(kCivetwebIpv6)) {
+    return Error{"metrics.listen", "cannot serve metrics on " + at.to_string() +
+                                       ": the civetweb library was built without IPv6; use an "
+                                       "IPv4 address"};
+  }
   std::unique_ptr<MetricsExporter> m(new MetricsExporter());
   m->collector_ = std::make_shared<SnapshotCollector>(io, std::move(fn), timeout);
   try {

@@ -116,8 +116,8 @@ void add_options(CLI::App& app, Options& opts) {
       ->transform(CLI::Transformer(std::map<std::string, bool>{{"on", true}, {"off", false}})
                       .description("on|off"));
   app.add_option("--metrics-listen", opts.metrics_listen,
-                 "address:port serving Prometheus metrics on /metrics (IPv6 as [addr]:port), "
-                 "or 'off'")
+                 "address:port serving Prometheus metrics on /metrics, or 'off' (IPv6 as "
+                 "[addr]:port, if the civetweb library was built with IPv6)")
       ->capture_default_str()
       ->check([](const std::string& v) {
         if (v == "off") return std::string();

@@ -1,5 +1,6 @@
 // Metrics: the mapping from daemon state to Prometheus families, the text a
 // scrape returns, and the hand-over from the io thread to the HTTP thread.
+#include <civetweb.h>
 #include <gtest/gtest.h>
 #include <prometheus/text_serializer.h>
 #include <CLI/CLI.hpp>
@@ -186,7 +187,9 @@ TEST(MetricsSnapshot, CountsTheRibsGroupsByFamily) {
   FpmServer fpm(io, rib, 10s);
   ASSERT_TRUE(rib.apply(FpmEvent{single_nh(1, "10.0.0.1", 2)}));
   ASSERT_TRUE(rib.apply(FpmEvent{single_nh(2, "10.0.0.2", 2)}));
-  ASSERT_TRUE(rib.apply(FpmEvent{single_nh(3, "fe80::1", 2)}));
+  NexthopAdd v6 = single_nh(3, "fe80::1", 2);
+  v6.family = Family::V6;  // as zebra sends it (nhmsg family), not derived from the gateway
+  ASSERT_TRUE(rib.apply(FpmEvent{v6}));
   ASSERT_TRUE(rib.apply(FpmEvent{nhg_route("192.0.2.0/24", 1)}));
   ASSERT_TRUE(rib.apply(FpmEvent{nhg_route("2001:db8::/32", 3)}));
   ASSERT_TRUE(rib.apply(FpmEvent{nhg_route("198.51.100.0/24", 99)}));  // pending
@@ -205,6 +208,7 @@ TEST(SnapshotCollector, TakesTheSnapshotOnTheIoThread) {
   boost::asio::io_context io;
   auto guard = boost::asio::make_work_guard(io);
   std::thread io_thread([&] { io.run(); });
+  const auto io_thread_id = io_thread.get_id();
   std::thread::id taken_on;
   SnapshotCollector collector(
       io,
@@ -219,7 +223,7 @@ TEST(SnapshotCollector, TakesTheSnapshotOnTheIoThread) {
   guard.reset();
   io.stop();
   io_thread.join();
-  EXPECT_EQ(taken_on, io_thread.get_id());
+  EXPECT_EQ(taken_on, io_thread_id);
   EXPECT_EQ(value(fs, "fpm_sink_fpm_frames_total"), 42);
   EXPECT_EQ(value(fs, "fpm_sink_metrics_snapshot_timeouts_total"), 0);
 }
@@ -273,6 +277,15 @@ TEST(MetricsExporter, AnAddressInUseIsAnError) {
   ASSERT_FALSE(m);
   EXPECT_EQ(m.error().id, "metrics.listen");
   EXPECT_NE(m.error().message.find(at.to_string()), std::string::npos) << m.error().message;
+}
+
+TEST(MetricsExporter, Ipv6WithoutCivetwebSupportIsNamed) {
+  constexpr unsigned kCivetwebIpv6 = 8;
+  if (mg_check_feature(kCivetwebIpv6)) GTEST_SKIP() << "this civetweb serves IPv6";
+  boost::asio::io_context io;
+  auto m = MetricsExporter::start(io, {"::1", 19476}, [] { return MetricsSnapshot{}; });
+  ASSERT_FALSE(m);
+  EXPECT_NE(m.error().message.find("without IPv6"), std::string::npos) << m.error().message;
 }
 
 }  // namespace
