@@ -210,7 +210,8 @@ void fast_path(Families& fs, const FastPathSnapshot& fp, const control::Counters
   auto& routes = fs.gauge("fpm_sink_fast_path_routes",
                           "Routes by offload state: installed (XDP forwards or drops), failed "
                           "(should be but is not: capacity, write error), not_offloaded (left "
-                          "to the kernel by design)");
+                          "to the kernel by design). While fpm_sink_warm_restart_staging is 1, "
+                          "installed routes are in the staged tables, not yet read by XDP");
   Families::add(routes, as_value(st.routes_installed), {{"state", "installed"}});
   Families::add(routes, as_value(st.routes_failed), {{"state", "failed"}});
   Families::add(routes, as_value(st.routes_not_offloaded), {{"state", "not_offloaded"}});
