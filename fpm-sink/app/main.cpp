@@ -12,6 +12,7 @@
 #include "app/fast_path_runtime.hpp"
 #include "app/fpm_server.hpp"
 #include "app/logging.hpp"
+#include "app/metrics_exporter.hpp"
 #include "app/offload_feedback.hpp"
 #include "app/options.hpp"
 #include "app/session_hold.hpp"
@@ -108,6 +109,18 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  // Metrics are for watching: a router that cannot serve them keeps forwarding.
+  std::unique_ptr<MetricsExporter> metrics;
+  if (opts.metrics_endpoint) {
+    auto m = MetricsExporter::start(io, *opts.metrics_endpoint, [&] {
+      return take_metrics_snapshot(rib, fpm, fast_path.get());
+    });
+    if (m)
+      metrics = std::move(*m);
+    else
+      spdlog::critical("{} (running on without metrics)", m.error().to_string());
+  }
+
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
@@ -122,6 +135,7 @@ int main(int argc, char** argv) {
   spdlog::info("app.started fpm={} control={} sweep_delay={}s", opts.fpm_endpoint.to_string(),
                opts.control_socket, opts.sweep_delay_seconds);
   io.run();
+  metrics.reset();  // a scrape in progress times out: nothing runs the io_context now
   fpm.set_hold(nullptr);
   fpm.set_feedback(nullptr);
   ctl.close();

@@ -25,8 +25,9 @@ std::string ListenEndpoint::to_string() const {
   return (v6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
 }
 
-Result<ListenEndpoint> parse_listen(std::string_view text) {
+Result<ListenEndpoint> parse_listen(std::string_view text, uint16_t default_port) {
   ListenEndpoint ep;
+  ep.port = default_port;
   std::string_view host = text;
   std::string_view port;
   if (!text.empty() && text.front() == '[') {
@@ -114,6 +115,15 @@ void add_options(CLI::App& app, Options& opts) {
       ->capture_default_str()
       ->transform(CLI::Transformer(std::map<std::string, bool>{{"on", true}, {"off", false}})
                       .description("on|off"));
+  app.add_option("--metrics-listen", opts.metrics_listen,
+                 "address:port serving Prometheus metrics on /metrics, or 'off' (IPv6 as "
+                 "[addr]:port, if the civetweb library was built with IPv6)")
+      ->capture_default_str()
+      ->check([](const std::string& v) {
+        if (v == "off") return std::string();
+        auto r = parse_listen(v, kDefaultMetricsPort);
+        return r ? std::string() : r.error().message;
+      });
   app.add_option("--xdp-mode", opts.xdp_mode,
                  "native (driver XDP) or generic (skb mode: slower than the kernel, for testing)")
       ->capture_default_str()
@@ -159,6 +169,12 @@ void finish_options(Options& opts) {
                                                    opts.fpm_endpoint.to_string() +
                                                    " lets other hosts feed the FIB: name them with "
                                                    "--fpm-allow-peer ADDR");
+  opts.metrics_endpoint.reset();
+  if (opts.metrics_listen != "off") {
+    auto m = parse_listen(opts.metrics_listen, kDefaultMetricsPort);
+    if (!m) throw CLI::ValidationError("--metrics-listen", m.error().message);
+    opts.metrics_endpoint = *m;
+  }
   for (const auto& p : opts.fpm_allow_peers) {
     boost::system::error_code ec;
     boost::asio::ip::make_address(p, ec);

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,8 @@ class App;
 namespace fpm_sink {
 
 constexpr uint16_t kDefaultFpmPort = 2620;
+// In the range Prometheus exporters use (9100-9999); see README "Metrics".
+constexpr uint16_t kDefaultMetricsPort = 9476;
 
 struct ListenEndpoint {
   std::string address = "127.0.0.1";  // literal IPv4 / IPv6 address, no brackets
@@ -26,7 +29,7 @@ struct ListenEndpoint {
 
 // "127.0.0.1:2620", "127.0.0.1", "[::1]:2620", "[::1]", "::1" (bare IPv6, default port).
 // Error: app.options.bad_listen.
-Result<ListenEndpoint> parse_listen(std::string_view text);
+Result<ListenEndpoint> parse_listen(std::string_view text, uint16_t default_port = kDefaultFpmPort);
 
 struct Options {
   std::string fpm_listen = "127.0.0.1:2620";
@@ -50,6 +53,9 @@ struct Options {
   uint32_t fpm_hold_time_seconds = 120;
   // Tell zebra what the fast path does with each route (RTM_F_OFFLOAD replies).
   bool offload_feedback = true;
+  // Prometheus /metrics (app/metrics_exporter.hpp): ADDR:PORT, or "off".
+  std::string metrics_listen = "127.0.0.1:9476";
+  std::optional<ListenEndpoint> metrics_endpoint;  // parsed from metrics_listen; none if off
 
   // Fast path: without --interface the daemon keeps the RIB only.
   std::vector<std::string> interfaces;  // names, or "all"

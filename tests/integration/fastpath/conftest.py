@@ -16,7 +16,8 @@ newest, "nhg" (zebra's default) only on 10.3, which sits between the two and
 differs from the newest in offload replies only. Modules that test the
 kernel's side of the fast path (frame filtering, neighbour states) and use
 FRR only to install a few static routes say ``ONE_FRR = True``: they run on
-the first selected FRR (8.4 by default), in both modes. FPMTEST_FULL_MATRIX=1
+the first selected FRR (8.4 by default), in both modes, or in the modes the
+module lists as ``MODES`` (e.g. ``("nhg",)``). FPMTEST_FULL_MATRIX=1
 runs every pair everywhere.
 """
 
@@ -56,6 +57,10 @@ def pytest_generate_tests(metafunc):
     # Modules with a lab (module_run); the others (ports, churn) need no FRR.
     if "module_run" in metafunc.fixturenames:
         variants = lab_variants(getattr(metafunc.module, "ONE_FRR", False))
+        # A module may name the modes it needs (MODES = ("nhg",)).
+        modes = getattr(metafunc.module, "MODES", None)
+        if modes and os.environ.get("FPMTEST_FULL_MATRIX") != "1":
+            variants = [(f, m) for f, m in variants if m in modes]
         metafunc.parametrize(["frr", "mode"], variants,
                              ids=[f"{f.id}-{m}" for f, m in variants], scope="module")
 
