@@ -2,12 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <toml++/toml.h>
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cctype>
 #include <optional>
 #include <sstream>
-#include <toml++/toml.h>
 
 namespace fpm_sink {
 namespace {
@@ -56,13 +56,20 @@ std::string render(const toml::node& value) {
 
 std::string_view toml_type_name(const toml::node& value) {
   switch (value.type()) {
-    case toml::node_type::string: return "string";
-    case toml::node_type::integer: return "integer";
-    case toml::node_type::floating_point: return "float";
-    case toml::node_type::boolean: return "boolean";
-    case toml::node_type::array: return "array";
-    case toml::node_type::table: return "table";
-    default: return "date/time";
+    case toml::node_type::string:
+      return "string";
+    case toml::node_type::integer:
+      return "integer";
+    case toml::node_type::floating_point:
+      return "float";
+    case toml::node_type::boolean:
+      return "boolean";
+    case toml::node_type::array:
+      return "array";
+    case toml::node_type::table:
+      return "table";
+    default:
+      return "date/time";
   }
 }
 
@@ -174,8 +181,9 @@ std::vector<std::string> apply_config_text(const CLI::App& app, const std::strin
   };
   auto unknown = [&](const std::string& key, const std::string& name, const toml::node& value) {
     const std::string home = home_of(name);
-    problems.push_back(fmt::format("config.unknown_key key={} value={}: {}", key, render(value),
-                                   home.empty() ? "no such option" : "this key belongs in " + home));
+    problems.push_back(
+        fmt::format("config.unknown_key key={} value={}: {}", key, render(value),
+                    home.empty() ? "no such option" : "this key belongs in " + home));
   };
 
   for (const auto& [top_name, top_value] : file) {
@@ -195,8 +203,8 @@ std::vector<std::string> apply_config_text(const CLI::App& app, const std::strin
       for (const auto& k : keys)
         if (!k.section.empty() && sections.find("[" + k.section + "]") == std::string::npos)
           sections += (sections.empty() ? "" : " ") + ("[" + k.section + "]");
-      problems.push_back(fmt::format("config.unknown_key key={}: no such section (sections: {})",
-                                     name, sections));
+      problems.push_back(
+          fmt::format("config.unknown_key key={}: no such section (sections: {})", name, sections));
     } else {
       unknown(name, name, top_value);
     }

@@ -7,7 +7,9 @@
 namespace fpm_sink {
 namespace {
 
-std::string shown(const std::string& value) { return value.empty() ? "(default)" : value; }
+std::string shown(const std::string& value) {
+  return value.empty() ? "(default)" : value;
+}
 
 }  // namespace
 
@@ -38,10 +40,10 @@ ReloadOutcome ConfigReloader::reload() {
     auto& running = running_.values[key];
     if (running.value == value.value) continue;
     const auto applier = appliers_.find(value.option);
-    const Status st = applier != appliers_.end()
-                          ? applier->second(next->options)
-                          : Status{Error{"config.reload.restart_needed",
-                                         "takes effect at the next start"}};
+    const Status st =
+        applier != appliers_.end()
+            ? applier->second(next->options)
+            : Status{Error{"config.reload.restart_needed", "takes effect at the next start"}};
     if (st) {
       spdlog::info("config.reload.applied key={} old={} new={}", key, shown(running.value),
                    shown(value.value));

@@ -19,7 +19,7 @@
 namespace fpm_sink {
 
 struct ReloadOutcome {
-  bool loaded = false;  // false: the file or the command line did not validate
+  bool loaded = false;                      // false: the file or the command line did not validate
   std::vector<std::string> applied;         // config keys
   std::vector<std::string> restart_needed;  // config keys
 };

@@ -144,9 +144,10 @@ void FastPathRuntime::set_interfaces(std::vector<std::string> interfaces) {
   if (!options_.all_interfaces())
     for (const auto& name : options_.interfaces)
       if (!kernel_.link_by_name(name))
-        spdlog::warn("dataplane.port.missing interface {} does not exist (yet); it is attached "
-                     "when it appears",
-                     name);
+        spdlog::warn(
+            "dataplane.port.missing interface {} does not exist (yet); it is attached "
+            "when it appears",
+            name);
 }
 
 void FastPathRuntime::add_port(const LinkInfo& link) {

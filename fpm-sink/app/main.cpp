@@ -1,6 +1,6 @@
 // fpm-sink: accepts zebra's FPM stream, keeps the RIB model, answers fpm-sinkctl.
-#include <google/protobuf/stubs/common.h>
 #include <fmt/format.h>
+#include <google/protobuf/stubs/common.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -41,9 +41,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (opts.check_config) {
-    fmt::print("config.ok source={}\n",
-               loaded->config_source.empty() ? "(no file, command line only)"
-                                             : loaded->config_source);
+    fmt::print("config.ok source={}\n", loaded->config_source.empty()
+                                            ? "(no file, command line only)"
+                                            : loaded->config_source);
     return 0;
   }
   setup_logging(opts.log_level);
@@ -171,10 +171,10 @@ int main(int argc, char** argv) {
   // A vanished fpm-sinkctl must not kill the daemon with SIGPIPE.
   std::signal(SIGPIPE, SIG_IGN);
 
-  spdlog::info("app.started fpm={} control={} sweep_delay={}s config={}",
-               opts.fpm_endpoint.to_string(), opts.control_socket, opts.sweep_delay_seconds,
-               reloader.running().config_source.empty() ? "(none)"
-                                                        : reloader.running().config_source);
+  spdlog::info(
+      "app.started fpm={} control={} sweep_delay={}s config={}", opts.fpm_endpoint.to_string(),
+      opts.control_socket, opts.sweep_delay_seconds,
+      reloader.running().config_source.empty() ? "(none)" : reloader.running().config_source);
   const std::string serving = "serving: FPM on " + opts.fpm_endpoint.to_string() + ", " +
                               (fast_path ? "fast path on" : "RIB only (no interface)");
   notifier.ready(serving);

@@ -64,7 +64,8 @@ Result<LoadedOptions> complete_options(CLI::App& app, Options& opts) {
   }
   if (!problems.empty()) return Error{"config.invalid", joined(problems, "\n")};
   for (const auto& key : config_keys(app))
-    loaded.values[key.key] = ConfigValue{key.option->get_name(), joined(key.option->results(), ",")};
+    loaded.values[key.key] =
+        ConfigValue{key.option->get_name(), joined(key.option->results(), ",")};
   loaded.options = opts;
   return loaded;
 }

@@ -23,7 +23,7 @@ struct ConfigValue {
 
 struct LoadedOptions {
   Options options;
-  std::string config_source;  // the file read; "" when the default file is absent
+  std::string config_source;                  // the file read; "" when the default file is absent
   std::map<std::string, ConfigValue> values;  // by config key, every configurable option
 };
 

@@ -11,13 +11,16 @@ namespace fpm_sink {
 
 ServiceNotifier::ServiceNotifier(boost::asio::io_context& io) : watchdog_timer_(io) {}
 
-ServiceNotifier::~ServiceNotifier() { stop_watchdog(); }
+ServiceNotifier::~ServiceNotifier() {
+  stop_watchdog();
+}
 
 void ServiceNotifier::send(const std::string& state) {
   // 0: not told to notify (no NOTIFY_SOCKET); the environment stays, so
   // every later message goes to the same socket.
   const int rc = sd_notify(0, state.c_str());
-  if (rc < 0) spdlog::warn("service.notify {}: {}", state.substr(0, state.find('\n')), std::strerror(-rc));
+  if (rc < 0)
+    spdlog::warn("service.notify {}: {}", state.substr(0, state.find('\n')), std::strerror(-rc));
 }
 
 void ServiceNotifier::ready(std::string_view status) {
@@ -33,9 +36,13 @@ void ServiceNotifier::reloading() {
   send("RELOADING=1\nSTATUS=reloading the configuration\nMONOTONIC_USEC=" + std::to_string(usec));
 }
 
-void ServiceNotifier::stopping() { send("STOPPING=1\nSTATUS=stopping"); }
+void ServiceNotifier::stopping() {
+  send("STOPPING=1\nSTATUS=stopping");
+}
 
-void ServiceNotifier::status(std::string_view status) { send("STATUS=" + std::string(status)); }
+void ServiceNotifier::status(std::string_view status) {
+  send("STATUS=" + std::string(status));
+}
 
 void ServiceNotifier::start_watchdog() {
   uint64_t usec = 0;

@@ -74,7 +74,8 @@ TEST(ConfigKeys, EveryOptionHasAKeyDerivedFromItsNameAndGroup) {
   for (auto& k : config_keys(app)) keys[k.key] = k;
   // Every option but --help, --config and --check-config.
   size_t options = 0;
-  for (const CLI::Option* o : app.get_options()) options += o->get_configurable() && o != app.get_help_ptr();
+  for (const CLI::Option* o : app.get_options())
+    options += o->get_configurable() && o != app.get_help_ptr();
   EXPECT_EQ(keys.size(), options);
   EXPECT_FALSE(keys.contains("config"));
   EXPECT_FALSE(keys.contains("check-config"));
@@ -85,18 +86,12 @@ TEST(ConfigKeys, EveryOptionHasAKeyDerivedFromItsNameAndGroup) {
     const char* type;
     bool repeatable;
   } wants[] = {
-      {"log-level", "string", false},
-      {"control-socket", "string", false},
-      {"fpm.fpm-listen", "string", false},
-      {"fpm.fpm-allow-user", "string", true},
-      {"fpm.fpm-allow-peer", "string", true},
-      {"fpm.offload-feedback", "boolean", false},
-      {"fpm.sweep-delay", "number", false},
-      {"rib.max-routes", "integer", false},
-      {"fast-path.interface", "string", true},
-      {"fast-path.keep-fast-path", "boolean", false},
-      {"fast-path.v6-nodes", "integer", false},
-      {"fast-path.nexthop-groups", "integer", false},
+      {"log-level", "string", false},           {"control-socket", "string", false},
+      {"fpm.fpm-listen", "string", false},      {"fpm.fpm-allow-user", "string", true},
+      {"fpm.fpm-allow-peer", "string", true},   {"fpm.offload-feedback", "boolean", false},
+      {"fpm.sweep-delay", "number", false},     {"rib.max-routes", "integer", false},
+      {"fast-path.interface", "string", true},  {"fast-path.keep-fast-path", "boolean", false},
+      {"fast-path.v6-nodes", "integer", false}, {"fast-path.nexthop-groups", "integer", false},
       {"fast-path.nexthops", "integer", false},
   };
   for (const auto& w : wants) {
@@ -159,7 +154,8 @@ TEST(ConfigFile, ProblemsNameTheKeyTheValueAndWhatIsWrong) {
       {"[fast-path]\nv6_nodes = 5", "config.unknown_key key=fast-path.v6_nodes value=5"},
       {"interface = [\"eth1\"]",
        "config.unknown_key key=interface value=[\"eth1\"]: this key belongs in [fast-path]"},
-      {"[fpm]\nlog-level = \"info\"", "key=fpm.log-level value=\"info\": this key belongs in the top level"},
+      {"[fpm]\nlog-level = \"info\"",
+       "key=fpm.log-level value=\"info\": this key belongs in the top level"},
       {"[dataplane]\nx = 1", "config.unknown_key key=dataplane: no such section"},
       {"[fast-path]\nv6-nodes = \"65536\"",
        "config.bad_type key=fast-path.v6-nodes value=\"65536\": expected integer, got string"},
@@ -168,12 +164,14 @@ TEST(ConfigFile, ProblemsNameTheKeyTheValueAndWhatIsWrong) {
       {"[fast-path]\ninterface = [\"eth1\", 2]",
        "key=fast-path.interface value=[\"eth1\", 2]: expected an array of strings (or one string)"},
       {"[fpm]\nsweep-delay = true", "expected number, got boolean"},
-      {"[fast-path]\nv6-nodes = 0", "config.bad_value key=fast-path.v6-nodes value=0: Value 0 not in range"},
+      {"[fast-path]\nv6-nodes = 0",
+       "config.bad_value key=fast-path.v6-nodes value=0: Value 0 not in range"},
       {"[fast-path]\nnexthop-groups = 2000000",
        "config.bad_value key=fast-path.nexthop-groups value=2000000"},
       {"[fast-path]\nnexthops = -1", "config.bad_value key=fast-path.nexthops value=-1"},
       {"log-level = \"loud\"", "config.bad_value key=log-level value=\"loud\": loud not in"},
-      {"[fpm]\nfpm-listen = \"localhost\"", "key=fpm.fpm-listen value=\"localhost\": not an IP address"},
+      {"[fpm]\nfpm-listen = \"localhost\"",
+       "key=fpm.fpm-listen value=\"localhost\": not an IP address"},
       {"[fast-path]\nxdp-mode = \"turbo\"", "key=fast-path.xdp-mode value=\"turbo\""},
       {"log-level = \"info\"\nlog-level = \"debug\"", "config.syntax test.toml:2:"},
       {"[fpm\nx = 1", "config.syntax test.toml:1:"},
@@ -280,7 +278,8 @@ TEST(ExampleConfig, ParsesAndDocumentsEveryOption) {
     EXPECT_TRUE(documented.contains(k.key)) << k.key << " is not in dist/fpm-sink.toml";
   for (const auto& key : documented) {
     const auto keys = config_keys(app);
-    EXPECT_TRUE(std::any_of(keys.begin(), keys.end(), [&](const ConfigKey& k) { return k.key == key; }))
+    EXPECT_TRUE(
+        std::any_of(keys.begin(), keys.end(), [&](const ConfigKey& k) { return k.key == key; }))
         << key << " in dist/fpm-sink.toml is no option";
   }
 }
