@@ -8,7 +8,7 @@ packages=(
   clang llvm libbpf-dev bpftool linux-libc-dev libc6-dev-i386
   libmnl-dev libprotobuf-dev protobuf-compiler libabsl-dev
   libboost-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
-  prometheus-cpp-dev
+  prometheus-cpp-dev libsystemd-dev systemd
   libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
   frr frr-pythontools mmdebstrap iproute2 iputils-ping procps psmisc jq curl python3 python3-pytest python3-yaml
 )

@@ -60,6 +60,8 @@ Status FastPathRuntime::init() {
   pc.keep_on_exit = options_.keep_on_exit;
   pc.v4_tbl8_groups = options_.v4_tbl8_groups;
   pc.v6_nodes = options_.v6_nodes;
+  pc.max_groups = options_.max_groups;
+  pc.max_nexthops = options_.max_nexthops;
   auto program = XdpProgram::load(pc);
   if (!program) return program.error();
   program_ = std::move(*program);
@@ -123,6 +125,29 @@ bool FastPathRuntime::wanted(const LinkInfo& link) const {
   if (options_.all_interfaces()) return !link.is_loopback;
   return std::find(options_.interfaces.begin(), options_.interfaces.end(), link.name) !=
          options_.interfaces.end();
+}
+
+void FastPathRuntime::set_interfaces(std::vector<std::string> interfaces) {
+  options_.interfaces = std::move(interfaces);
+  std::vector<uint32_t> unwanted;
+  for (uint32_t ifindex : ports_) {
+    const LinkInfo* link = kernel_.link(ifindex);
+    if (!link || !wanted(*link)) unwanted.push_back(ifindex);
+  }
+  for (uint32_t ifindex : unwanted) {
+    drop_port(ifindex);
+    // Its next hops now punt: the redirect to a port not in fpm_tx_ports falls back to XDP_PASS.
+    if (auto r = fast_path_->link_changed(ifindex); !r) spdlog::warn("{}", r.error().to_string());
+  }
+  for (const auto& [ifindex, link] : kernel_.links())
+    if (!ports_.contains(ifindex) && wanted(link)) add_port(link);
+  if (!options_.all_interfaces())
+    for (const auto& name : options_.interfaces)
+      if (!kernel_.link_by_name(name))
+        spdlog::warn(
+            "dataplane.port.missing interface {} does not exist (yet); it is attached "
+            "when it appears",
+            name);
 }
 
 void FastPathRuntime::add_port(const LinkInfo& link) {

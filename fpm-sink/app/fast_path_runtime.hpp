@@ -37,6 +37,8 @@ struct FastPathOptions {
   bool keep_on_exit = false;
   uint32_t v4_tbl8_groups = LPM4_TBL8_GROUPS_DEFAULT;
   uint32_t v6_nodes = LPM6_NODES_DEFAULT;
+  uint32_t max_groups = FPM_MAX_NHG;
+  uint32_t max_nexthops = FPM_MAX_NEXTHOPS;
   std::chrono::milliseconds retry_interval{200};
   // Warm restart: when every forwarding map of a previous run is adopted from
   // its pin, that run's tables keep forwarding while the new ones are staged,
@@ -73,6 +75,9 @@ class FastPathRuntime final : private KernelListener {
   RibObserver& observer() { return *fast_path_; }
   const FastPath& fast_path() const { return *fast_path_; }
   FastPath& fast_path() { return *fast_path_; }
+  // The configured ports changed (SIGHUP): ports no longer named are detached,
+  // newly named ones attached now or when they appear.
+  void set_interfaces(std::vector<std::string> interfaces);
   // Session hold expired (true) or a replay settled after it (false).
   void set_withheld(bool withheld) { fast_path_->set_withheld(withheld); }
   const XdpProgram& program() const { return *program_; }

@@ -1,4 +1,5 @@
 // fpm-sink: accepts zebra's FPM stream, keeps the RIB model, answers fpm-sinkctl.
+#include <fmt/format.h>
 #include <google/protobuf/stubs/common.h>
 #include <spdlog/spdlog.h>
 
@@ -6,15 +7,19 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
+#include <functional>
 #include <memory>
 
+#include "app/config_reload.hpp"
 #include "app/control_handler.hpp"
 #include "app/fast_path_runtime.hpp"
 #include "app/fpm_server.hpp"
 #include "app/logging.hpp"
 #include "app/metrics_exporter.hpp"
 #include "app/offload_feedback.hpp"
+#include "app/option_loader.hpp"
 #include "app/options.hpp"
+#include "app/service_notify.hpp"
 #include "app/session_hold.hpp"
 #include "control/server.hpp"
 #include "rib/rib.hpp"
@@ -28,13 +33,24 @@ int main(int argc, char** argv) {
   add_options(app, opts);
   try {
     app.parse(argc, argv);
-    finish_options(opts);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return app.exit(e) == 0 ? 0 : 1;  // --help: 0; a bad option: 1, as for a bad config file
+  }
+  auto loaded = complete_options(app, opts);
+  if (!loaded) {
+    fmt::print(stderr, "{}\n", loaded.error().message);
+    return 1;
+  }
+  if (opts.check_config) {
+    fmt::print("config.ok source={}\n", loaded->config_source.empty()
+                                            ? "(no file, command line only)"
+                                            : loaded->config_source);
+    return 0;
   }
   setup_logging(opts.log_level);
 
   boost::asio::io_context io(1);
+  ServiceNotifier notifier(io);
   Rib rib;
   if (opts.rib_reserve) rib.reserve(opts.rib_reserve);
   rib.set_limits(
@@ -52,6 +68,33 @@ int main(int argc, char** argv) {
                  opts.fpm_endpoint.to_string(), peers);
   }
   fpm.set_peer_policy(std::move(*peer_policy));
+  ConfigReloader reloader(std::vector<std::string>(argv + 1, argv + argc), std::move(*loaded));
+  auto apply_peer_policy = [&fpm](const Options& o) -> Status {
+    auto policy = make_peer_policy(o.fpm_allow_users, o.fpm_allow_peers);
+    if (!policy) return policy.error();
+    fpm.set_peer_policy(std::move(*policy));  // checked on accept: the live session stays
+    return ok_status();
+  };
+  reloader.on_change("--fpm-allow-user", apply_peer_policy);
+  reloader.on_change("--fpm-allow-peer", apply_peer_policy);
+  reloader.on_change("--log-level", [](const Options& o) -> Status {
+    spdlog::set_level(spdlog::level::from_str(o.log_level));
+    return ok_status();
+  });
+  // SIGHUP (systemctl reload): read the config again, apply what can change
+  // live. Caught from here on; handled once io.run() starts.
+  boost::asio::signal_set hangups(io, SIGHUP);
+  std::function<void()> wait_for_hangup = [&] {
+    hangups.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      notifier.reloading();
+      const auto outcome = reloader.reload();
+      notifier.ready(outcome.loaded ? "configuration reloaded"
+                                    : "configuration reload failed: running config kept");
+      wait_for_hangup();
+    });
+  };
+  wait_for_hangup();
 
   std::unique_ptr<FastPathRuntime> fast_path;
   if (!opts.interfaces.empty()) {
@@ -62,6 +105,8 @@ int main(int argc, char** argv) {
     fo.keep_on_exit = opts.keep_fast_path;
     fo.v4_tbl8_groups = opts.v4_tbl8_groups;
     fo.v6_nodes = opts.v6_nodes;
+    fo.max_groups = opts.nexthop_groups;
+    fo.max_nexthops = opts.nexthops;
     fo.reserve_routes = opts.rib_reserve;
     fo.warm_restart_timeout = std::chrono::seconds(opts.warm_restart_timeout_seconds);
     fo.neighbour_refresh.period =
@@ -76,6 +121,10 @@ int main(int argc, char** argv) {
     }
     fast_path = std::move(*rt);
     rib.set_observer(&fast_path->observer());
+    reloader.on_change("--interface", [&fast_path](const Options& o) -> Status {
+      fast_path->set_interfaces(o.interfaces);
+      return ok_status();
+    });
   } else {
     spdlog::info("dataplane.off no --interface given: keeping the RIB only, no XDP fast path");
   }
@@ -125,6 +174,9 @@ int main(int argc, char** argv) {
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     spdlog::info("app.shutdown signal={}", signo);
+    notifier.stopping();
+    notifier.stop_watchdog();
+    hangups.cancel();
     fpm.stop();
     ctl.close();
     io.stop();
@@ -132,8 +184,14 @@ int main(int argc, char** argv) {
   // A vanished fpm-sinkctl must not kill the daemon with SIGPIPE.
   std::signal(SIGPIPE, SIG_IGN);
 
-  spdlog::info("app.started fpm={} control={} sweep_delay={}s", opts.fpm_endpoint.to_string(),
-               opts.control_socket, opts.sweep_delay_seconds);
+  spdlog::info(
+      "app.started fpm={} control={} sweep_delay={}s config={}", opts.fpm_endpoint.to_string(),
+      opts.control_socket, opts.sweep_delay_seconds,
+      reloader.running().config_source.empty() ? "(none)" : reloader.running().config_source);
+  const std::string serving = "serving: FPM on " + opts.fpm_endpoint.to_string() + ", " +
+                              (fast_path ? "fast path on" : "RIB only (no interface)");
+  notifier.ready(serving);
+  notifier.start_watchdog();
   io.run();
   metrics.reset();  // a scrape in progress times out: nothing runs the io_context now
   fpm.set_hold(nullptr);

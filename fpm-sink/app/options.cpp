@@ -5,7 +5,13 @@
 #include <boost/asio/ip/address.hpp>
 #include <charconv>
 
+#include "fpm_abi.h"
+
 namespace fpm_sink {
+
+static_assert(Options{}.nexthop_groups == FPM_MAX_NHG && Options{}.nexthops == FPM_MAX_NEXTHOPS,
+              "the defaults are the BPF maps' own sizes");
+
 namespace {
 
 Result<uint16_t> parse_port(std::string_view text) {
@@ -60,6 +66,10 @@ Result<ListenEndpoint> parse_listen(std::string_view text, uint16_t default_port
 }
 
 void add_options(CLI::App& app, Options& opts) {
+  // Each group is a section of the config file (app/config_file.hpp); the
+  // default group "Options" is its top level, so an option added at the end
+  // lands there unless it names a group.
+  app.option_defaults()->group("FPM");
   app.add_option("--fpm-listen", opts.fpm_listen,
                  "address[:port] zebra connects to (IPv6 as [addr]:port or bare addr)")
       ->capture_default_str()
@@ -75,15 +85,22 @@ void add_options(CLI::App& app, Options& opts) {
                  "peer IP address allowed to connect (repeatable); required when --fpm-listen "
                  "is not a loopback address")
       ->take_all();
-  app.add_option("--control-socket", opts.control_socket, "Unix socket for fpm-sinkctl")
-      ->capture_default_str();
-  app.add_option("--log-level", opts.log_level, "log level")
+  app.add_option("--fpm-hold-time", opts.fpm_hold_time_seconds,
+                 "after zebra's session drops, keep forwarding its routes this many seconds; "
+                 "if no new session replays by then they punt to the kernel (0: forever)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+      ->check(CLI::Range(0u, 86400u));
+  app.add_option("--offload-feedback", opts.offload_feedback,
+                 "reply to zebra with each route's offload state (RTM_F_OFFLOAD, "
+                 "RTM_F_OFFLOAD_FAILED, RTM_F_TRAP; read by FRR >= 8.5): on or off")
+      ->capture_default_str()
+      ->transform(CLI::Transformer(std::map<std::string, bool>{{"on", true}, {"off", false}})
+                      .description("on|off"));
   app.add_option("--sweep-delay", opts.sweep_delay_seconds,
                  "seconds of quiet after a (re)connect before unrefreshed entries are swept")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 86400.0));
+  app.option_defaults()->group("RIB");
   app.add_option("--rib-reserve", opts.rib_reserve,
                  "routes to pre-size the RIB for (e.g. 1200000 for a full IPv4+IPv6 table); "
                  "0 grows it as routes arrive")
@@ -100,30 +117,11 @@ void add_options(CLI::App& app, Options& opts) {
                  "version stays")
       ->capture_default_str()
       ->check(CLI::Range(1u, 1u << 20));
+  app.option_defaults()->group("Fast path");
   app.add_option("--interface", opts.interfaces,
                  "port to attach the XDP fast path to (repeatable); 'all' = every non-loopback "
                  "interface, including ones that appear later. None: RIB only, no fast path")
       ->take_all();
-  app.add_option("--fpm-hold-time", opts.fpm_hold_time_seconds,
-                 "after zebra's session drops, keep forwarding its routes this many seconds; "
-                 "if no new session replays by then they punt to the kernel (0: forever)")
-      ->capture_default_str()
-      ->check(CLI::Range(0u, 86400u));
-  app.add_option("--offload-feedback", opts.offload_feedback,
-                 "reply to zebra with each route's offload state (RTM_F_OFFLOAD, "
-                 "RTM_F_OFFLOAD_FAILED, RTM_F_TRAP; read by FRR >= 8.5): on or off")
-      ->capture_default_str()
-      ->transform(CLI::Transformer(std::map<std::string, bool>{{"on", true}, {"off", false}})
-                      .description("on|off"));
-  app.add_option("--metrics-listen", opts.metrics_listen,
-                 "address:port serving Prometheus metrics on /metrics, or 'off' (IPv6 as "
-                 "[addr]:port, if the civetweb library was built with IPv6)")
-      ->capture_default_str()
-      ->check([](const std::string& v) {
-        if (v == "off") return std::string();
-        auto r = parse_listen(v, kDefaultMetricsPort);
-        return r ? std::string() : r.error().message;
-      });
   app.add_option("--xdp-mode", opts.xdp_mode,
                  "native (driver XDP) or generic (skb mode: slower than the kernel, for testing)")
       ->capture_default_str()
@@ -157,6 +155,41 @@ void add_options(CLI::App& app, Options& opts) {
   app.add_option("--v6-nodes", opts.v6_nodes, "IPv6 trie nodes (1 KiB each)")
       ->capture_default_str()
       ->check(CLI::Range(1u, 1u << 24));
+  // Changing a table size replaces its pinned map: the next start is cold.
+  app.add_option("--nexthop-groups", opts.nexthop_groups,
+                 "next-hop group slots (fpm_nhg, 1 KiB each): one per group zebra sends, "
+                 "single next hops included")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1u << 20));
+  app.add_option("--nexthops", opts.nexthops,
+                 "next-hop slots (fpm_nexthops, 24 bytes each): distinct (gateway, port) pairs")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1u << 24));
+  app.option_defaults()->group("Options");
+  app.add_option("--log-level", opts.log_level, "log level")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  app.add_option("--control-socket", opts.control_socket, "Unix socket for fpm-sinkctl")
+      ->capture_default_str();
+  app.add_option("--metrics-listen", opts.metrics_listen,
+                 "address:port serving Prometheus metrics on /metrics, or 'off' (IPv6 as "
+                 "[addr]:port, if the civetweb library was built with IPv6)")
+      ->capture_default_str()
+      ->check([](const std::string& v) {
+        if (v == "off") return std::string();
+        auto r = parse_listen(v, kDefaultMetricsPort);
+        return r ? std::string() : r.error().message;
+      });
+  // Not keys of the config file: they say where it is and what to do with it.
+  app.add_option("--config", opts.config_path,
+                 "TOML config file: every other option is a key there (see dist/fpm-sink.toml), "
+                 "and the command line wins over it. A missing default file is no error")
+      ->capture_default_str()
+      ->configurable(false);
+  app.add_flag("--check-config", opts.check_config,
+               "validate the config file and the command line, print the problems, exit 0 or 1 "
+               "(touches no BPF, socket or bpffs)")
+      ->configurable(false);
 }
 
 void finish_options(Options& opts) {

@@ -1,5 +1,6 @@
 // Command-line options of the fpm-sink daemon as a plain struct. Parsing lives
-// here (not in main) so tests and later options (--interface, --bpffs) stay in one place.
+// here (not in main) so tests and later options stay in one place; every
+// option is also a config file key without further work (app/config_file.hpp).
 #pragma once
 
 #include <chrono>
@@ -67,14 +68,24 @@ struct Options {
   uint32_t neighbour_refresh_max = 512;
   uint32_t v4_tbl8_groups = 16384;
   uint32_t v6_nodes = 65536;
+  uint32_t nexthop_groups = 8192;  // entries of fpm_nhg (FPM_MAX_NHG)
+  uint32_t nexthops = 65536;       // entries of fpm_nexthops (FPM_MAX_NEXTHOPS)
+
+  // Where the rest may come from (app/config_file.hpp), and whether to stop
+  // after validating it.
+  std::string config_path = "/etc/fpm-sink/fpm-sink.toml";
+  bool check_config = false;
 
   std::chrono::milliseconds sweep_delay() const {
     return std::chrono::milliseconds(static_cast<int64_t>(sweep_delay_seconds * 1000));
   }
 };
 
-// Registers every option on app, bound to opts. After app.parse(), call
-// finish_options() to fill the derived fields.
+// Registers every option on app, bound to opts. Each option's group is its
+// config file section ("Options": the top level); --config and --check-config
+// are not configurable. After app.parse() and the config file
+// (app/option_loader.hpp), finish_options() checks what spans options and
+// fills the derived fields.
 void add_options(CLI::App& app, Options& opts);
 // Throws CLI::ValidationError on a bad value (config errors end start-up).
 void finish_options(Options& opts);

@@ -132,3 +132,29 @@ def test_a_port_dropped_from_the_configuration_is_detached_at_restart(run, sink_
     assert f"dataplane.port.stale detached ifindex={dut.ifindex('drop0')}" in log, log
     assert "dataplane.stale_state removed ifaces=1 tx_ports=1 local4=1" in log, log
     sink.stop()
+
+
+def test_reload_attaches_and_detaches_ports(run, sink_bins):
+    """SIGHUP with a changed [fast-path] interface list: a newly named port is
+    attached, a port no longer named is detached, without a restart."""
+    import signal
+
+    dut = run.ns("dut")
+    run.link("dut", "cfg0", "peer", "q0")
+    run.link("dut", "cfg1", "peer", "q1")
+    config = os.path.join(run.dir, "fpm-sink.toml")
+    with open(config, "w") as f:
+        f.write('[fast-path]\ninterface = ["cfg0"]\n')
+    sink = FpmSink(dut, *sink_bins, extra_args=["--config", config]).start()
+    wait_until(lambda: "cfg0" in ports(sink), 15, what="cfg0 attached", describe=sink.tail)
+    assert xdp_prog_id(dut, "cfg1") is None
+
+    with open(config, "w") as f:
+        f.write('[fast-path]\ninterface = ["cfg1"]\n')
+    sink.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: set(ports(sink)) == {"cfg1"}, 15, what="cfg1 in, cfg0 out",
+               describe=sink.tail)
+    assert xdp_prog_id(dut, "cfg1") is not None
+    assert xdp_prog_id(dut, "cfg0") is None
+    assert "config.reload.applied key=fast-path.interface old=cfg0 new=cfg1" in sink.tail(60)
+    assert sink.alive()
