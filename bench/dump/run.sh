@@ -40,7 +40,7 @@ trap cleanup EXIT
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 sock=$work/control.sock
-"$daemon" --fpm-listen "127.0.0.1:$port" --control-socket "$sock" --log-level warn \
+"$daemon" --config /dev/null --metrics-listen off --fpm-listen "127.0.0.1:$port" --control-socket "$sock" --log-level warn \
   --sweep-delay 300 >"$work/daemon.log" 2>&1 &
 daemon_pid=$!
 for _ in $(seq 100); do [[ -S $sock ]] && break; sleep 0.1; done

@@ -147,7 +147,7 @@ log "kernel FIB: $kernel_routes routes in ${kernel_load_s}s ($(grep -c . "$work/
 # --- (a) fpm-sink with the fast path on d0/d1/d2 ------------------------------------------
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 sock=$work/fpm-sink.sock
-ip netns exec "$dut" "$sinkd" --fpm-listen "127.0.0.1:$port" --control-socket "$sock" \
+ip netns exec "$dut" "$sinkd" --config /dev/null --fpm-listen "127.0.0.1:$port" --control-socket "$sock" \
   --interface d0 --interface d1 --interface d2 --xdp-mode "$xdp_mode" \
   --bpffs "/sys/fs/bpf/fpm-sink-$tag" --log-level warn --sweep-delay 300 >"$work/fpm-sink.log" 2>&1 &
 sink_pid=$!

@@ -56,7 +56,7 @@ run_set() {
   local port sock
   port=$(free_port)
   sock=$work/$label.sock
-  "$build/fpm-sink/app/fpm-sink" --fpm-listen "127.0.0.1:$port" --control-socket "$sock" \
+  "$build/fpm-sink/app/fpm-sink" --config /dev/null --metrics-listen off --fpm-listen "127.0.0.1:$port" --control-socket "$sock" \
     --log-level warn --sweep-delay 300 >"$work/$label.log" 2>&1 &
   daemon_pid=$!
   for _ in $(seq 100); do [[ -S $sock ]] && break; sleep 0.1; done

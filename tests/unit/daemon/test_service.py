@@ -48,7 +48,7 @@ class Daemon:
         self.lock = threading.Lock()
         self.proc = subprocess.Popen(
             [FPM_SINK, "--config", str(self.config), "--control-socket", self.control,
-             "--fpm-listen", f"127.0.0.1:{self.port}"],
+             "--fpm-listen", f"127.0.0.1:{self.port}", "--metrics-listen", "off"],
             stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})})
         threading.Thread(target=self._read, daemon=True).start()
 

@@ -66,8 +66,12 @@ class FpmSink:
     def start(self, timeout=15):
         if os.path.exists(self.socket):
             os.unlink(self.socket)
+        # Unless a test names its own file, --config /dev/null: a router's own
+        # /etc/fpm-sink/fpm-sink.toml (its ports, its bpffs) must not reach
+        # the lab's fpm-sink.
+        config = [] if "--config" in self.extra_args else ["--config", "/dev/null"]
         self.proc = self.ns.popen(
-            [self.binary, "--fpm-listen", f"127.0.0.1:{self.port}",
+            [self.binary, *config, "--fpm-listen", f"127.0.0.1:{self.port}",
              "--control-socket", self.socket, "--log-level", self.log_level,
              "--sweep-delay", str(self.sweep_delay), *self.extra_args], self.log)
 
