@@ -153,7 +153,7 @@ int main(int argc, char** argv) {
       "routes in the RIB model with their fast-path state; PREFIX: that route, ADDRESS: the "
       "longest match, ADDRESS from SOURCE proto PROTO [sport PORT dport PORT]: also the ECMP "
       "member XDP sends that flow to");
-  routes->add_option("words", route_words,
+  routes->add_option("query", route_words,
                      "PREFIX | ADDRESS [from SOURCE proto tcp|udp|sctp|udplite|icmp|icmpv6|N "
                      "[sport PORT dport PORT]]");
   routes->add_option("--table", table, "only this kernel table id");
