@@ -38,7 +38,7 @@ class RoutesStream : public control::ReplyStream {
   control::RouteDump dump_;
   const Rib& rib_;
   const FastPathRuntime* fp_;
-  InterfaceNames names_;  // ifindex -> name, for this dump only
+  InterfaceNames names_;         // ifindex -> name, for this dump only
   std::optional<FlowKey> flow_;  // show routes ADDR from ...: the path of this flow
 };
 

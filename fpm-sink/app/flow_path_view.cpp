@@ -49,7 +49,8 @@ void annotate_flow_path(const FastPathRuntime* fp, const FlowKey& flow,
     auto* path = r.mutable_flow_path();
     auto prefix = Prefix::parse(r.prefix());
     std::optional<RouteOffload> st;
-    if (fp && prefix && r.table() == kMainTable) st = fp->fast_path().offload_state(r.table(), *prefix);
+    if (fp && prefix && r.table() == kMainTable)
+      st = fp->fast_path().offload_state(r.table(), *prefix);
     if (!st || st->state != OffloadState::Installed || fp->staging()) {
       explain(r, path);
       if (st && fp->staging()) path->set_note("warm restart: the adopted tables still forward");

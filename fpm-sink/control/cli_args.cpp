@@ -32,8 +32,8 @@ std::vector<std::string> vtysh_json(std::vector<std::string> args) {
 
 std::optional<uint32_t> protocol_number(std::string_view word) {
   static const std::map<std::string_view, uint32_t> kNames = {
-      {"icmp", 1}, {"tcp", 6},     {"udp", 17},      {"gre", 47},
-      {"esp", 50}, {"icmpv6", 58}, {"sctp", 132},    {"udplite", 136}};
+      {"icmp", 1}, {"tcp", 6},     {"udp", 17},   {"gre", 47},
+      {"esp", 50}, {"icmpv6", 58}, {"sctp", 132}, {"udplite", 136}};
   if (auto it = kNames.find(word); it != kNames.end()) return it->second;
   return number(word, 255);
 }
@@ -77,7 +77,8 @@ Result<RouteQuery> parse_route_words(const std::vector<std::string>& words) {
         flow.set_destination_port(*port);
     }
   } else if (kw.contains("sport") || kw.contains("dport")) {
-    return usage("protocol " + kw["proto"] + " has no ports (the hash uses addresses and protocol)");
+    return usage("protocol " + kw["proto"] +
+                 " has no ports (the hash uses addresses and protocol)");
   }
   q.flow = std::move(flow);
   return q;

@@ -265,8 +265,8 @@ Json neighbors_json(const NeighborsReply& reply) {
     j["state"] = n.state();
     j["ifindex"] = n.ifindex();
     j["ifname"] = n.ifname();
-    j["fast_path_nexthops"] = Json(std::vector<uint32_t>(n.nexthop_indices().begin(),
-                                                         n.nexthop_indices().end()));
+    j["fast_path_nexthops"] =
+        Json(std::vector<uint32_t>(n.nexthop_indices().begin(), n.nexthop_indices().end()));
     list.push_back(std::move(j));
   }
   Json out;

@@ -198,8 +198,8 @@ std::string counters_text(const CountersReply& reply) {
 
 std::string nexthops_text(const NexthopsReply& reply) {
   if (!reply.fast_path()) return "fast path: off (fpm-sink runs without --interface)\n";
-  TextTable t({"Index", "Gateway", "Interface", "State", "MAC", "Groups", "Routes",
-               "Kernel neighbour"});
+  TextTable t(
+      {"Index", "Gateway", "Interface", "State", "MAC", "Groups", "Routes", "Kernel neighbour"});
   for (const auto& e : reply.nexthops()) {
     t.add_row({std::to_string(e.index()), e.gateway(), interface_text(e.ifname(), e.ifindex()),
                std::string(nexthop_state_name(e.state())),
@@ -219,8 +219,7 @@ std::string nexthops_text(const NexthopsReply& reply) {
 }
 
 std::string neighbors_text(const NeighborsReply& reply) {
-  if (!reply.fast_path())
-    return "kernel mirror: off (fpm-sink runs without --interface)\n";
+  if (!reply.fast_path()) return "kernel mirror: off (fpm-sink runs without --interface)\n";
   TextTable t({"Address", "MAC", "State", "Interface", "Fast-path next hops"});
   for (const auto& n : reply.neighbors()) {
     std::string users;

@@ -61,10 +61,12 @@ int print(const Response& resp, bool json) {
            : void(std::cout << groups_text(resp.nexthop_groups()));
       return kExitOk;
     case Response::kCounters:
-      json ? emit(counters_json(resp.counters())) : void(std::cout << counters_text(resp.counters()));
+      json ? emit(counters_json(resp.counters()))
+           : void(std::cout << counters_text(resp.counters()));
       return kExitOk;
     case Response::kNexthops:
-      json ? emit(nexthops_json(resp.nexthops())) : void(std::cout << nexthops_text(resp.nexthops()));
+      json ? emit(nexthops_json(resp.nexthops()))
+           : void(std::cout << nexthops_text(resp.nexthops()));
       return kExitOk;
     case Response::kNeighbors:
       json ? emit(neighbors_json(resp.neighbors()))
@@ -176,14 +178,16 @@ int main(int argc, char** argv) {
   nexthops->add_flag("--json", json, "print JSON");
 
   auto* neighbors = show->add_subcommand(
-      "neighbors", "the kernel neighbour table as fpm-sink mirrors it, and which fast-path next "
-                   "hops use each entry");
+      "neighbors",
+      "the kernel neighbour table as fpm-sink mirrors it, and which fast-path next "
+      "hops use each entry");
   neighbors->alias("neighbours");
   neighbors->add_flag("--json", json, "print JSON");
 
-  auto* interfaces = show->add_subcommand(
-      "interfaces", "every interface: XDP attachment, MAC, forwarding switches, master, "
-                    "forwarded / punted / dropped packets and bytes");
+  auto* interfaces =
+      show->add_subcommand("interfaces",
+                           "every interface: XDP attachment, MAC, forwarding switches, master, "
+                           "forwarded / punted / dropped packets and bytes");
   interfaces->add_flag("--json", json, "print JSON");
 
   auto* clear = app.add_subcommand("clear", "reset what the show commands count from");

@@ -57,9 +57,9 @@ inline uint32_t flow_hash(const FlowKey& flow, uint32_t seed) {
 }
 
 struct MemberChoice {
-  uint32_t bucket = 0;     // hash & (FPM_NHG_BUCKETS - 1)
-  uint32_t nexthop = 0;    // fpm_nexthops index the flow is sent to (or punted for)
-  bool failover = false;   // the bucket's member had failed: another valid member was taken
+  uint32_t bucket = 0;    // hash & (FPM_NHG_BUCKETS - 1)
+  uint32_t nexthop = 0;   // fpm_nexthops index the flow is sent to (or punted for)
+  bool failover = false;  // the bucket's member had failed: another valid member was taken
 };
 
 // `state(index)` returns the fpm_nexthop state (FPM_NH_*) of an entry, or -1

@@ -35,8 +35,7 @@ class FlowHash : public FibFixture {
       buckets_[b] = kFirstNh + i;
       if (--left == 0 && i + 1 < kMembers) left = 16 * (++i + 1);
     }
-    h_->set_group(kGroup, std::vector<uint32_t>(buckets_.begin(), buckets_.end()),
-                  FPM_NHG_F_VALID);
+    h_->set_group(kGroup, std::vector<uint32_t>(buckets_.begin(), buckets_.end()), FPM_NHG_F_VALID);
     h_->route4(ip4("10.30.0.0"), 16, forward(kGroup));
     h_->route6(ip6("2001:db8:30::"), 48, forward(kGroup));
   }
@@ -70,7 +69,8 @@ class FlowHash : public FibFixture {
         c.key.src = addr(src), c.key.dst = addr(dst);
         l4 += 40;
       } else {
-        Ip4 src{198, 18, uint8_t(r >> 24), uint8_t(r >> 16)}, dst{10, 30, uint8_t(r), uint8_t(r >> 8)};
+        Ip4 src{198, 18, uint8_t(r >> 24), uint8_t(r >> 16)},
+            dst{10, 30, uint8_t(r), uint8_t(r >> 8)};
         b.ipv4(src, dst);
         c.key.src = addr(src), c.key.dst = addr(dst);
         l4 += 20;

@@ -106,6 +106,10 @@ def test_sinkctl_names_the_path_of_each_flow(lab):
         sent += summary["sent"]
         seen.add(named)
     print(f"flows per path named by fpm-sinkctl: {sorted(seen)}")
+    for words in (["show", "routes", H3, "from", "10.0.1.2", "proto", "udp", "sport", "41000",
+                   "dport", str(UDP_PORT)], ["show", "interfaces"], ["show", "neighbors"],
+                  ["show", "nexthops"]):
+        print(f"$ fpm-sinkctl {' '.join(words)}\n" + lab.sink.ctl(*words, as_json=False))
     eth1 = ports()["eth1"]
     assert eth1["attach"] in ("native", "generic"), eth1
     assert eth1["ifindex"] > 0 and eth1["forwarding_v4"] == "on", eth1

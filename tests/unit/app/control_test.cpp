@@ -4,17 +4,17 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <sys/wait.h>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <cstdlib>
 #include <cstring>
-#include <iterator>
-#include <sys/wait.h>
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <iterator>
 #include <optional>
 
 #include "app/control_handler.hpp"
@@ -267,7 +267,8 @@ class SinkctlTest : public ControlTest {
     const std::string out = (dir_ / "out").string(), err = (dir_ / "err").string();
     const std::string cmd = std::string(FPM_SINKCTL_BIN) + " " + args + " >" + out + " 2>" + err;
     auto fut = std::async(std::launch::async, [&] { return std::system(cmd.c_str()); });
-    poll_until(io_, [&] { return fut.wait_for(0s) == std::future_status::ready; }, 20s);
+    poll_until(
+        io_, [&] { return fut.wait_for(0s) == std::future_status::ready; }, 20s);
     CtlRun r;
     const int st = fut.get();
     r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;

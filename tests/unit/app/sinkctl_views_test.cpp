@@ -75,7 +75,8 @@ TEST(KernelViews, NeighboursWithTheirInterfaceAndFastPathNexthops) {
   KernelState kernel;
   kernel.apply(Upsert<LinkInfo>{LinkInfo{.ifindex = 3, .name = "eth3", .up = true}});
   const MacAddr mac{0x02, 0, 0, 0, 0x22, 0x02};
-  kernel.apply(Upsert<NeighInfo>{NeighInfo{A("10.0.22.2"), 3, mac, NeighState::Usable, NUD_REACHABLE}});
+  kernel.apply(
+      Upsert<NeighInfo>{NeighInfo{A("10.0.22.2"), 3, mac, NeighState::Usable, NUD_REACHABLE}});
   kernel.apply(Upsert<NeighInfo>{NeighInfo{A("10.0.22.9"), 3, {}, NeighState::Failed, NUD_FAILED}});
   kernel.apply(Upsert<NeighInfo>{NeighInfo{A("10.0.23.2"), 7, mac, NeighState::Usable, NUD_STALE}});
   StaticKernelView view;

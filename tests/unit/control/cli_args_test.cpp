@@ -63,8 +63,7 @@ TEST(CliArgs, BadFlowsAreUsageErrorsThatSayWhy) {
   EXPECT_NE(why({"10.0.0.1", "from", "10.0.0.2"}).find("proto"), std::string::npos);
   EXPECT_NE(why({"10.0.0.1", "from", "2001:db8::1", "proto", "icmp"}).find("families"),
             std::string::npos);
-  EXPECT_NE(why({"10.0.0.1", "from", "10.0.0.2", "proto", "tcp"}).find("sport"),
-            std::string::npos);
+  EXPECT_NE(why({"10.0.0.1", "from", "10.0.0.2", "proto", "tcp"}).find("sport"), std::string::npos);
   EXPECT_NE(why({"10.0.0.1", "from", "10.0.0.2", "proto", "tcp", "sport", "1", "dport", "65536"})
                 .find("port"),
             std::string::npos);
