@@ -2,12 +2,22 @@
 /*
  * Seeded flow hash for ECMP: Bob Jenkins' lookup3 mix (the kernel's jhash),
  * over 32-bit words already copied to the stack.
+ * Compiled by g++ too (fpm-sink/dataplane/flow_hash.hpp), so the member that
+ * `fpm-sinkctl show routes ADDR from ...` names is computed by this code.
  */
 #ifndef FPM_LIB_HASH_H
 #define FPM_LIB_HASH_H
 
 #include <linux/types.h>
+#if defined(__bpf__)
 #include <bpf/bpf_helpers.h>
+#define FPM_HASH_UNROLL _Pragma("unroll")
+#else
+#ifndef __always_inline
+#define __always_inline inline __attribute__((__always_inline__))
+#endif
+#define FPM_HASH_UNROLL
+#endif
 
 #define FPM_JHASH_INITVAL 0xdeadbeefu
 
@@ -44,7 +54,7 @@ static __always_inline __u32 fpm_jhash_words(const __u32 *k, const int n, __u32 
 	int i = 0;
 
 	a = b = c = FPM_JHASH_INITVAL + ((__u32)n << 2) + seed;
-#pragma unroll
+	FPM_HASH_UNROLL
 	for (; i + 3 < n; i += 3) {
 		a += k[i];
 		b += k[i + 1];

@@ -1,11 +1,16 @@
 #include "app/control_handler.hpp"
 
 #include "app/fast_path_views.hpp"
+#include "app/flow_path_view.hpp"
+#include "app/kernel_views.hpp"
 #include "app/offload_feedback.hpp"
 #include "app/session_hold.hpp"
 #include "control/rib_query.hpp"
 #include "control/route_dump.hpp"
 #include "control/server.hpp"
+
+#include <ctime>
+#include <optional>
 
 namespace fpm_sink {
 namespace {
@@ -14,8 +19,9 @@ namespace {
 // part annotated with the fast path's offload state as it is built.
 class RoutesStream : public control::ReplyStream {
  public:
-  RoutesStream(control::RouteDump dump, const Rib& rib, const FastPathRuntime* fp)
-      : dump_(std::move(dump)), rib_(rib), fp_(fp) {}
+  RoutesStream(control::RouteDump dump, const Rib& rib, const FastPathRuntime* fp,
+               std::optional<FlowKey> flow = std::nullopt)
+      : dump_(std::move(dump)), rib_(rib), fp_(fp), flow_(flow) {}
 
   bool next(Clock::time_point deadline, control::Response* part) override {
     control::RoutesReply routes;
@@ -23,6 +29,7 @@ class RoutesStream : public control::ReplyStream {
     if (more && routes.routes_size() == 0) return true;  // still collecting: nothing to send
     if (fp_) annotate_offload(*fp_, &routes);
     name_interfaces(fp_, names_, &routes);
+    if (flow_) annotate_flow_path(fp_, *flow_, &routes);
     part->mutable_routes()->Swap(&routes);
     return more;
   }
@@ -31,7 +38,8 @@ class RoutesStream : public control::ReplyStream {
   control::RouteDump dump_;
   const Rib& rib_;
   const FastPathRuntime* fp_;
-  InterfaceNames names_;  // ifindex -> name, for this dump only
+  InterfaceNames names_;         // ifindex -> name, for this dump only
+  std::optional<FlowKey> flow_;  // show routes ADDR from ...: the path of this flow
 };
 
 void fill_decode(const DecodeStats& s, control::DecodeCounters* out) {
@@ -155,12 +163,39 @@ control::Reply handle_control_request(const control::Request& req, const Rib& ri
   control::Response resp;
   switch (req.kind_case()) {
     case control::Request::kShowRoutes: {
+      std::optional<FlowKey> flow;
+      if (req.show_routes().has_flow()) {
+        auto key = flow_key(req.show_routes().prefix(), req.show_routes().flow());
+        if (!key) return control::error_response(key.error().id, key.error().message);
+        flow = *key;
+      }
       auto dump = control::RouteDump::start(req.show_routes());
       if (!dump) return control::error_response(dump.error().id, dump.error().message);
-      return std::make_unique<RoutesStream>(std::move(*dump), rib, fp);
+      return std::make_unique<RoutesStream>(std::move(*dump), rib, fp, flow);
     }
     case control::Request::kShowCounters: {
       auto st = fill_counters(fp, resp.mutable_counters());
+      if (!st) return control::error_response(st.error().id, st.error().message);
+      if (fp) fp->counter_baseline().apply(resp.mutable_counters());
+      return resp;
+    }
+    case control::Request::kClearCounters: {
+      if (!fp)
+        return control::error_response("control.no_fast_path",
+                                       "fpm-sink runs without --interface: no counters to clear");
+      control::CountersReply now;
+      auto st = fill_counters(fp, &now);
+      if (!st) return control::error_response(st.error().id, st.error().message);
+      const std::time_t at = std::time(nullptr);
+      fp->counter_baseline().set(now, at);
+      resp.mutable_cleared()->set_cleared_at(static_cast<uint64_t>(at));
+      return resp;
+    }
+    case control::Request::kShowNeighbors:
+      fill_neighbors(fp, resp.mutable_neighbors());
+      return resp;
+    case control::Request::kShowInterfaces: {
+      auto st = fill_interfaces(fp, resp.mutable_interfaces());
       if (!st) return control::error_response(st.error().id, st.error().message);
       return resp;
     }
@@ -169,6 +204,7 @@ control::Reply handle_control_request(const control::Request& req, const Rib& ri
       return resp;
     case control::Request::kShowNexthopGroups:
       control::query_groups(rib, resp.mutable_nexthop_groups());
+      name_interfaces(fp, resp.mutable_nexthop_groups());
       return resp;
     case control::Request::kShowFpm:
       *resp.mutable_fpm() = fpm_reply(rib, fpm);

@@ -153,18 +153,27 @@ void FastPathRuntime::set_interfaces(std::vector<std::string> interfaces) {
 void FastPathRuntime::add_port(const LinkInfo& link) {
   if (auto st = program_->attach(link.ifindex, options_.mode); !st) {
     spdlog::error("{} (interface {})", st.error().to_string(), link.name);
+    attach_errors_[link.ifindex] = st.error().to_string();
     return;
   }
   if (auto st = fast_path_->add_port(link.ifindex); !st) {
     spdlog::error("{} (interface {})", st.error().to_string(), link.name);
+    attach_errors_[link.ifindex] = st.error().to_string();
     return;
   }
+  attach_errors_.erase(link.ifindex);
   ports_.insert(link.ifindex);
   spdlog::info("dataplane.port.attached {} ifindex={} mode={}", link.name, link.ifindex,
                options_.mode == XdpMode::Native ? "native" : "generic");
 }
 
+const std::string* FastPathRuntime::attach_error(uint32_t ifindex) const {
+  auto it = attach_errors_.find(ifindex);
+  return it == attach_errors_.end() ? nullptr : &it->second;
+}
+
 void FastPathRuntime::drop_port(uint32_t ifindex) {
+  attach_errors_.erase(ifindex);
   if (ports_.erase(ifindex) == 0) return;
   if (auto st = fast_path_->remove_port(ifindex); !st) spdlog::warn("{}", st.error().to_string());
   // The kernel already detached XDP from a vanished device; this only drops our link.

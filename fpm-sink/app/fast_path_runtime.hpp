@@ -11,12 +11,14 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "app/counter_baseline.hpp"
 #include "common/result.hpp"
 #include "dataplane/bpf_map_writer.hpp"
 #include "dataplane/fast_path.hpp"
@@ -96,6 +98,15 @@ class FastPathRuntime final : private KernelListener {
   // Publishes the staged tables now (no-op when not staging).
   void commit_staged(std::string_view reason);
 
+  // For `show interfaces`: the mode ports are attached in, whether a link is
+  // one the configuration names, and why a named one is not attached.
+  XdpMode xdp_mode() const { return options_.mode; }
+  bool configured(const LinkInfo& link) const { return wanted(link); }
+  const std::string* attach_error(uint32_t ifindex) const;
+  // What `clear counters` subtracts from the CLI's counter views. A view
+  // setting, not forwarding state: the per-CPU maps are never written.
+  CounterBaseline& counter_baseline() const { return counter_baseline_; }
+
  private:
   FastPathRuntime(boost::asio::io_context& io, const FastPathOptions& options);
   Status init();
@@ -127,6 +138,8 @@ class FastPathRuntime final : private KernelListener {
   std::unique_ptr<BpfMapWriter> writer_;
   std::unique_ptr<FastPath> fast_path_;
   std::set<uint32_t> ports_;
+  std::map<uint32_t, std::string> attach_errors_;  // ifindex -> last attach failure
+  mutable CounterBaseline counter_baseline_;
   boost::asio::steady_timer retry_timer_;
 };
 

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <iterator>
 #include <utility>
+#include <vector>
 
 #include "app/offload_feedback.hpp"
 
@@ -175,22 +176,36 @@ void annotate_offload(const FastPathRuntime& fp, control::RoutesReply* routes) {
   }
 }
 
+namespace {
+
+const std::string& interface_name(const FastPathRuntime* fp, InterfaceNames& names,
+                                  uint32_t ifindex) {
+  auto [it, fresh] = names.try_emplace(ifindex);
+  if (!fresh) return it->second;
+  if (fp) {
+    if (const LinkInfo* link = fp->kernel().link(ifindex)) it->second = link->name;
+  } else {
+    char buf[IF_NAMESIZE];
+    if (if_indextoname(ifindex, buf)) it->second = buf;
+  }
+  return it->second;
+}
+
+}  // namespace
+
 void name_interfaces(const FastPathRuntime* fp, InterfaceNames& names,
                      control::RoutesReply* routes) {
-  auto name_of = [&](uint32_t ifindex) -> const std::string& {
-    auto [it, fresh] = names.try_emplace(ifindex);
-    if (!fresh) return it->second;
-    if (fp) {
-      if (const LinkInfo* link = fp->kernel().link(ifindex)) it->second = link->name;
-    } else {
-      char buf[IF_NAMESIZE];
-      if (if_indextoname(ifindex, buf)) it->second = buf;
-    }
-    return it->second;
-  };
   for (auto& r : *routes->mutable_routes()) {
     for (auto& nh : *r.mutable_nexthops())
-      if (nh.ifindex() != 0) nh.set_ifname(name_of(nh.ifindex()));
+      if (nh.ifindex() != 0) nh.set_ifname(interface_name(fp, names, nh.ifindex()));
+  }
+}
+
+void name_interfaces(const FastPathRuntime* fp, control::NexthopGroupsReply* groups) {
+  InterfaceNames names;
+  for (auto& g : *groups->mutable_groups()) {
+    if (g.has_nexthop() && g.nexthop().ifindex() != 0)
+      g.mutable_nexthop()->set_ifname(interface_name(fp, names, g.nexthop().ifindex()));
   }
 }
 
@@ -242,6 +257,29 @@ void fill_nexthop_entries(const NextHopTable& table, const KernelState& kernel,
   });
 }
 
+void count_nexthop_users(const FastPath& fast_path, control::NexthopsReply* out) {
+  struct Users {
+    uint32_t groups = 0;
+    uint64_t routes = 0;
+  };
+  std::unordered_map<uint32_t, Users> users;
+  fast_path.for_each_forwarding_group([&](std::span<const uint32_t> nexthops, uint64_t routes) {
+    std::vector<uint32_t> distinct(nexthops.begin(), nexthops.end());
+    std::sort(distinct.begin(), distinct.end());
+    distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+    for (uint32_t nh : distinct) {
+      users[nh].groups++;
+      users[nh].routes += routes;
+    }
+  });
+  for (auto& e : *out->mutable_nexthops()) {
+    auto it = users.find(e.index());
+    if (it == users.end()) continue;
+    e.set_groups(it->second.groups);
+    e.set_routes(it->second.routes);
+  }
+}
+
 void fill_neighbour_refresh(const NeighbourRefreshOptions& options,
                             const NeighbourRefreshStats& stats, control::NeighbourRefresh* out) {
   out->set_period_seconds(std::chrono::duration<double>(options.period).count());
@@ -259,6 +297,7 @@ void fill_nexthops(const FastPathRuntime* fp, control::NexthopsReply* out) {
   out->set_fast_path(fp != nullptr);
   if (!fp) return;
   fill_nexthop_entries(fp->fast_path().nexthops(), fp->kernel(), out);
+  count_nexthop_users(fp->fast_path(), out);
   const NeighbourRefresher* refresher = fp->neighbour_refresh();
   fill_neighbour_refresh(fp->neighbour_refresh_options(),
                          refresher ? refresher->stats() : NeighbourRefreshStats{},

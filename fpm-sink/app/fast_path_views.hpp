@@ -23,11 +23,16 @@ void annotate_offload(const FastPathRuntime& fp, control::RoutesReply* routes);
 using InterfaceNames = std::unordered_map<uint32_t, std::string>;
 void name_interfaces(const FastPathRuntime* fp, InterfaceNames& names,
                      control::RoutesReply* routes);
+// The same for `show nexthop-groups` (single next hops carry an ifindex).
+void name_interfaces(const FastPathRuntime* fp, control::NexthopGroupsReply* groups);
 // fp may be null, as for fill_counters.
 void fill_nexthops(const FastPathRuntime* fp, control::NexthopsReply* out);
 // The parts of fill_nexthops, usable without a loaded XDP program.
 void fill_nexthop_entries(const NextHopTable& table, const KernelState& kernel,
                           control::NexthopsReply* out);
+// Sets each next hop's users: the forwarding groups that have it as a member
+// and the main-table routes through those groups.
+void count_nexthop_users(const FastPath& fast_path, control::NexthopsReply* out);
 void fill_neighbour_refresh(const NeighbourRefreshOptions& options,
                             const NeighbourRefreshStats& stats, control::NeighbourRefresh* out);
 std::string nud_name(uint16_t nud);  // "reachable", "stale|noarp"..., "none" for 0

@@ -29,7 +29,7 @@ class Exchange {
   Status run() {
     arm_deadline();
     socket_.async_connect(local::endpoint(path_), [this](auto ec) {
-      if (ec) return fail("control.client.connect", path_ + ": " + ec.message());
+      if (ec) return fail("control.client.connect", path_ + ": " + ec.message(), ec.value());
       asio::async_write(socket_, asio::buffer(request_), [this](auto ec, size_t) {
         if (ec) return fail("control.client.io", "write: " + ec.message());
         read_length();
@@ -70,8 +70,8 @@ class Exchange {
     });
   }
 
-  void fail(const char* id, std::string message) {
-    finish(fpm_sink::Error{id, std::move(message)});
+  void fail(const char* id, std::string message, int err = 0) {
+    finish(fpm_sink::Error{id, std::move(message), err});
   }
 
   void finish(Status st) {

@@ -17,8 +17,8 @@ using PartHandler = std::function<void(Response&& part)>;
 // Sends `request` (accept_parts set) and hands every part of the reply to
 // on_part. `timeout` bounds the wait for each part, not the whole reply: a
 // full table takes a while, but the daemon never goes quiet for long.
-// Errors: control.client.connect, control.client.io, control.client.timeout,
-// control.client.too_large, control.client.malformed.
+// Errors: control.client.connect (err: the errno of connect()), control.client.io,
+// control.client.timeout, control.client.too_large, control.client.malformed.
 Status call_parts(const std::string& socket_path, Request request, const PartHandler& on_part,
                   std::chrono::milliseconds timeout = std::chrono::seconds(30));
 

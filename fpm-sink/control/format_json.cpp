@@ -54,6 +54,25 @@ Json route_json(const Route& r) {
     if (!r.offload_reason().empty()) j["offload_reason"] = r.offload_reason();
     if (!r.zebra_flags().empty()) j["zebra_flags"] = r.zebra_flags();
   }
+  if (r.has_flow_path()) j["flow_path"] = flow_path_json(r.flow_path());
+  return j;
+}
+
+Json flow_path_json(const FlowPath& p) {
+  Json j;
+  j["forwarded"] = p.forwarded();
+  if (!p.note().empty()) j["note"] = p.note();
+  if (p.state() != NEXTHOP_STATE_UNSPECIFIED) {
+    j["hash"] = p.hash();
+    j["bucket"] = p.bucket();
+    j["nexthop_index"] = p.nexthop_index();
+    j["gateway"] = p.gateway();
+    j["ifindex"] = p.ifindex();
+    j["ifname"] = p.ifname();
+    j["mac"] = p.mac();
+    j["state"] = nexthop_state_name(p.state());
+    j["failover"] = p.failover();
+  }
   return j;
 }
 
@@ -167,6 +186,7 @@ Json fpm_json(const FpmReply& f) {
 Json counters_json(const CountersReply& reply) {
   Json c;
   c["fast_path"] = reply.fast_path();
+  c["cleared_at"] = reply.cleared_at();
   Json verdicts = Json::object(), reasons = Json::object(), bytes = Json::object();
   for (const auto& v : reply.verdicts()) {
     verdicts[v.name()] = v.packets();
@@ -182,6 +202,9 @@ Json counters_json(const CountersReply& reply) {
     j["ifindex"] = p.ifindex();
     j["name"] = p.name();
     for (const auto& v : p.verdicts()) j[v.name()] = v.packets();
+    Json bytes = Json::object();
+    for (const auto& v : p.verdicts()) bytes[v.name()] = v.bytes();
+    j["bytes"] = std::move(bytes);
     ports.push_back(std::move(j));
   }
   c["interfaces"] = std::move(ports);
@@ -213,6 +236,8 @@ Json nexthops_json(const NexthopsReply& reply) {
     j["state"] = nexthop_state_name(e.state());
     j["mac"] = e.mac();
     j["refs"] = e.refs();
+    j["groups"] = e.groups();
+    j["routes"] = e.routes();
     j["neighbour"] = e.neighbour();
     list.push_back(std::move(j));
   }
@@ -228,6 +253,64 @@ Json nexthops_json(const NexthopsReply& reply) {
   }
   Json out;
   out["nexthops"] = std::move(n);
+  return out;
+}
+
+Json neighbors_json(const NeighborsReply& reply) {
+  Json list = Json::array();
+  for (const auto& n : reply.neighbors()) {
+    Json j;
+    j["address"] = n.address();
+    j["mac"] = n.mac();
+    j["state"] = n.state();
+    j["ifindex"] = n.ifindex();
+    j["ifname"] = n.ifname();
+    j["fast_path_nexthops"] =
+        Json(std::vector<uint32_t>(n.nexthop_indices().begin(), n.nexthop_indices().end()));
+    list.push_back(std::move(j));
+  }
+  Json out;
+  out["neighbors"] = Json{{"fast_path", reply.fast_path()}, {"neighbors", std::move(list)}};
+  return out;
+}
+
+Json interfaces_json(const InterfacesReply& reply) {
+  Json list = Json::array();
+  for (const auto& i : reply.interfaces()) {
+    Json j;
+    j["ifindex"] = i.ifindex();
+    j["name"] = i.name();
+    j["up"] = i.up();
+    j["kind"] = i.kind();
+    j["mac"] = i.mac();
+    j["mtu"] = i.mtu();
+    j["attach"] = attach_mode_name(i.attach());
+    if (i.attach() == ATTACH_MODE_NONE) j["not_attached"] = i.not_attached();
+    j["forwarding_v4"] = i.forwarding_v4();
+    j["forwarding_v6"] = i.forwarding_v6();
+    j["master_ifindex"] = i.master_ifindex();
+    if (i.master_ifindex()) {
+      j["master_name"] = i.master_name();
+      j["master_kind"] = i.master_kind();
+    }
+    Json packets = Json::object(), bytes = Json::object();
+    for (const auto& c : i.verdicts()) {
+      packets[c.name()] = c.packets();
+      bytes[c.name()] = c.bytes();
+    }
+    if (i.verdicts_size()) {
+      j["packets"] = std::move(packets);
+      j["bytes"] = std::move(bytes);
+    }
+    list.push_back(std::move(j));
+  }
+  Json n;
+  n["fast_path"] = reply.fast_path();
+  n["ipv6_forwarding_all"] = reply.ipv6_forwarding_all();
+  n["cleared_at"] = reply.cleared_at();
+  n["interfaces"] = std::move(list);
+  Json out;
+  out["interfaces"] = std::move(n);
   return out;
 }
 

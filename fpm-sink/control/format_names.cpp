@@ -1,5 +1,7 @@
 #include "control/format.hpp"
 
+#include <ctime>
+
 namespace fpm_sink::control {
 
 std::string_view family_name(control::Family f) {
@@ -91,6 +93,33 @@ std::string_view nexthop_state_name(NexthopState s) {
     default:
       return "";
   }
+}
+
+std::string_view attach_mode_name(AttachMode m) {
+  switch (m) {
+    case ATTACH_MODE_NATIVE:
+      return "native";
+    case ATTACH_MODE_GENERIC:
+      return "generic";
+    default:
+      return "none";
+  }
+}
+
+std::string interface_text(const std::string& name, uint32_t ifindex) {
+  if (ifindex == 0) return "-";
+  if (name.empty()) return "ifindex " + std::to_string(ifindex);
+  return name + " (" + std::to_string(ifindex) + ")";
+}
+
+std::string unix_time_text(uint64_t seconds) {
+  if (seconds == 0) return "never";
+  std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
 }
 
 }  // namespace fpm_sink::control

@@ -14,10 +14,7 @@ namespace {
 std::string nexthop_text(const control::NextHop& nh) {
   if (nh.blackhole()) return "blackhole";
   std::string s = nh.has_gateway() ? "via " + nh.gateway() : std::string("directly connected");
-  if (!nh.ifname().empty())
-    s += ", " + nh.ifname();
-  else if (nh.ifindex() != 0)
-    s += ", ifindex " + std::to_string(nh.ifindex());
+  if (nh.ifindex() != 0) s += ", " + interface_text(nh.ifname(), nh.ifindex());
   if (nh.onlink()) s += ", onlink";
   if (nh.weight() > 1) s += ", weight " + std::to_string(nh.weight());
   return s;
@@ -42,16 +39,6 @@ void append_counters(const google::protobuf::Message& msg, const std::string& pr
     if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_UINT64)
       table.add_row({prefix + f->name(), std::to_string(refl->GetUInt64(msg, f))});
   }
-}
-
-std::string unix_time_text(uint64_t seconds) {
-  if (seconds == 0) return "never";
-  std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 }  // namespace
@@ -82,7 +69,30 @@ std::string routes_text(const RoutesReply& reply) {
       t.add_row(std::move(more));
     }
   }
-  return t.render() + std::to_string(reply.routes_size()) + " routes\n";
+  return t.render() + std::to_string(reply.routes_size()) + " routes\n" + flow_paths_text(reply);
+}
+
+std::string flow_paths_text(const RoutesReply& reply) {
+  std::string out;
+  for (const auto& r : reply.routes()) {
+    if (!r.has_flow_path()) continue;
+    const FlowPath& p = r.flow_path();
+    out += "Flow via " + r.prefix() + " (table " + std::to_string(r.table()) + "): ";
+    if (p.state() != NEXTHOP_STATE_UNSPECIFIED) {
+      out += (p.forwarded() ? "XDP sends it to " : "its member is ") +
+             (p.gateway().empty() ? std::string("next hop") : p.gateway()) + ", " +
+             interface_text(p.ifname(), p.ifindex());
+      if (p.forwarded()) out += ", MAC " + p.mac();
+      out += fmt::format(" (next hop #{}, {}; bucket {} of hash {:#010x}{})", p.nexthop_index(),
+                         nexthop_state_name(p.state()), p.bucket(), p.hash(),
+                         p.failover() ? "; its own member failed, XDP failed over" : "");
+      if (!p.note().empty()) out += "; " + p.note();
+    } else {
+      out += p.note();
+    }
+    out += "\n";
+  }
+  return out;
 }
 
 std::string groups_text(const NexthopGroupsReply& reply) {
@@ -149,7 +159,10 @@ std::string fpm_text(const FpmReply& f) {
 
 std::string counters_text(const CountersReply& reply) {
   if (!reply.fast_path()) return "fast path: off (fpm-sink runs without --interface)\n";
-  std::string out = "Verdicts\n";
+  std::string out;
+  if (reply.cleared_at())
+    out += "Counters since clear counters at " + unix_time_text(reply.cleared_at()) + "\n\n";
+  out += "Verdicts\n";
   TextTable v({"Verdict", "Packets", "Bytes"});
   for (const auto& c : reply.verdicts())
     v.add_row({c.name(), std::to_string(c.packets()), std::to_string(c.bytes())});
@@ -160,7 +173,7 @@ std::string counters_text(const CountersReply& reply) {
     r.add_row({c.name(), std::to_string(c.packets()), std::to_string(c.bytes())});
   }
   out += r.render() + "\nPer ingress interface\n";
-  TextTable p({"Interface", "Ifindex", "Redirect", "Pass", "Drop"});
+  TextTable p({"Interface", "Ifindex", "Redirect", "Pass", "Drop"});  // packets
   for (const auto& port : reply.interfaces()) {
     std::vector<std::string> row{port.name(), std::to_string(port.ifindex())};
     for (const auto& c : port.verdicts()) row.push_back(std::to_string(c.packets()));
@@ -185,13 +198,13 @@ std::string counters_text(const CountersReply& reply) {
 
 std::string nexthops_text(const NexthopsReply& reply) {
   if (!reply.fast_path()) return "fast path: off (fpm-sink runs without --interface)\n";
-  TextTable t({"Index", "Gateway", "Interface", "State", "MAC", "Refs", "Kernel neighbour"});
+  TextTable t(
+      {"Index", "Gateway", "Interface", "State", "MAC", "Groups", "Routes", "Kernel neighbour"});
   for (const auto& e : reply.nexthops()) {
-    std::string port = e.ifname().empty() ? "ifindex " + std::to_string(e.ifindex()) : e.ifname();
-    t.add_row({std::to_string(e.index()), e.gateway(), port,
+    t.add_row({std::to_string(e.index()), e.gateway(), interface_text(e.ifname(), e.ifindex()),
                std::string(nexthop_state_name(e.state())),
-               e.state() == NEXTHOP_STATE_VALID ? e.mac() : "-", std::to_string(e.refs()),
-               e.neighbour().empty() ? "-" : e.neighbour()});
+               e.state() == NEXTHOP_STATE_VALID ? e.mac() : "-", std::to_string(e.groups()),
+               std::to_string(e.routes()), e.neighbour().empty() ? "-" : e.neighbour()});
   }
   std::string out = t.render() + std::to_string(reply.nexthops_size()) + " next hops\n";
   if (!reply.has_neighbour_refresh()) return out;
@@ -203,6 +216,51 @@ std::string nexthops_text(const NexthopsReply& reply) {
   f.add_row({"tick_seconds", fmt::format("{:g}", r.tick_seconds())});
   append_counters(r, "", f);
   return out + f.render();
+}
+
+std::string neighbors_text(const NeighborsReply& reply) {
+  if (!reply.fast_path()) return "kernel mirror: off (fpm-sink runs without --interface)\n";
+  TextTable t({"Address", "MAC", "State", "Interface", "Fast-path next hops"});
+  for (const auto& n : reply.neighbors()) {
+    std::string users;
+    for (uint32_t index : n.nexthop_indices())
+      users += (users.empty() ? "#" : ", #") + std::to_string(index);
+    t.add_row({n.address(), n.mac().empty() ? "-" : n.mac(), n.state(),
+               interface_text(n.ifname(), n.ifindex()), users.empty() ? "-" : users});
+  }
+  return t.render() + std::to_string(reply.neighbors_size()) + " neighbours\n";
+}
+
+// One block per interface, as vtysh's `show interface` prints them.
+std::string interfaces_text(const InterfacesReply& reply) {
+  if (!reply.fast_path()) return "fast path: off (fpm-sink runs without --interface)\n";
+  auto sw = [](const std::string& s) { return s.empty() ? std::string("unknown") : s; };
+  std::string out;
+  if (reply.cleared_at())
+    out += "Counters since clear counters at " + unix_time_text(reply.cleared_at()) + "\n\n";
+  for (const auto& i : reply.interfaces()) {
+    out += fmt::format("Interface {} is {}\n", i.name(), i.up() ? "up" : "down");
+    out += fmt::format("  ifindex {}, MAC {}, MTU {}{}\n", i.ifindex(), i.mac(), i.mtu(),
+                       i.kind().empty() ? "" : ", kind " + i.kind());
+    std::string xdp(attach_mode_name(i.attach()));
+    if (i.attach() == ATTACH_MODE_NONE) xdp = "not attached (" + i.not_attached() + ")";
+    out += "  XDP: " + xdp + "\n";
+    out += fmt::format("  Forwarding: IPv4 {}, IPv6 {} (all {})\n", sw(i.forwarding_v4()),
+                       sw(i.forwarding_v6()), sw(reply.ipv6_forwarding_all()));
+    if (i.master_ifindex())
+      out += fmt::format("  Master: {}{} (enslaved: XDP passes everything to the kernel)\n",
+                         interface_text(i.master_name(), i.master_ifindex()),
+                         i.master_kind().empty() ? "" : ", " + i.master_kind());
+    for (const auto& c : i.verdicts()) {
+      std::string_view what = c.name() == "redirect" ? "forwarded"
+                              : c.name() == "pass"   ? "punted"
+                              : c.name() == "drop"   ? "dropped"
+                                                     : std::string_view(c.name());
+      out += fmt::format("  {:<9} {} packets, {} bytes\n", std::string(what) + ":", c.packets(),
+                         c.bytes());
+    }
+  }
+  return out;
 }
 
 }  // namespace fpm_sink::control

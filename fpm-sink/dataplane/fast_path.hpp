@@ -146,6 +146,10 @@ class FastPath final : public RibObserver {
   void drop_offload_changes();
   // Fast-path group index of a FibGroup id (nullopt if none is assigned).
   std::optional<uint32_t> group_index(uint32_t group_id) const;
+  // Every forwarding group (one with an fpm_nhg slot): its next-hop indices
+  // (one per member) and how many main-table routes use it. For the CLI.
+  using GroupUseFn = std::function<void(std::span<const uint32_t> nexthops, uint64_t routes)>;
+  void for_each_forwarding_group(const GroupUseFn& fn) const;
   FastPathStats stats() const;
   const NextHopTable& nexthops() const { return nexthops_; }
   const IndexAllocator& group_slots() const { return group_alloc_; }

@@ -136,4 +136,9 @@ std::optional<uint32_t> FastPath::group_index(uint32_t group_id) const {
   return it->second->index;
 }
 
+void FastPath::for_each_forwarding_group(const GroupUseFn& fn) const {
+  for (const auto& [id, g] : groups_)
+    if (g->index) fn(g->nh_refs, g->routes);
+}
+
 }  // namespace fpm_sink

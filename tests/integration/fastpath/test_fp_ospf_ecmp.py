@@ -25,7 +25,7 @@ import time
 
 import pytest
 
-from fpmtest.fastpath import (OspfLab, counter_delta, nonzero, rx_packets, udp_send,
+from fpmtest.fastpath import (UDP_PORT, OspfLab, counter_delta, nonzero, rx_packets, udp_send,
                               write_result)
 from fpmtest.poll import wait_until
 
@@ -73,6 +73,49 @@ def test_flows_use_both_paths(lab):
         assert n >= 4 * count, f"path {ifname} carried only {n} datagrams: {per_path}"
     # Each flow's datagrams all arrive (per-flow integrity, no reordering loss).
     assert all(f["n"] == count for f in got["flows"].values()), got["flows"]
+
+
+def test_sinkctl_names_the_path_of_each_flow(lab):
+    """`fpm-sinkctl show routes H3 from H1 proto udp sport S dport D` names the
+    member XDP sends that flow to: one flow at a time, the path whose r3 rx
+    counter carried it must be the one named. `show interfaces` counts them on
+    the ingress port, from `clear counters` on."""
+    lab.wait_fast_path("h1", "h3", [H3])
+    ports = lambda: {i["name"]: i for i in lab.sink.ctl("show", "interfaces")["interfaces"]["interfaces"]}
+    assert ports()["eth1"]["packets"]["redirect"] > 0  # the warm-up probes
+    lab.sink.ctl("clear", "counters")
+    gateway_port = {gw: ifname for ifname, (_mine, gw) in lab.PATHS.items()}
+    count, sent, seen = 20, 0, set()
+    for f in range(8):
+        sport = 41000 + f
+        reply = lab.sink.ctl("show", "routes", H3, "from", "10.0.1.2", "proto", "udp",
+                             "sport", str(sport), "dport", str(UDP_PORT))
+        path = next(r["flow_path"] for r in reply["routes"] if r["table"] == 254)
+        assert path["forwarded"] and path["state"] == "valid", path
+        named = gateway_port[path["gateway"]]
+        assert path["ifname"] == named, path
+        before = path_rx(lab)
+        summary, got, _ = lab.send_and_count("h1", "h3", [H3], flows=1, count=count,
+                                             sport_base=sport)
+        after = path_rx(lab)
+        moved = {i: after[i] - before[i] for i in after}
+        assert got["n"] == count, got
+        # The named path carried the flow; the other one saw OSPF hellos at most.
+        assert moved[named] >= count, (sport, path, moved)
+        assert all(n < count for i, n in moved.items() if i != named), (sport, path, moved)
+        sent += summary["sent"]
+        seen.add(named)
+    print(f"flows per path named by fpm-sinkctl: {sorted(seen)}")
+    for words in (["show", "routes", H3, "from", "10.0.1.2", "proto", "udp", "sport", "41000",
+                   "dport", str(UDP_PORT)], ["show", "interfaces"], ["show", "neighbors"],
+                  ["show", "nexthops"]):
+        print(f"$ fpm-sinkctl {' '.join(words)}\n" + lab.sink.ctl(*words, as_json=False))
+    eth1 = ports()["eth1"]
+    assert eth1["attach"] in ("native", "generic"), eth1
+    assert eth1["ifindex"] > 0 and eth1["forwarding_v4"] == "on", eth1
+    # Counted from the clear: exactly what h1 sent since (ARP / ND are not redirected).
+    assert sent <= eth1["packets"]["redirect"] <= sent + 4, (sent, eth1)
+    assert eth1["bytes"]["redirect"] >= sent * 200, eth1
 
 
 def fail_link_under_load(lab, mode, node, ifname, survivor, name):

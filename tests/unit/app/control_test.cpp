@@ -4,14 +4,17 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <sys/wait.h>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <iterator>
 #include <optional>
 
 #include "app/control_handler.hpp"
@@ -250,6 +253,99 @@ TEST_F(ControlTest, BadRequestsGetErrorsAndTheServerLivesOn) {
   req.mutable_show_fpm();
   auto ok = call(req);
   ASSERT_TRUE(ok && ok->has_fpm());
+}
+
+// What the shell sees from the real fpm-sinkctl binary: exit status, stdout, stderr.
+struct CtlRun {
+  int status = -1;
+  std::string out, err;
+};
+
+class SinkctlTest : public ControlTest {
+ protected:
+  CtlRun run(const std::string& args) {
+    const std::string out = (dir_ / "out").string(), err = (dir_ / "err").string();
+    const std::string cmd = std::string(FPM_SINKCTL_BIN) + " " + args + " >" + out + " 2>" + err;
+    auto fut = std::async(std::launch::async, [&] { return std::system(cmd.c_str()); });
+    poll_until(
+        io_, [&] { return fut.wait_for(0s) == std::future_status::ready; }, 20s);
+    CtlRun r;
+    const int st = fut.get();
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    auto slurp = [](const std::string& path) {
+      std::ifstream in(path);
+      return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    r.out = slurp(out);
+    r.err = slurp(err);
+    return r;
+  }
+  std::string sock() { return "--socket " + path_ + " "; }
+};
+
+TEST_F(SinkctlTest, ExitCodesAndErrorsAsAShellUserExpects) {
+  ASSERT_TRUE(ctl_->open(path_));
+  feed(frame_of({inline_route("10.1.0.0/24", "10.0.0.2", 1)}),
+       [&] { return rib_.stats().routes_v4 == 1; });
+
+  CtlRun r = run(sock() + "show routes 10.1.0.7");  // longest match
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("10.1.0.0/24"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("lo (1)"), std::string::npos) << r.out;  // name next to ifindex
+
+  r = run(sock() + "show routes 10.9.9.9");  // nothing matches: 1, like grep
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("fpm-sinkctl: no route for 10.9.9.9"), std::string::npos) << r.err;
+  r = run(sock() + "show routes 10.9.9.0/24 json");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(control::Json::parse(r.out)["routes"].size(), 0u);
+
+  r = run(sock() + "show routes json");  // a whole (non-empty) table, vtysh's trailing json
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(control::Json::parse(r.out)["routes"].size(), 1u);
+  r = run(sock() + "show fpm json");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(control::Json::parse(r.out)["fpm"]["rib"]["routes_v4"], 1);
+
+  // Usage errors: 2, on the command line or refused by the daemon.
+  r = run(sock() + "show routing");
+  EXPECT_EQ(r.status, 2);
+  r = run(sock() + "show routes 10.0.0.0/33");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("control.bad_prefix"), std::string::npos) << r.err;
+  r = run(sock() + "show routes 10.1.0.7 from 10.0.0.1 proto tcp");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("sport"), std::string::npos) << r.err;
+
+  // A flow on a daemon without a fast path: the route, and why XDP does not take it.
+  r = run(sock() + "show routes 10.1.0.7 from 10.0.0.1 proto udp sport 1 dport 2 json");
+  EXPECT_EQ(r.status, 0) << r.err;
+  auto j = control::Json::parse(r.out)["routes"][0];
+  EXPECT_EQ(j["flow_path"]["forwarded"], false);
+  EXPECT_NE(j["flow_path"]["note"].get<std::string>().find("kernel"), std::string::npos);
+
+  // No fast path: the views say so, clear counters is an error from the daemon.
+  r = run(sock() + "show interfaces json");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(control::Json::parse(r.out)["interfaces"]["fast_path"], false);
+  r = run(sock() + "show neighbours");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("off"), std::string::npos);
+  r = run(sock() + "clear counters");
+  EXPECT_EQ(r.status, 4);
+  EXPECT_NE(r.err.find("control.no_fast_path"), std::string::npos) << r.err;
+}
+
+TEST_F(SinkctlTest, NoDaemonIsOneLineNamingTheSocket) {
+  CtlRun r = run("--socket " + (dir_ / "absent.sock").string() + " show fpm");
+  EXPECT_EQ(r.status, 3);
+  EXPECT_EQ(r.err, "fpm-sinkctl: cannot reach fpm-sink at " + (dir_ / "absent.sock").string() +
+                       ": No such file or directory (is fpm-sink running? --socket PATH)\n");
+  EXPECT_EQ(r.out, "");
+  r = run("--version");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(r.out.find("fpm-sinkctl "), std::string::npos) << r.out;
 }
 
 TEST(ControlClient, ConnectFailureIsAnError) {

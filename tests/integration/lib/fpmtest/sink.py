@@ -104,7 +104,11 @@ class FpmSink:
         if as_json:
             cmd.append("--json")
         # The control socket is a path, so no need to enter the namespace.
-        res = sh(cmd, timeout=30)
+        # Exit 1 is "the query found nothing" (show routes PREFIX): still an answer.
+        res = sh(cmd, timeout=30, check=False)
+        if res.returncode not in (0, 1):
+            raise RuntimeError(f"{' '.join(map(str, cmd))} -> rc {res.returncode}: "
+                               f"{(res.stderr or '').strip()} {(res.stdout or '').strip()}")
         return json.loads(res.stdout) if as_json else res.stdout
 
     def routes(self, prefix=None, table=None):

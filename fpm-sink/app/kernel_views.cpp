@@ -1,0 +1,102 @@
+#include "app/kernel_views.hpp"
+
+#include <algorithm>
+#include <map>
+#include <vector>
+
+#include "app/fast_path_views.hpp"
+
+namespace fpm_sink {
+
+std::string switch_name(std::optional<bool> on) {
+  if (!on) return "";
+  return *on ? "on" : "off";
+}
+
+void fill_neighbor_entries(const KernelState& kernel, const NextHopTable& nexthops,
+                           control::NeighborsReply* out) {
+  std::map<std::pair<IpAddr, uint32_t>, std::vector<uint32_t>> users;
+  nexthops.for_each([&](const NextHopKey& key, uint32_t index, const fpm_nexthop&, uint32_t) {
+    users[{key.gateway, key.ifindex}].push_back(index);
+  });
+  // The mirror's map is ordered by (address, ifindex): the output is too.
+  for (const auto& [key, n] : kernel.neighbours()) {
+    auto* e = out->add_neighbors();
+    e->set_address(n.addr.to_string());
+    if (n.mac != MacAddr{}) e->set_mac(mac_to_string(n.mac));
+    e->set_state(nud_name(n.nud));
+    e->set_ifindex(n.ifindex);
+    if (const LinkInfo* link = kernel.link(n.ifindex)) e->set_ifname(link->name);
+    if (auto it = users.find(key); it != users.end()) {
+      std::sort(it->second.begin(), it->second.end());
+      for (uint32_t index : it->second) e->add_nexthop_indices(index);
+    }
+  }
+}
+
+void fill_neighbors(const FastPathRuntime* fp, control::NeighborsReply* out) {
+  out->set_fast_path(fp != nullptr);
+  if (fp) fill_neighbor_entries(fp->kernel(), fp->fast_path().nexthops(), out);
+}
+
+Status fill_interfaces(const FastPathRuntime* fp, control::InterfacesReply* out) {
+  out->set_fast_path(fp != nullptr);
+  if (!fp) return ok_status();
+  // Per-port verdicts as show counters has them, baseline subtracted.
+  control::CountersReply counters;
+  if (auto st = fill_counters(fp, &counters); !st) return st;
+  fp->counter_baseline().apply(&counters);
+  out->set_cleared_at(counters.cleared_at());
+  std::map<uint32_t, const control::PortCounters*> port_counters;
+  for (const auto& p : counters.interfaces()) port_counters.emplace(p.ifindex(), &p);
+
+  const KernelState& kernel = fp->kernel();
+  out->set_ipv6_forwarding_all(switch_name(kernel.forwarding(Family::V6, kNetconfIfindexAll)));
+  const auto attached = fp->program().attached();
+  const auto& ports = fp->fast_path().ports();
+  std::vector<const LinkInfo*> links;
+  for (const auto& [ifindex, link] : kernel.links()) links.push_back(&link);
+  std::sort(links.begin(), links.end(),
+            [](const LinkInfo* a, const LinkInfo* b) { return a->ifindex < b->ifindex; });
+  for (const LinkInfo* link : links) {
+    auto* e = out->add_interfaces();
+    e->set_ifindex(link->ifindex);
+    e->set_name(link->name);
+    const bool is_attached =
+        std::find(attached.begin(), attached.end(), link->ifindex) != attached.end() &&
+        ports.contains(link->ifindex);
+    if (is_attached) {
+      e->set_attach(fp->xdp_mode() == XdpMode::Generic ? control::ATTACH_MODE_GENERIC
+                                                       : control::ATTACH_MODE_NATIVE);
+    } else {
+      e->set_attach(control::ATTACH_MODE_NONE);
+      if (const std::string* err = fp->attach_error(link->ifindex))
+        e->set_not_attached(*err);
+      else if (link->is_loopback)
+        e->set_not_attached("loopback");
+      else if (!fp->configured(*link))
+        e->set_not_attached("not in --interface");
+      else
+        e->set_not_attached("pending");
+    }
+    e->set_mac(mac_to_string(link->mac));
+    e->set_mtu(link->mtu);
+    e->set_up(link->up);
+    e->set_kind(link->kind);
+    const auto port = static_cast<int32_t>(link->ifindex);
+    e->set_forwarding_v4(switch_name(kernel.forwarding(Family::V4, port)));
+    e->set_forwarding_v6(switch_name(kernel.forwarding(Family::V6, port)));
+    if (link->master) {
+      e->set_master_ifindex(link->master);
+      if (const LinkInfo* m = kernel.link(link->master)) {
+        e->set_master_name(m->name);
+        e->set_master_kind(m->kind);
+      }
+    }
+    if (auto it = port_counters.find(link->ifindex); it != port_counters.end())
+      *e->mutable_verdicts() = it->second->verdicts();
+  }
+  return ok_status();
+}
+
+}  // namespace fpm_sink
