@@ -5,6 +5,7 @@
 #include <iostream>
 #include <optional>
 
+#include "common/version.hpp"
 #include "control/client.hpp"
 #include "control/format.hpp"
 #include "control/server.hpp"
@@ -79,6 +80,7 @@ int show_routes(const std::string& socket_path, const Request& req, bool json) {
 
 int main(int argc, char** argv) {
   CLI::App app{"Query a running fpm-sink daemon"};
+  app.set_version_flag("--version", std::string("fpm-sinkctl ") + fpm_sink::kVersion);
   app.require_subcommand(1);
   std::string socket_path = kDefaultControlSocket;
   app.add_option("--socket", socket_path, "control socket of the daemon")->capture_default_str();
