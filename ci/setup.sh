@@ -9,7 +9,7 @@ packages=(
   libmnl-dev libprotobuf-dev protobuf-compiler libabsl-dev
   libboost-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
-  frr frr-pythontools mmdebstrap iproute2 iputils-ping procps psmisc jq python3 python3-pytest
+  frr frr-pythontools mmdebstrap help2man man-db file iproute2 iputils-ping procps psmisc jq python3 python3-pytest
 )
 
 missing=()
