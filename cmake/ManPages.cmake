@@ -12,7 +12,9 @@ endif()
 
 # fpm_man_page(<executable target> <section>)
 function(fpm_man_page target section)
-  if(NOT HELP2MAN)
+  # Sanitizer and fuzz builds are for tests, never packaged: no pages there
+  # (and help2man would run instrumented binaries).
+  if(NOT HELP2MAN OR FPM_SINK_SANITIZE OR FPM_SINK_FUZZ)
     return()
   endif()
   set(include ${PROJECT_SOURCE_DIR}/dist/man/${target}.h2m)
