@@ -15,13 +15,16 @@ mkdir -p /run/fpm-sink
 config=/etc/fpm-sink/fpm-sink.toml
 config_opts=()
 # Pass the config file explicitly where the daemon has a --config option.
-if /usr/sbin/fpm-sink --help | grep -q -- '--config'; then
+help=$(/usr/sbin/fpm-sink --help)
+if [[ $help =~ [[:space:]]--config[[:space:]] ]]; then
   config_opts=(--config "$config")
 fi
 # shellcheck disable=SC2086  # FPM_SINK_OPTS is a list of options
 /usr/sbin/fpm-sink "${config_opts[@]}" ${FPM_SINK_OPTS:-} &
 
 # daemon_list reads /etc/frr/daemons and prepares each enabled daemon's files.
+# FRR's script is not written for -e / -u (it reads unset variables).
+set +eu
 # shellcheck source=/dev/null
 source /usr/lib/frr/frrcommon.sh
 # shellcheck disable=SC2046,SC2086  # word lists by design
