@@ -10,7 +10,7 @@ packages=(
   libboost-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
   prometheus-cpp-dev libsystemd-dev systemd
   libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
-  frr frr-pythontools mmdebstrap iproute2 iputils-ping procps psmisc jq curl python3 python3-pytest python3-yaml
+  frr frr-pythontools mmdebstrap help2man man-db file iproute2 iputils-ping procps psmisc jq curl python3 python3-pytest python3-yaml
 )
 
 missing=()

@@ -21,6 +21,7 @@
 #include "app/options.hpp"
 #include "app/service_notify.hpp"
 #include "app/session_hold.hpp"
+#include "common/version.hpp"
 #include "control/server.hpp"
 #include "rib/rib.hpp"
 
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
 
   Options opts;
   CLI::App app{"fpm-sink: FRR FPM receiver feeding an XDP fast path"};
+  app.set_version_flag("--version", std::string("fpm-sink ") + kVersion);
   add_options(app, opts);
   try {
     app.parse(argc, argv);

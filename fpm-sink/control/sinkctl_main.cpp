@@ -7,6 +7,7 @@
 #include <iostream>
 #include <optional>
 
+#include "common/version.hpp"
 #include "control/cli_args.hpp"
 #include "control/client.hpp"
 #include "control/exit_codes.hpp"
@@ -140,7 +141,7 @@ int main(int argc, char** argv) {
                "fpm-sinkctl"};
   app.footer(kExitStatusHelp);
   app.require_subcommand(1);
-  app.set_version_flag("--version", "fpm-sinkctl " FPM_SINK_VERSION);
+  app.set_version_flag("--version", std::string("fpm-sinkctl ") + fpm_sink::kVersion);
   std::string socket_path = kDefaultControlSocket;
   app.add_option("--socket", socket_path, "control socket of the daemon")->capture_default_str();
 
