@@ -12,15 +12,9 @@ mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf ||
   echo "entrypoint: cannot mount bpffs (not privileged?): fpm-sink may fail to start" >&2
 mkdir -p /run/fpm-sink
 
-config=/etc/fpm-sink/fpm-sink.toml
-config_opts=()
-# Pass the config file explicitly where the daemon has a --config option.
-help=$(/usr/sbin/fpm-sink --help)
-if [[ $help =~ [[:space:]]--config[[:space:]] ]]; then
-  config_opts=(--config "$config")
-fi
+# The config file holds fpm-sink's settings; FPM_SINK_OPTS overrides them.
 # shellcheck disable=SC2086  # FPM_SINK_OPTS is a list of options
-/usr/sbin/fpm-sink "${config_opts[@]}" ${FPM_SINK_OPTS:-} &
+/usr/sbin/fpm-sink --config /etc/fpm-sink/fpm-sink.toml ${FPM_SINK_OPTS:-} &
 
 # daemon_list reads /etc/frr/daemons and prepares each enabled daemon's files.
 # FRR's script is not written for -e / -u (it reads unset variables).
