@@ -42,7 +42,8 @@ Status FastPath::add_port(uint32_t ifindex, bool v4, bool v6) {
   }
   ports_[ifindex] = slot;
   port_entries_[ifindex] = iface;
-  return ok_status();
+  // Neighbours on the port may now be forwarded to directly.
+  return hosts_.set_port(ifindex, true);
 }
 
 fpm_iface FastPath::port_entry(uint32_t ifindex, uint32_t slot, uint16_t flags) const {
@@ -65,6 +66,8 @@ fpm_iface FastPath::port_entry(uint32_t ifindex, uint32_t slot, uint16_t flags) 
 Status FastPath::remove_port(uint32_t ifindex) {
   auto it = ports_.find(ifindex);
   if (it == ports_.end()) return ok_status();
+  // Host entries first: nothing may be redirected to a port leaving the devmap.
+  if (auto s = hosts_.set_port(ifindex, false); !s) note(s.error());
   Status a = writer_.remove_iface(ifindex);
   Status b = writer_.remove_tx_port(ifindex);
   port_alloc_.release(it->second);
