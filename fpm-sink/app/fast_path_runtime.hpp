@@ -37,6 +37,8 @@ struct FastPathOptions {
   bool keep_on_exit = false;
   uint32_t v4_tbl8_groups = LPM4_TBL8_GROUPS_DEFAULT;
   uint32_t v6_nodes = LPM6_NODES_DEFAULT;
+  // Connected hosts XDP forwards to directly, per family (fpm_hosts4 / 6).
+  uint32_t max_hosts = FPM_MAX_HOSTS;
   std::chrono::milliseconds retry_interval{200};
   // Warm restart: when every forwarding map of a previous run is adopted from
   // its pin, that run's tables keep forwarding while the new ones are staged,

@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
     fo.keep_on_exit = opts.keep_fast_path;
     fo.v4_tbl8_groups = opts.v4_tbl8_groups;
     fo.v6_nodes = opts.v6_nodes;
+    fo.max_hosts = opts.max_hosts;
     fo.reserve_routes = opts.rib_reserve;
     fo.warm_restart_timeout = std::chrono::seconds(opts.warm_restart_timeout_seconds);
     fo.neighbour_refresh.period =

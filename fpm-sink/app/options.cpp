@@ -147,6 +147,11 @@ void add_options(CLI::App& app, Options& opts) {
   app.add_option("--v6-nodes", opts.v6_nodes, "IPv6 trie nodes (1 KiB each)")
       ->capture_default_str()
       ->check(CLI::Range(1u, 1u << 24));
+  app.add_option("--max-hosts", opts.max_hosts,
+                 "resolved neighbours on connected subnets XDP forwards to directly, per "
+                 "family; past it the others punt to the kernel (counted in show nexthops)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1u << 24));
 }
 
 void finish_options(Options& opts) {

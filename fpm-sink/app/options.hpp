@@ -61,6 +61,8 @@ struct Options {
   uint32_t neighbour_refresh_max = 512;
   uint32_t v4_tbl8_groups = 16384;
   uint32_t v6_nodes = 65536;
+  // Connected hosts (resolved neighbours) XDP forwards to directly, per family.
+  uint32_t max_hosts = 16384;
 
   std::chrono::milliseconds sweep_delay() const {
     return std::chrono::milliseconds(static_cast<int64_t>(sweep_delay_seconds * 1000));
