@@ -106,7 +106,7 @@ TEST_F(Hosts, ChecksBeforeTheLookupStillApply) {
 
 TEST_F(Hosts, EgressMtuAndDevmapApply) {
   fpm_nexthop small = host;
-  small.mtu = 100;
+  small.mtu = 60;  // the datagram is 76 bytes
   ASSERT_EQ(h_->set_host4(ip4("10.10.0.9"), small), 0);
   expect(v4("10.10.0.9").build(), XDP_PASS, FPM_REASON_MTU);
   fpm_nexthop spare = make_nh(h_->spare(), kHostMac, FPM_NH_VALID);
