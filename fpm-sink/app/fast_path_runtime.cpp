@@ -280,6 +280,9 @@ Status FastPathRuntime::start_neighbour_refresh() {
         fast_path_->hosts().for_each([&](const IpAddr& addr, uint32_t ifindex, const fpm_nexthop&) {
           keys.emplace_back(addr, ifindex);
         });
+        // A gateway on a connected subnet is both a next hop and a host: once a round.
+        std::sort(keys.begin(), keys.end());
+        keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
         return keys;
       });
   return neighbour_refresh_->start();

@@ -42,8 +42,10 @@ Status FastPath::add_port(uint32_t ifindex, bool v4, bool v6) {
   }
   ports_[ifindex] = slot;
   port_entries_[ifindex] = iface;
-  // Neighbours on the port may now be forwarded to directly.
-  return hosts_.set_port(ifindex, true);
+  // Neighbours on the port may now be forwarded to directly. A failed host
+  // write leaves that host punting; the port itself is served.
+  if (auto s = hosts_.set_port(ifindex, true); !s) note(s.error());
+  return ok_status();
 }
 
 fpm_iface FastPath::port_entry(uint32_t ifindex, uint32_t slot, uint16_t flags) const {
