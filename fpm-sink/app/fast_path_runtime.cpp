@@ -125,9 +125,10 @@ Status FastPathRuntime::init() {
   for (const char* map : {"fpm_hosts4", "fpm_hosts6"}) {
     if (!program_->reused_map(map)) continue;
     const int fd = program_->map_fd(map);
-    const size_t n = std::string_view(map) == "fpm_hosts4"
-                         ? purge_keys<std::array<uint8_t, 4>>(fd, [](const auto&) { return true; })
-                         : purge_keys<std::array<uint8_t, 16>>(fd, [](const auto&) { return true; });
+    const size_t n =
+        std::string_view(map) == "fpm_hosts4"
+            ? purge_keys<std::array<uint8_t, 4>>(fd, [](const auto&) { return true; })
+            : purge_keys<std::array<uint8_t, 16>>(fd, [](const auto&) { return true; });
     if (n > 0) spdlog::info("dataplane.hosts.purged map={} entries={}", map, n);
   }
 
@@ -216,7 +217,6 @@ void FastPathRuntime::neighbour_changed(const IpAddr& addr, uint32_t ifindex, co
   auto r = fast_path_->neighbour_changed(addr, ifindex);
   if (!r) spdlog::warn("{}", r.error().to_string());
 }
-
 
 // After a restart on pinned maps, and once the kernel dump has attached the
 // configured ports and listed the router's addresses: what the previous run

@@ -145,10 +145,8 @@ Status BpfMapWriter::write_host(const IpAddr& addr, const fpm_nexthop& nh) {
 
 Status BpfMapWriter::remove_host(const IpAddr& addr) {
   const bool v4 = addr.family == Family::V4;
-  if (bpf_map_delete_elem(v4 ? hosts4_fd_ : hosts6_fd_, addr.bytes.data()) != 0 &&
-      errno != ENOENT)
-    return map_error(v4 ? "fpm_hosts4" : "fpm_hosts6", "delete [" + addr.to_string() + "]",
-                     errno);
+  if (bpf_map_delete_elem(v4 ? hosts4_fd_ : hosts6_fd_, addr.bytes.data()) != 0 && errno != ENOENT)
+    return map_error(v4 ? "fpm_hosts4" : "fpm_hosts6", "delete [" + addr.to_string() + "]", errno);
   return ok_status();
 }
 

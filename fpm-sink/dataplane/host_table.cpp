@@ -29,8 +29,8 @@ void keep_first(Status& first, Status next) {
 
 }  // namespace
 
-HostTable::HostTable(MapWriter& writer, const NeighbourSource& neighbours,
-                     const LinkSource& links, uint32_t capacity_per_family)
+HostTable::HostTable(MapWriter& writer, const NeighbourSource& neighbours, const LinkSource& links,
+                     uint32_t capacity_per_family)
     : writer_(writer), neighbours_(neighbours), links_(links), capacity_(capacity_per_family) {}
 
 std::optional<uint32_t> HostTable::connected_port(const IpAddr& addr) const {
@@ -115,9 +115,8 @@ Status HostTable::admit_refused(Family family) {
 
 Status HostTable::sync_within(const Prefix& prefix) {
   std::vector<std::pair<IpAddr, uint32_t>> keys;
-  neighbours_.for_each_neighbour(prefix, [&](const IpAddr& a, uint32_t ifindex) {
-    keys.emplace_back(a, ifindex);
-  });
+  neighbours_.for_each_neighbour(
+      prefix, [&](const IpAddr& a, uint32_t ifindex) { keys.emplace_back(a, ifindex); });
   // Entries whose neighbour the source no longer lists go too (sync finds no want).
   for (const auto& [addr, e] : entries_)
     if (prefix.contains(addr)) keys.emplace_back(addr, e.ifindex);
@@ -172,7 +171,8 @@ Status HostTable::local_changed(const IpAddr& addr) {
   std::vector<std::pair<IpAddr, uint32_t>> keys;
   neighbours_.for_each_neighbour(Prefix{addr, static_cast<uint8_t>(address_bytes(addr.family) * 8)},
                                  [&](const IpAddr& a, uint32_t i) { keys.emplace_back(a, i); });
-  if (auto it = entries_.find(addr); it != entries_.end()) keys.emplace_back(addr, it->second.ifindex);
+  if (auto it = entries_.find(addr); it != entries_.end())
+    keys.emplace_back(addr, it->second.ifindex);
   Status first = ok_status();
   for (const auto& [a, i] : keys) keep_first(first, sync(a, i));
   return first;

@@ -33,9 +33,9 @@
 namespace fpm_sink {
 
 struct HostTableStats {
-  uint64_t v4 = 0, v6 = 0;  // entries now
-  uint64_t refused = 0;     // qualifying neighbours without an entry now: table full
-  uint64_t writes = 0;      // map writes (add, replace, delete)
+  uint64_t v4 = 0, v6 = 0;   // entries now
+  uint64_t refused = 0;      // qualifying neighbours without an entry now: table full
+  uint64_t writes = 0;       // map writes (add, replace, delete)
   uint64_t full_events = 0;  // times a neighbour was refused for lack of room
 };
 

@@ -106,7 +106,8 @@ TEST_F(DataplaneBpf, ConnectedHostsLandInTheHostMaps) {
   EXPECT_EQ(nh.mtu, 1500u);
   EXPECT_EQ(nh.src_mac[5], 5);
   EXPECT_EQ(nh.dst_mac[4], 8);
-  EXPECT_EQ(0, bpf_map_lookup_elem(prog->map_fd("fpm_hosts6"), A("2001:db8:9::5").bytes.data(), &nh));
+  EXPECT_EQ(0,
+            bpf_map_lookup_elem(prog->map_fd("fpm_hosts6"), A("2001:db8:9::5").bytes.data(), &nh));
   EXPECT_NE(0, bpf_map_lookup_elem(prog->map_fd("fpm_hosts4"), A("10.9.0.7").bytes.data(), &nh));
   EXPECT_EQ(prog->count_keys("fpm_hosts4"), 2u);
   EXPECT_EQ(prog->count_keys("fpm_hosts6"), 1u);

@@ -211,19 +211,23 @@ void PacketFuzz::build_hosts() {
   const uint32_t mtus[] = {1500, 1000, 576, 9000};
   auto state = [&] {
     const uint32_t roll = rand(10);
-    return roll < 7 ? uint8_t(FPM_NH_VALID) : roll < 8 ? uint8_t(FPM_NH_UNRESOLVED) : uint8_t(FPM_NH_FAILED);
+    return roll < 7   ? uint8_t(FPM_NH_VALID)
+           : roll < 8 ? uint8_t(FPM_NH_UNRESOLVED)
+                      : uint8_t(FPM_NH_FAILED);
   };
   auto port = [&]() -> const Port& { return rand(20) == 0 ? h.spare() : h.egress(rand(2)); };
   uint32_t index = 10000;
   for (int i = 0; i < 400 && !connected4_.empty(); i++) {
-    auto [p, len] = i < 300 ? connected4_[rand(connected4_.size())] : prefixes4_[rand(prefixes4_.size())];
+    auto [p, len] =
+        i < 300 ? connected4_[rand(connected4_.size())] : prefixes4_[rand(prefixes4_.size())];
     const uint32_t a = p | (len < 32 ? uint32_t(rng_()) & uint32_t((1ull << (32 - len)) - 1) : 0);
     const Ip4 ip{uint8_t(a >> 24), uint8_t(a >> 16), uint8_t(a >> 8), uint8_t(a)};
     fib.host(ip, index++, port(), state(), mtus[rand(4)]);
     hosts4_.push_back(ip);
   }
   for (int i = 0; i < 400 && !connected6_.empty(); i++) {
-    auto [p, len] = i < 300 ? connected6_[rand(connected6_.size())] : prefixes6_[rand(prefixes6_.size())];
+    auto [p, len] =
+        i < 300 ? connected6_[rand(connected6_.size())] : prefixes6_[rand(prefixes6_.size())];
     Ip6 a = p;
     for (unsigned b = len; b < 128; b++)
       if (rng_() & 1) a[b / 8] |= uint8_t(0x80 >> (b % 8));

@@ -185,7 +185,7 @@ TEST_F(HostTableTest, RoutedSubnetsAndBroadcastsGetNoEntry) {
   fp->group_changed(ChangeKind::Added, FibGroup{5, false, {via("10.0.2.1", kEth2)}});
   fp->route_changed(ChangeKind::Added, route("10.0.5.0/24", 5));
   connect_subnets();
-  neighbour("10.0.5.9", kEth2, kMacH1);     // behind a gateway: routed, not connected
+  neighbour("10.0.5.9", kEth2, kMacH1);    // behind a gateway: routed, not connected
   neighbour("10.0.1.255", kEth1, kMacH2);  // the subnet's broadcast address
   EXPECT_EQ(host("10.0.5.9"), nullptr);
   EXPECT_EQ(host("10.0.1.255"), nullptr);
