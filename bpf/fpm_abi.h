@@ -228,7 +228,7 @@ enum fpm_reason {
 	FPM_REASON_NO_ROUTE = 13,      /* LPM miss */
 	FPM_REASON_UNREACHABLE = 14,   /* unreachable route: kernel sends ICMP */
 	FPM_REASON_PROHIBIT = 15,      /* prohibit route: kernel sends ICMP */
-	FPM_REASON_CONNECTED = 16,     /* on-link route (no gateway): kernel resolves host */
+	FPM_REASON_CONNECTED = 16,     /* on-link route, no host entry: kernel resolves it */
 	FPM_REASON_OFFLOAD_FAILED = 17, /* route known but not offloaded (e.g. table full) */
 	FPM_REASON_NO_GROUP = 18,      /* group index out of range or not valid */
 	FPM_REASON_UNRESOLVED = 19,    /* next hop has no neighbour entry */
