@@ -283,6 +283,10 @@ Status FastPathRuntime::start_neighbour_refresh() {
         // A gateway on a connected subnet is both a next hop and a host: once a round.
         std::sort(keys.begin(), keys.end());
         keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+        std::erase_if(keys, [this](const NeighbourRefresher::Key& k) {
+          const NeighInfo* n = kernel_.neighbour(k.first, k.second);
+          return n && !worth_refreshing(n->nud);
+        });
         return keys;
       });
   return neighbour_refresh_->start();
