@@ -22,6 +22,19 @@ bool subnet_broadcast(const IpAddr& addr, const Prefix& subnet) {
   return (addr.v4_host_order() & host_mask) == host_mask;
 }
 
+// Destinations the XDP program punts before its route lookup (multicast,
+// link-local, martians: lib/ipv4.h, lib/ipv6.h): an entry would never be read.
+// fe80::/64 is a connected route with neighbours on every port.
+bool never_routed(const IpAddr& a) {
+  const auto& b = a.bytes;
+  if (a.family == Family::V4)
+    return b[0] >= 224 || b[0] == 0 || b[0] == 127 || (b[0] == 169 && b[1] == 254);
+  if (b[0] == 0xff || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)) return true;
+  for (int i = 0; i < 12; ++i)
+    if (b[i]) return false;
+  return true;  // ::/96, :: and ::1 among them
+}
+
 // The first error of several, so one bad write does not hide behind later ones.
 void keep_first(Status& first, Status next) {
   if (first && !next) first = std::move(next);
@@ -48,7 +61,8 @@ std::optional<uint32_t> HostTable::connected_port(const IpAddr& addr) const {
 }
 
 std::optional<fpm_nexthop> HostTable::wanted(const IpAddr& addr, uint32_t ifindex) const {
-  if (!ports_.contains(ifindex) || neighbours_.is_local(addr)) return std::nullopt;
+  if (!ports_.contains(ifindex) || never_routed(addr) || neighbours_.is_local(addr))
+    return std::nullopt;
   // A more specific non-connected route makes the entry unreachable (XDP only
   // looks here behind a connected punt), never wrong; a more specific
   // connected route on another port is what this check is for.

@@ -13,7 +13,8 @@
 //     NOARP: kernel/kernel_events.cpp) and its port is up; INCOMPLETE, FAILED
 //     or absent neighbours have no entry: the kernel resolves them first;
 //   - it is not one of the router's own addresses, nor an IPv4 subnet's
-//     broadcast address.
+//     broadcast address, nor an address XDP punts before the lookup
+//     (link-local such as fe80::/64's neighbours, multicast, martians).
 // Every change is one map write (add / replace / delete of one address).
 // Capacity: at most `capacity` entries per family (--max-hosts); neighbours
 // beyond it are refused (counted), punt, and take the first entry that frees.

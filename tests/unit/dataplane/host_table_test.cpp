@@ -189,6 +189,12 @@ TEST_F(HostTableTest, RoutedSubnetsAndBroadcastsGetNoEntry) {
   neighbour("10.0.1.255", kEth1, kMacH2);  // the subnet's broadcast address
   EXPECT_EQ(host("10.0.5.9"), nullptr);
   EXPECT_EQ(host("10.0.1.255"), nullptr);
+  // zebra sends fe80::/64 as connected: its neighbours punt as link-local anyway.
+  fp->route_changed(ChangeKind::Added, route("fe80::/64", 1));
+  neighbour("fe80::5", kEth1, kMacH1);
+  EXPECT_EQ(host("fe80::5"), nullptr);
+  neighbour("2001:db8:1::7", kEth1, kMacH1);
+  EXPECT_NE(host("2001:db8:1::7"), nullptr);
 }
 
 TEST_F(HostTableTest, PortsOnlyWhileAttachedAndUpAndWithoutMaster) {
