@@ -15,6 +15,8 @@
  *   fpm_ifaces      HASH             __u32 ifindex       struct fpm_iface       attach code
  *   fpm_local4      HASH             __be32 address      __u32 (0, reserved)    address source
  *   fpm_local6      HASH             struct fpm_in6      __u32 (0, reserved)    address source
+ *   fpm_hosts4      HASH, NO_PREALLOC __be32 address     struct fpm_nexthop     host table (kernel mirror)
+ *   fpm_hosts6      HASH, NO_PREALLOC struct fpm_in6     struct fpm_nexthop     host table (kernel mirror)
  *   fpm_tx_ports    DEVMAP_HASH      __u32 ifindex       __u32 ifindex          attach code (every egress port)
  *   fpm_stats       PERCPU_ARRAY     __u32 FPM_CNT_*     struct fpm_counter     XDP program (userspace reads, sums CPUs)
  *   fpm_iface_stats PERCPU_ARRAY     __u32 iface slot    struct fpm_iface_stats XDP program
@@ -29,6 +31,13 @@
  *
  * Route writer's duties: connected (on-link) prefixes are PUNT actions with
  * FPM_REASON_CONNECTED (the kernel resolves hosts and directed broadcasts);
+ * such a PUNT is the only LPM answer that makes the program look further, in
+ * fpm_hosts4 / fpm_hosts6 (exact match on the destination): an entry there is
+ * a resolved neighbour on that connected subnet, forwarded like a next hop;
+ * no entry keeps the punt. Host entries are whole-value hash updates (the
+ * maps are BPF_F_NO_PREALLOC, so a replaced value is freed only after RCU):
+ * a packet sees the old entry or the new one, never a mix, so a host's
+ * change of MAC is one write, unlike an fpm_nexthops entry.
  * unreachable / prohibit routes are PUNT with their reason so the kernel
  * sends the ICMP error; blackhole routes are FPM_ACT_DROP.
  *
@@ -53,8 +62,9 @@
  *   1  (no fpm_abi map) up to the destination MAC check
  *   2  fpm_iface.mac, FPM_IFACE_F_ENSLAVED, FPM_REASON_OTHER_HOST / ENSLAVED
  *   3  FPM_IFACE_F_FWD4 / FWD6, FPM_REASON_FWD_DISABLED
+ *   4  fpm_hosts4 / fpm_hosts6: connected hosts behind PUNT(CONNECTED)
  */
-#define FPM_ABI_VERSION 3u
+#define FPM_ABI_VERSION 4u
 
 /*
  * What an LPM lookup resolves to: one u32 "action".
@@ -103,6 +113,7 @@ static inline __u32 fpm_act_arg(__u32 act)
 #define FPM_MAX_NEXTHOPS 65536u
 #define FPM_MAX_IFACES 256u	/* interface slots (counters), ifindex is the key */
 #define FPM_MAX_LOCAL 4096u	/* local addresses per family */
+#define FPM_MAX_HOSTS 16384u	/* connected hosts per family (fpm_hosts4 / 6) */
 #define FPM_MAX_TX_PORTS 256u
 
 /* LPM table slots. Only the main table (254) has a slot for now. */
@@ -117,7 +128,7 @@ enum fpm_nh_state {
 	FPM_NH_FAILED = 2,     /* neighbour FAILED / link down -> XDP_PASS */
 };
 
-/* Value of fpm_nexthops[nh index]. */
+/* Value of fpm_nexthops[nh index], and of fpm_hosts4 / fpm_hosts6[address]. */
 struct fpm_nexthop {
 	__u32 ifindex;	 /* host: egress ifindex, must be in fpm_tx_ports */
 	__u32 mtu;	 /* host: L3 MTU of the egress port; IP total length above it
@@ -217,7 +228,7 @@ enum fpm_reason {
 	FPM_REASON_NO_ROUTE = 13,      /* LPM miss */
 	FPM_REASON_UNREACHABLE = 14,   /* unreachable route: kernel sends ICMP */
 	FPM_REASON_PROHIBIT = 15,      /* prohibit route: kernel sends ICMP */
-	FPM_REASON_CONNECTED = 16,     /* on-link route (no gateway): kernel resolves host */
+	FPM_REASON_CONNECTED = 16,     /* on-link route, no host entry: kernel resolves it */
 	FPM_REASON_OFFLOAD_FAILED = 17, /* route known but not offloaded (e.g. table full) */
 	FPM_REASON_NO_GROUP = 18,      /* group index out of range or not valid */
 	FPM_REASON_UNRESOLVED = 19,    /* next hop has no neighbour entry */

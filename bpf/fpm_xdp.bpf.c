@@ -7,6 +7,7 @@
  *   port configured? -> enslaved? -> parse -> own MAC? -> family forwarded? -> addresses
  *   -> local? -> TTL -> LPM
  *   -> group -> bucket[hash] -> next hop -> MTU -> devmap -> rewrite
+ *      (connected punt -> host entry of the destination, if any -> MTU -> ...)
  *
  * Every packet bumps one verdict counter and one reason counter.
  * Maps and encodings: fpm_abi.h, lib/maps.h, lpm4.h, lpm6.h.
@@ -95,9 +96,32 @@ fpm_failover(const struct fpm_nhg *grp, __u32 hash, const struct fpm_nexthop *fa
 	return failed;
 }
 
-/* Turns an LPM action into a next hop, or into the reason there is none. */
-static __always_inline void fpm_resolve(__u32 act, __u32 hash, __u32 l3_len,
-					struct fpm_route *r)
+/* Forwards through nh (a group member or a connected host) if it is usable now. */
+static __always_inline void fpm_use_nexthop(const struct fpm_nexthop *nh, __u32 l3_len,
+					    struct fpm_route *r)
+{
+	if (nh->state != FPM_NH_VALID) {
+		fpm_route_punt(r, nh->state == FPM_NH_UNRESOLVED ? FPM_REASON_UNRESOLVED
+								 : FPM_REASON_NH_FAILED);
+		return;
+	}
+	if (l3_len > nh->mtu) {
+		fpm_route_punt(r, FPM_REASON_MTU);
+		return;
+	}
+	r->verdict = FPM_VERDICT_REDIRECT;
+	r->reason = FPM_REASON_NONE;
+	r->nh = nh;
+}
+
+/*
+ * Turns an LPM action into a next hop, or into the reason there is none.
+ * hosts / host_key: the family's connected-host map and the destination,
+ * looked up only when the route is a connected punt, so routed traffic pays
+ * nothing for them.
+ */
+static __always_inline void fpm_resolve(__u32 act, __u32 hash, __u32 l3_len, void *hosts,
+					const void *host_key, struct fpm_route *r)
 {
 	const struct fpm_nexthop *nh;
 	const struct fpm_nhg *grp;
@@ -112,6 +136,14 @@ static __always_inline void fpm_resolve(__u32 act, __u32 hash, __u32 l3_len,
 		return;
 	case FPM_ACT_PUNT:
 		reason = fpm_act_arg(act);
+		if (reason == FPM_REASON_CONNECTED) {
+			/* A resolved neighbour on the subnet: forward to it directly. */
+			nh = bpf_map_lookup_elem(hosts, host_key);
+			if (nh) {
+				fpm_use_nexthop(nh, l3_len, r);
+				return;
+			}
+		}
 		fpm_route_punt(r, reason < FPM_REASON_MAX ? reason : FPM_REASON_OFFLOAD_FAILED);
 		return;
 	default: /* FPM_ACT_NONE and kinds this program does not know */
@@ -133,18 +165,7 @@ static __always_inline void fpm_resolve(__u32 act, __u32 hash, __u32 l3_len,
 	}
 	if (nh->state == FPM_NH_FAILED)
 		nh = fpm_failover(grp, hash, nh);
-	if (nh->state != FPM_NH_VALID) {
-		fpm_route_punt(r, nh->state == FPM_NH_UNRESOLVED ? FPM_REASON_UNRESOLVED
-								 : FPM_REASON_NH_FAILED);
-		return;
-	}
-	if (l3_len > nh->mtu) {
-		fpm_route_punt(r, FPM_REASON_MTU);
-		return;
-	}
-	r->verdict = FPM_VERDICT_REDIRECT;
-	r->reason = FPM_REASON_NONE;
-	r->nh = nh;
+	fpm_use_nexthop(nh, l3_len, r);
 }
 
 static __always_inline void fpm_route_v4(const struct fpm_iface *iface, struct iphdr *iph,
@@ -167,7 +188,7 @@ static __always_inline void fpm_route_v4(const struct fpm_iface *iface, struct i
 	}
 	act = lpm4_lookup(NULL, bpf_ntohl(iph->daddr));
 	fpm_resolve(act, fpm_ipv4_hash(iph, data_end, fpm_cfg.hash_seed),
-		    bpf_ntohs(iph->tot_len), r);
+		    bpf_ntohs(iph->tot_len), &fpm_hosts4, &iph->daddr, r);
 }
 
 static __always_inline void fpm_route_v6(const struct fpm_iface *iface, struct ipv6hdr *ip6h,
@@ -190,7 +211,7 @@ static __always_inline void fpm_route_v6(const struct fpm_iface *iface, struct i
 	}
 	act = lpm6_lookup(NULL, ip6h->daddr.in6_u.u6_addr8);
 	fpm_resolve(act, fpm_ipv6_hash(ip6h, data_end, fpm_cfg.hash_seed),
-		    sizeof(*ip6h) + bpf_ntohs(ip6h->payload_len), r);
+		    sizeof(*ip6h) + bpf_ntohs(ip6h->payload_len), &fpm_hosts6, &ip6h->daddr, r);
 }
 
 SEC("xdp")

@@ -270,7 +270,8 @@ int run_gro(const std::string& ns, const std::string& dev, const std::string& st
 }
 
 // --- feed: plays zebra over one FPM session, commands from stdin -------------------------
-//   nh ID GATEWAY IFINDEX      single next hop object (RTM_NEWNEXTHOP)
+//   nh ID GATEWAY IFINDEX      single next hop object (RTM_NEWNEXTHOP); GATEWAY "-": none
+//                              (a connected subnet's next hop, as zebra sends it)
 //   group ID ID[,ID...]        next-hop group of those next hops (weight 1 each)
 //   routes FILE GROUP [LIMIT]  RTM_NEWROUTE with RTA_NH_ID GROUP for each prefix of FILE
 //   route PREFIX GROUP
@@ -350,10 +351,13 @@ int run_feed(uint16_t port, const std::string& control_socket, size_t max_frame)
       std::string gw;
       fs::NextHop hop;
       cmd >> nh.id >> gw >> hop.ifindex;
-      auto a = fs::IpAddr::parse(gw);
-      if (!a) throw std::runtime_error("bad gateway " + gw);
-      hop.gateway = *a;
-      nh.family = a->family;
+      nh.family = fs::Family::V4;
+      if (gw != "-") {
+        auto a = fs::IpAddr::parse(gw);
+        if (!a) throw std::runtime_error("bad gateway " + gw);
+        hop.gateway = *a;
+        nh.family = a->family;
+      }
       nh.protocol = 186;
       nh.body = hop;
       add(nh);

@@ -16,6 +16,8 @@
 # one CPU, cycling over one random address in each of DSTS random prefixes; the sink's
 # XDP program on s1/s2 counts what arrives. Measured in this order:
 #   1. xdp_pps     fpm-sink attached natively on d0/d1/d2, redirect d0 -> d1
+#   1b. xdp_connected_pps  the same, to 200 resolved hosts (permanent neighbours, the
+#                  sink's MAC) on 10.255.2.0/24, a connected subnet of d1: host entries
 #   2. failover    paced traffic over the ECMP prefixes, d2 set down mid-run; lost =
 #                  sent - received at the sinks (after a baseline run without failure)
 #   3. kernel_pps  fpm-sink stopped (XDP detached), ip_forward=1, kernel FIB lookup
@@ -179,8 +181,17 @@ d1=$(ifindex "$dut" d1) d2=$(ifindex "$dut" d2)
   echo "group 20 1,2"
   echo "routes $work/ecmp.txt 20"
   echo "routes $work/table.txt 10"
+  echo "nh 3 - $d1"  # 10.255.2.0/24 is connected on d1: zebra sends no gateway
+  echo "group 30 3"
+  echo "route 10.255.2.0/24 30"
   echo "sync 300"
 } >&7
+# Resolved hosts on the connected subnet: fpm-sink mirrors them into fpm_hosts4.
+s1mac=$(mac "$snk" s1)
+for i in $(seq 10 209); do
+  echo "neigh replace 10.255.2.$i lladdr $s1mac dev d1 nud permanent"
+  echo "10.255.2.$i" >>"$work/connected-dsts.txt"
+done | grep '^neigh' | ip -n "$dut" -batch -
 feed_wait 1
 fpm_load_s=$(grep '^synced' "$work/feed.out" | head -1 | sed 's/.*seconds=//')
 log "fpm-sink: $(grep '^synced' "$work/feed.out" | head -1)"
@@ -200,10 +211,10 @@ run_gen() {  # run_gen DSTS_FILE SECONDS [RATE] -> generator JSON
   "${pin[@]}" "$fwd" gen --netns "$gen" --dev g0 --src-mac "$g0mac" --dst-mac "$d0mac" \
     --src-ip 10.255.1.2 --dsts "$1" --duration "$2" --size "$frame" "${extra[@]}"
 }
-measure() {  # measure LABEL -> JSON with sent/received/seconds/gen_pps/pps/loss
+measure() {  # measure LABEL [DSTS_FILE] -> JSON with sent/received/seconds/gen_pps/pps/loss
   local before after g
   before=$(received)
-  g=$(run_gen "$work/dsts.txt" "$duration")
+  g=$(run_gen "${2:-$work/dsts.txt}" "$duration")
   sleep 0.3
   after=$(received)
   jq -cn --argjson g "$g" --argjson rx $((after - before)) --arg l "$1" '
@@ -221,6 +232,14 @@ xdp=$(jq -c --argjson a "$v0" --argjson b "$v1" '. + {fast_path: ($b | with_entr
 log "xdp: $xdp"
 counters | jq -c '.counters.reasons' >"$work/reasons.json" || echo null >"$work/reasons.json"
 log "xdp punt reasons: $(cat "$work/reasons.json")"
+
+# --- 1b. XDP to resolved hosts on a connected subnet --------------------------------------
+run_gen "$work/connected-dsts.txt" 0.5 >/dev/null
+r0=$(counters | jq -c '.counters.reasons')
+connected=$(measure xdp_connected "$work/connected-dsts.txt")
+r1=$(counters | jq -c '.counters.reasons')
+connected=$(jq -c --argjson a "$r0" --argjson b "$r1" '. + {connected_punts: (($b.connected // 0) - ($a.connected // 0))}' <<<"$connected")
+log "xdp to connected hosts: $connected"
 
 # --- 2. failover: ECMP {d1, d2}, d2 goes down mid-run -------------------------------------
 # Three paced runs over the ECMP prefixes: baseline (no failure: must lose nothing, else the
@@ -290,7 +309,7 @@ run_gen "$work/dsts.txt" 0.5 >/dev/null
 kernel=$(measure kernel)
 log "kernel: $kernel"
 
-jq -cn --argjson x "$xdp" --argjson k "$kernel" --argjson fo "$fo_link" --argjson foz "$fo_zebra" \
+jq -cn --argjson x "$xdp" --argjson c "$connected" --argjson k "$kernel" --argjson fo "$fo_link" --argjson foz "$fo_zebra" \
   --argjson fob "$fo_base" \
   --argjson routes "$routes" --arg src "$table_source" --argjson kroutes "$kernel_routes" \
   --argjson kload "$kernel_load_s" --argjson fload "$fpm_load_s" --argjson dsts "$ndsts" \
@@ -299,6 +318,8 @@ jq -cn --argjson x "$xdp" --argjson k "$kernel" --argjson fo "$fo_link" --argjso
   {
     benchmark: "forward",
     xdp_pps: $x.pps,
+    xdp_connected_pps: $c.pps,
+    xdp_connected_punts: $c.connected_punts,
     kernel_pps: $k.pps,
     ratio: (if $k.pps > 0 then ($x.pps / $k.pps * 100 | round) / 100 else null end),
     target_ratio: 3,

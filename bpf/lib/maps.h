@@ -49,6 +49,27 @@ struct {
 	__type(value, __u32);
 } fpm_local6 SEC(".maps");
 
+/*
+ * Connected hosts (fpm_abi.h). No preallocation: an update links a fresh
+ * element and frees the old one after RCU, so a reader never sees a value
+ * half rewritten, and a host change stays one write.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, FPM_MAX_HOSTS);
+	__type(key, __be32);
+	__type(value, struct fpm_nexthop);
+} fpm_hosts4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, FPM_MAX_HOSTS);
+	__type(key, struct fpm_in6);
+	__type(value, struct fpm_nexthop);
+} fpm_hosts6 SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
 	__uint(max_entries, FPM_MAX_TX_PORTS);

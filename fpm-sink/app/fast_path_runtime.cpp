@@ -36,6 +36,27 @@ Status ensure_bpffs(const std::string& pin_dir) {
   return ok_status();
 }
 
+namespace {
+
+// Deletes every key of a hash map (or devmap) that `stale` selects.
+template <typename Key, typename Pred>
+size_t purge_keys(int fd, Pred stale) {
+  if (fd < 0) return 0;
+  std::vector<Key> doomed;
+  Key key{}, next{};
+  const void* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    if (stale(next)) doomed.push_back(next);
+    key = next;
+    prev = &key;
+  }
+  size_t n = 0;
+  for (const Key& k : doomed) n += bpf_map_delete_elem(fd, &k) == 0;
+  return n;
+}
+
+}  // namespace
+
 FastPathRuntime::FastPathRuntime(boost::asio::io_context& io, const FastPathOptions& options)
     : io_(io), options_(options), retry_timer_(io) {}
 
@@ -62,6 +83,7 @@ Status FastPathRuntime::init() {
   pc.v6_nodes = options_.v6_nodes;
   pc.max_groups = options_.max_groups;
   pc.max_nexthops = options_.max_nexthops;
+  pc.max_hosts = options_.max_hosts;
   auto program = XdpProgram::load(pc);
   if (!program) return program.error();
   program_ = std::move(*program);
@@ -78,6 +100,7 @@ Status FastPathRuntime::init() {
   fc.max_groups = pc.max_groups;
   fc.max_nexthops = pc.max_nexthops;
   fc.max_ports = pc.max_ifaces;
+  fc.max_hosts = pc.max_hosts;
   fast_path_ = std::make_unique<FastPath>(fc, *writer_, view_, view_);
   if (writer_->staging()) {
     const auto live = writer_->live_indices();
@@ -97,6 +120,19 @@ Status FastPathRuntime::init() {
   }
   if (options_.reserve_routes > 0)
     fast_path_->reserve(options_.reserve_routes * 4 / 5, options_.reserve_routes / 5);
+
+  // A previous run's host entries name neighbours this run has not checked
+  // yet: they go, and come back from the kernel dump below once their
+  // connected routes are replayed (meanwhile those hosts punt).
+  for (const char* map : {"fpm_hosts4", "fpm_hosts6"}) {
+    if (!program_->reused_map(map)) continue;
+    const int fd = program_->map_fd(map);
+    const size_t n =
+        std::string_view(map) == "fpm_hosts4"
+            ? purge_keys<std::array<uint8_t, 4>>(fd, [](const auto&) { return true; })
+            : purge_keys<std::array<uint8_t, 16>>(fd, [](const auto&) { return true; });
+    if (n > 0) spdlog::info("dataplane.hosts.purged map={} entries={}", map, n);
+  }
 
   // The dump inside start() announces every existing link, address and
   // neighbour through the listener, which attaches the configured ports.
@@ -216,27 +252,6 @@ void FastPathRuntime::neighbour_changed(const IpAddr& addr, uint32_t ifindex, co
   if (!r) spdlog::warn("{}", r.error().to_string());
 }
 
-namespace {
-
-// Deletes every key of a hash map (or devmap) that `stale` selects.
-template <typename Key, typename Pred>
-size_t purge_keys(int fd, Pred stale) {
-  if (fd < 0) return 0;
-  std::vector<Key> doomed;
-  Key key{}, next{};
-  const void* prev = nullptr;
-  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-    if (stale(next)) doomed.push_back(next);
-    key = next;
-    prev = &key;
-  }
-  size_t n = 0;
-  for (const Key& k : doomed) n += bpf_map_delete_elem(fd, &k) == 0;
-  return n;
-}
-
-}  // namespace
-
 // After a restart on pinned maps, and once the kernel dump has attached the
 // configured ports and listed the router's addresses: what the previous run
 // left that this one does not serve goes, so a port dropped from the
@@ -272,6 +287,8 @@ void FastPathRuntime::purge_stale_state() {
 }
 
 void FastPathRuntime::local_address_changed(const IpAddr& addr, bool present) {
+  if (auto st = fast_path_->local_address_changed(addr); !st)
+    spdlog::warn("{}", st.error().to_string());
   const bool v4 = addr.family == Family::V4;
   const int fd = program_->map_fd(v4 ? "fpm_local4" : "fpm_local6");
   if (fd < 0) return;
@@ -285,7 +302,8 @@ void FastPathRuntime::local_address_changed(const IpAddr& addr, bool present) {
 }
 
 // Every neighbour a programmed next hop points at (each has a gateway: connected
-// routes never get a next-hop entry).
+// routes never get a next-hop entry), and every connected host XDP forwards to:
+// the kernel sees none of their traffic either, and must notice one that leaves.
 Status FastPathRuntime::start_neighbour_refresh() {
   if (options_.neighbour_refresh.period.count() == 0) return ok_status();
   neighbour_refresh_ =
@@ -293,6 +311,16 @@ Status FastPathRuntime::start_neighbour_refresh() {
         std::vector<NeighbourRefresher::Key> keys;
         fast_path_->nexthops().for_each([&](const NextHopKey& k, uint32_t, const fpm_nexthop&,
                                             uint32_t) { keys.emplace_back(k.gateway, k.ifindex); });
+        fast_path_->hosts().for_each([&](const IpAddr& addr, uint32_t ifindex, const fpm_nexthop&) {
+          keys.emplace_back(addr, ifindex);
+        });
+        // A gateway on a connected subnet is both a next hop and a host: once a round.
+        std::sort(keys.begin(), keys.end());
+        keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+        std::erase_if(keys, [this](const NeighbourRefresher::Key& k) {
+          const NeighInfo* n = kernel_.neighbour(k.first, k.second);
+          return n && !worth_refreshing(n->nud);
+        });
         return keys;
       });
   return neighbour_refresh_->start();

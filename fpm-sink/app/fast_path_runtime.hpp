@@ -41,6 +41,8 @@ struct FastPathOptions {
   uint32_t v6_nodes = LPM6_NODES_DEFAULT;
   uint32_t max_groups = FPM_MAX_NHG;
   uint32_t max_nexthops = FPM_MAX_NEXTHOPS;
+  // Connected hosts XDP forwards to directly, per family (fpm_hosts4 / 6).
+  uint32_t max_hosts = FPM_MAX_HOSTS;
   std::chrono::milliseconds retry_interval{200};
   // Warm restart: when every forwarding map of a previous run is adopted from
   // its pin, that run's tables keep forwarding while the new ones are staged,

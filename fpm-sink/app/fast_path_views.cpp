@@ -302,6 +302,16 @@ void fill_nexthops(const FastPathRuntime* fp, control::NexthopsReply* out) {
   fill_neighbour_refresh(fp->neighbour_refresh_options(),
                          refresher ? refresher->stats() : NeighbourRefreshStats{},
                          out->mutable_neighbour_refresh());
+  const HostTable& hosts = fp->fast_path().hosts();
+  const HostTableStats st = hosts.stats();
+  auto* h = out->mutable_hosts();
+  // What XDP reads, counted in the maps themselves.
+  h->set_v4(fp->program().count_keys("fpm_hosts4"));
+  h->set_v6(fp->program().count_keys("fpm_hosts6"));
+  h->set_capacity(hosts.capacity());
+  h->set_refused(st.refused);
+  h->set_full_events(st.full_events);
+  h->set_writes(st.writes);
 }
 
 }  // namespace fpm_sink

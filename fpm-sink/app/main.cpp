@@ -109,6 +109,7 @@ int main(int argc, char** argv) {
     fo.v6_nodes = opts.v6_nodes;
     fo.max_groups = opts.nexthop_groups;
     fo.max_nexthops = opts.nexthops;
+    fo.max_hosts = opts.max_hosts;
     fo.reserve_routes = opts.rib_reserve;
     fo.warm_restart_timeout = std::chrono::seconds(opts.warm_restart_timeout_seconds);
     fo.neighbour_refresh.period =

@@ -165,6 +165,11 @@ void add_options(CLI::App& app, Options& opts) {
                  "next-hop slots (fpm_nexthops, 24 bytes each): distinct (gateway, port) pairs")
       ->capture_default_str()
       ->check(CLI::Range(1u, 1u << 24));
+  app.add_option("--max-hosts", opts.max_hosts,
+                 "resolved neighbours on connected subnets XDP forwards to directly, per "
+                 "family; past it the others punt to the kernel (counted in show nexthops)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1u << 24));
   app.option_defaults()->group("Options");
   app.add_option("--log-level", opts.log_level, "log level")
       ->capture_default_str()

@@ -68,6 +68,8 @@ struct Options {
   uint32_t neighbour_refresh_max = 512;
   uint32_t v4_tbl8_groups = 16384;
   uint32_t v6_nodes = 65536;
+  // Connected hosts (resolved neighbours) XDP forwards to directly, per family.
+  uint32_t max_hosts = 16384;
   uint32_t nexthop_groups = 8192;  // entries of fpm_nhg (FPM_MAX_NHG)
   uint32_t nexthops = 65536;       // entries of fpm_nexthops (FPM_MAX_NEXTHOPS)
 

@@ -242,6 +242,7 @@ Json nexthops_json(const NexthopsReply& reply) {
     list.push_back(std::move(j));
   }
   n["nexthops"] = std::move(list);
+  if (reply.has_hosts()) n["hosts"] = counters_json(reply.hosts());
   if (reply.has_neighbour_refresh()) {
     const auto& r = reply.neighbour_refresh();
     Json j;

@@ -207,6 +207,12 @@ std::string nexthops_text(const NexthopsReply& reply) {
                std::to_string(e.routes()), e.neighbour().empty() ? "-" : e.neighbour()});
   }
   std::string out = t.render() + std::to_string(reply.nexthops_size()) + " next hops\n";
+  if (reply.has_hosts()) {
+    out += "\nConnected hosts (resolved neighbours XDP forwards to directly)\n";
+    TextTable hosts({"Field", "Value"});
+    append_counters(reply.hosts(), "", hosts);
+    out += hosts.render();
+  }
   if (!reply.has_neighbour_refresh()) return out;
   const auto& r = reply.neighbour_refresh();
   out += "\nNeighbour refresh (NTF_USE, so the kernel re-probes what XDP forwards to)\n";

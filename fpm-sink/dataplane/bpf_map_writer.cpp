@@ -22,7 +22,9 @@ BpfMapWriter::BpfMapWriter(XdpProgram& program, lpm::LpmOptions lpm_options)
     : program_(program),
       nexthops_fd_(program.map_fd("fpm_nexthops")),
       ifaces_fd_(program.map_fd("fpm_ifaces")),
-      tx_ports_fd_(program.map_fd("fpm_tx_ports")) {
+      tx_ports_fd_(program.map_fd("fpm_tx_ports")),
+      hosts4_fd_(program.map_fd("fpm_hosts4")),
+      hosts6_fd_(program.map_fd("fpm_hosts6")) {
   const MapMemory& m = program.memory();
   v4_ = std::make_unique<lpm::Lpm4Table>(
       std::span<uint32_t>(m.lpm4_tbl24, size_t{LPM4_TBL24_ROWS} * LPM_ROW_ENTRIES),
@@ -126,6 +128,26 @@ std::vector<Prefix> BpfMapWriter::take_punted_ranges() {
   std::vector<Prefix> out = v4_->take_new_failed_ranges();
   for (const Prefix& p : v6_->take_new_failed_ranges()) out.push_back(p);
   return out;
+}
+
+Status BpfMapWriter::write_host(const IpAddr& addr, const fpm_nexthop& nh) {
+  const bool v4 = addr.family == Family::V4;
+  const char* map = v4 ? "fpm_hosts4" : "fpm_hosts6";
+  if (bpf_map_update_elem(v4 ? hosts4_fd_ : hosts6_fd_, addr.bytes.data(), &nh, BPF_ANY) != 0) {
+    // A hash map at max_entries refuses new keys with E2BIG.
+    if (errno == E2BIG)
+      return Error{"dataplane.host.full", std::string(map) + " is full: " + addr.to_string(),
+                   ENOSPC};
+    return map_error(map, "[" + addr.to_string() + "]", errno);
+  }
+  return ok_status();
+}
+
+Status BpfMapWriter::remove_host(const IpAddr& addr) {
+  const bool v4 = addr.family == Family::V4;
+  if (bpf_map_delete_elem(v4 ? hosts4_fd_ : hosts6_fd_, addr.bytes.data()) != 0 && errno != ENOENT)
+    return map_error(v4 ? "fpm_hosts4" : "fpm_hosts6", "delete [" + addr.to_string() + "]", errno);
+  return ok_status();
 }
 
 Status BpfMapWriter::write_iface(uint32_t ifindex, const fpm_iface& iface) {

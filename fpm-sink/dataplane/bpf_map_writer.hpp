@@ -32,6 +32,8 @@ class BpfMapWriter final : public MapWriter {
   std::vector<Prefix> take_punted_ranges() override;
   void reserve_routes(size_t v4, size_t v6) override;
   void prefetch_route(const Prefix& prefix) const override;
+  Status write_host(const IpAddr& addr, const fpm_nexthop& nh) override;
+  Status remove_host(const IpAddr& addr) override;
   Status write_iface(uint32_t ifindex, const fpm_iface& iface) override;
   Status remove_iface(uint32_t ifindex) override;
   Status add_tx_port(uint32_t ifindex) override;
@@ -54,7 +56,7 @@ class BpfMapWriter final : public MapWriter {
 
  private:
   XdpProgram& program_;
-  int nexthops_fd_, ifaces_fd_, tx_ports_fd_;
+  int nexthops_fd_, ifaces_fd_, tx_ports_fd_, hosts4_fd_, hosts6_fd_;
   std::unique_ptr<lpm::Lpm4Table> v4_;
   std::unique_ptr<lpm::Lpm6Table> v6_;
 };

@@ -15,6 +15,26 @@ Status FakeMapWriter::write_nexthop(uint32_t index, const fpm_nexthop& nh) {
   return ok_status();
 }
 
+Status FakeMapWriter::write_host(const IpAddr& addr, const fpm_nexthop& nh) {
+  if (auto e = injected()) return *e;
+  if (!hosts.contains(addr)) {
+    size_t same_family = 0;
+    for (const auto& [a, _] : hosts) same_family += a.family == addr.family;
+    if (same_family >= host_capacity)
+      return Error{"dataplane.host.full", "no room for host " + addr.to_string(), ENOSPC};
+  }
+  ++writes.host;
+  hosts[addr] = nh;
+  return ok_status();
+}
+
+Status FakeMapWriter::remove_host(const IpAddr& addr) {
+  if (auto e = injected()) return *e;
+  ++writes.host;
+  hosts.erase(addr);
+  return ok_status();
+}
+
 Status FakeMapWriter::write_buckets(uint32_t group, std::span<const uint32_t> changed,
                                     std::span<const uint32_t, FPM_NHG_BUCKETS> buckets,
                                     uint32_t n_members) {

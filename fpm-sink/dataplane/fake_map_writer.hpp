@@ -24,6 +24,8 @@ class FakeMapWriter final : public MapWriter {
   Status publish_group(uint32_t group, uint32_t flags) override;
   Result<RouteWrite> route_set(const Prefix& prefix, uint32_t action) override;
   Status route_remove(const Prefix& prefix) override;
+  Status write_host(const IpAddr& addr, const fpm_nexthop& nh) override;
+  Status remove_host(const IpAddr& addr) override;
   Status write_iface(uint32_t ifindex, const fpm_iface& iface) override;
   Status remove_iface(uint32_t ifindex) override;
   Status add_tx_port(uint32_t ifindex) override;
@@ -34,6 +36,8 @@ class FakeMapWriter final : public MapWriter {
   std::map<uint32_t, fpm_nhg> groups;
   std::map<Prefix, uint32_t> routes;  // installed prefix -> action
   std::set<Prefix> punted;            // prefixes that hit NoSpace and are not installed
+  std::map<IpAddr, fpm_nexthop> hosts;  // both families
+  size_t host_capacity = SIZE_MAX;      // per family, like the two BPF maps
   std::map<uint32_t, fpm_iface> ifaces;
   std::set<uint32_t> tx_ports;
 
@@ -42,9 +46,9 @@ class FakeMapWriter final : public MapWriter {
 
   struct Counts {
     uint64_t nexthop = 0, bucket = 0, bucket_calls = 0, publish = 0, route_set = 0,
-             route_remove = 0, iface = 0, tx_port = 0;
+             route_remove = 0, iface = 0, tx_port = 0, host = 0;
     uint64_t total() const {
-      return nexthop + bucket_calls + publish + route_set + route_remove + iface + tx_port;
+      return nexthop + bucket_calls + publish + route_set + route_remove + iface + tx_port + host;
     }
   } writes;
 

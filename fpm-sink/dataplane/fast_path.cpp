@@ -53,6 +53,7 @@ FastPath::FastPath(const FastPathConfig& config, MapWriter& writer,
       links_(links),
       nexthops_(writer, neighbours, links,
                 IndexAllocator(0, config.max_nexthops, config.index_grace, config.clock)),
+      hosts_(writer, neighbours, links, config.max_hosts),
       group_alloc_(0, config.max_groups, config.index_grace, config.clock),
       // Counter slots carry no forwarding state, so they need no quarantine.
       port_alloc_(0, config.max_ports, std::chrono::nanoseconds(0), config.clock) {}
@@ -80,14 +81,20 @@ void FastPath::note(Error e) {
 }
 
 Result<size_t> FastPath::neighbour_changed(const IpAddr& gateway, uint32_t ifindex) {
+  if (auto s = hosts_.neighbour_changed(gateway, ifindex); !s) note(s.error());
   auto r = nexthops_.refresh_neighbour(gateway, ifindex);
   if (r) stats_.nexthop_refreshes += *r;
   return r;
 }
 
+Status FastPath::local_address_changed(const IpAddr& addr) {
+  return hosts_.local_changed(addr);
+}
+
 Result<size_t> FastPath::link_changed(uint32_t ifindex) {
   // The XDP program routes only frames sent to the port's own MAC: follow its changes.
   if (auto s = refresh_port(ifindex); !s) return s.error();
+  if (auto s = hosts_.link_changed(ifindex); !s) note(s.error());
   auto r = nexthops_.refresh_link(ifindex);
   if (r) stats_.nexthop_refreshes += *r;
   return r;

@@ -6,6 +6,7 @@
 //   group_changed  -> dense group index, member next hops (deduplicated by
 //                     (gateway, ifindex), refcounted), resilient bucket table
 //   neighbour / link changes -> one next-hop entry rewrite each
+//   connected routes + resolved neighbours -> host entries (host_table.hpp)
 //
 // Only the main table is in the fast path: the XDP program has one table slot
 // and ports map to it, so routes of other tables are recorded as
@@ -35,6 +36,7 @@
 #include <vector>
 
 #include "common/result.hpp"
+#include "dataplane/host_table.hpp"
 #include "dataplane/index_allocator.hpp"
 #include "dataplane/map_writer.hpp"
 #include "dataplane/neighbour_source.hpp"
@@ -51,6 +53,7 @@ struct FastPathConfig {
   uint32_t max_groups = FPM_MAX_NHG;         // entries of fpm_nhg
   uint32_t max_nexthops = FPM_MAX_NEXTHOPS;  // entries of fpm_nexthops
   uint32_t max_ports = FPM_MAX_IFACES;       // counter slots
+  uint32_t max_hosts = FPM_MAX_HOSTS;        // entries of fpm_hosts4, and of fpm_hosts6
   // How long a freed group / next-hop index stays unused (fpm_abi.h: >= 1 s).
   std::chrono::nanoseconds index_grace = std::chrono::seconds(1);
   // Routes retried per poll(), so a retry storm cannot stall event handling.
@@ -113,8 +116,10 @@ class FastPath final : public RibObserver {
   // Nothing to reprogram; only queues the route's offload reply again.
   void route_confirmed(const RouteView& route) override;
 
-  // Kernel knowledge changed: rewrite the affected next-hop entries only.
+  // Kernel knowledge changed: rewrite the affected next-hop (and host) entries only.
   Result<size_t> neighbour_changed(const IpAddr& gateway, uint32_t ifindex);
+  // The address became or stopped being one of the router's own: it is never a host entry.
+  Status local_address_changed(const IpAddr& addr);
   Result<size_t> link_changed(uint32_t ifindex);
   // Rewrites a port's fpm_ifaces entry from what the LinkSource now says (MAC,
   // MTU, master, forwarding switches): one map write if it changed, none otherwise.
@@ -152,6 +157,7 @@ class FastPath final : public RibObserver {
   void for_each_forwarding_group(const GroupUseFn& fn) const;
   FastPathStats stats() const;
   const NextHopTable& nexthops() const { return nexthops_; }
+  const HostTable& hosts() const { return hosts_; }
   const IndexAllocator& group_slots() const { return group_alloc_; }
   // ifindex -> counter slot of fpm_iface_stats, for every port added.
   const std::map<uint32_t, uint32_t>& ports() const { return ports_; }
@@ -209,6 +215,8 @@ class FastPath final : public RibObserver {
   // Marks the installed routes inside ranges the table just punted as failed.
   void fail_routes_in_punted_ranges();
   void remove_route(const Prefix& prefix, RouteRecord& rec);
+  // Tells the host table whether the route now punts as connected, and out of which port.
+  void track_connected(const Prefix& prefix, const RouteRecord* rec);
   // Brings a group in line with its FibGroup, then moves its routes if its
   // kind or slot changed.
   void sync_group(uint32_t id, Group& g, const FibGroup& fib);
@@ -227,6 +235,7 @@ class FastPath final : public RibObserver {
   MapWriter& writer_;
   const LinkSource& links_;
   NextHopTable nexthops_;
+  HostTable hosts_;
   IndexAllocator group_alloc_;
   IndexAllocator port_alloc_;
   std::unordered_map<uint32_t, std::unique_ptr<Group>> groups_;  // by FibGroup id

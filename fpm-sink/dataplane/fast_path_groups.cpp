@@ -49,7 +49,14 @@ void FastPath::sync_group(uint32_t id, Group& g, const FibGroup& fib) {
     return;
   }
   // Routes first, then the group: never a route pointing at a freed index.
-  if (old_kind != outcome.kind || old_index) reprogram_routes_of(id);
+  if (old_kind != outcome.kind || old_index) {
+    reprogram_routes_of(id);
+  } else if (outcome.kind == Group::Kind::Punt && g.routes > 0) {
+    // Still connected, maybe out of another port now: the host entries follow.
+    main_.for_each([&](const Prefix& prefix, RouteRecord& rec) {
+      if (rec.group_id == id && rec.type == RouteType::Unicast) track_connected(prefix, &rec);
+    });
+  }
   drop_group(g);
 }
 

@@ -42,6 +42,9 @@ Status FastPath::add_port(uint32_t ifindex, bool v4, bool v6) {
   }
   ports_[ifindex] = slot;
   port_entries_[ifindex] = iface;
+  // Neighbours on the port may now be forwarded to directly. A failed host
+  // write leaves that host punting; the port itself is served.
+  if (auto s = hosts_.set_port(ifindex, true); !s) note(s.error());
   return ok_status();
 }
 
@@ -65,6 +68,8 @@ fpm_iface FastPath::port_entry(uint32_t ifindex, uint32_t slot, uint16_t flags) 
 Status FastPath::remove_port(uint32_t ifindex) {
   auto it = ports_.find(ifindex);
   if (it == ports_.end()) return ok_status();
+  // Host entries first: nothing may be redirected to a port leaving the devmap.
+  if (auto s = hosts_.set_port(ifindex, false); !s) note(s.error());
   Status a = writer_.remove_iface(ifindex);
   Status b = writer_.remove_tx_port(ifindex);
   port_alloc_.release(it->second);

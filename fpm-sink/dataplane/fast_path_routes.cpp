@@ -87,6 +87,7 @@ void FastPath::program(const Prefix& prefix, RouteRecord& rec) {
     failed_routes_.insert(prefix);
   }
   count(rec, +1);
+  track_connected(prefix, &rec);
   // A retry that fails again, or a reprogramming that changes nothing zebra
   // sees, needs no new reply (route_changed() answers what zebra sent).
   if ((rec.reply & ~kReplyDue) != static_cast<uint8_t>(rec.state) + 1)
@@ -109,6 +110,7 @@ void FastPath::fail_routes_in_punted_ranges() {
       failed_routes_.insert(p);
       count(rec, +1);
       reply_due(kMainTable, p, rec);
+      track_connected(p, &rec);
     });
   }
 }
@@ -229,7 +231,27 @@ void FastPath::prefetch_route(uint32_t table, const Prefix& prefix) const {
   writer_.prefetch_route(prefix);
 }
 
+void FastPath::track_connected(const Prefix& prefix, const RouteRecord* rec) {
+  std::optional<uint32_t> port;
+  if (rec && rec->action == fpm_act_make(FPM_ACT_PUNT, FPM_REASON_CONNECTED)) {
+    // One port, no gateway: the kernel sends each host out of it. A group
+    // spanning several ports (or mixing gateways) stays with the kernel.
+    if (auto g = groups_.find(rec->group_id); g != groups_.end()) {
+      for (const auto& m : g->second->spec.members) {
+        if (m.nh.gateway || m.nh.ifindex == 0 || (port && *port != m.nh.ifindex)) {
+          port.reset();
+          break;
+        }
+        port = m.nh.ifindex;
+      }
+    }
+  }
+  if (auto s = hosts_.set_connected(prefix, port); !s) note(s.error());
+}
+
 void FastPath::remove_route(const Prefix& prefix, RouteRecord& rec) {
+  // Host entries first: they are only reachable behind this route's punt.
+  track_connected(prefix, nullptr);
   ++stats_.route_writes;
   if (auto s = writer_.route_remove(prefix); !s) note(s.error());
   if (auto g = groups_.find(rec.group_id); g != groups_.end()) --g->second->routes;

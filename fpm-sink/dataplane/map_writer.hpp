@@ -52,6 +52,13 @@ class MapWriter {
   // Start-up sizing of whatever the LPM writers keep per route.
   virtual void reserve_routes(size_t /*v4*/, size_t /*v6*/) {}
 
+  // Connected hosts: fpm_hosts4 / fpm_hosts6[addr] = nh, one whole-value write
+  // (a packet sees the old entry or the new one). Error id "dataplane.host.full"
+  // (ENOSPC) when the family's map has no room for a new address.
+  virtual Status write_host(const IpAddr& addr, const fpm_nexthop& nh) = 0;
+  // Removing an address the map does not hold is not an error.
+  virtual Status remove_host(const IpAddr& addr) = 0;
+
   // Ingress ports (fpm_ifaces) and egress ports (fpm_tx_ports).
   virtual Status write_iface(uint32_t ifindex, const fpm_iface& iface) = 0;
   virtual Status remove_iface(uint32_t ifindex) = 0;

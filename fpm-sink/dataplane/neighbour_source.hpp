@@ -10,8 +10,10 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -47,6 +49,12 @@ class NeighbourSource {
   virtual ~NeighbourSource() = default;
   virtual std::optional<NeighbourEntry> neighbour(const IpAddr& gateway,
                                                   uint32_t ifindex) const = 0;
+  // Every neighbour whose address lies in `within`, on any interface: the host
+  // table walks them when a connected subnet or a port comes or goes.
+  using NeighbourFn = std::function<void(const IpAddr& addr, uint32_t ifindex)>;
+  virtual void for_each_neighbour(const Prefix& within, const NeighbourFn& fn) const = 0;
+  // One of the router's own addresses: never a host entry (XDP punts it as local).
+  virtual bool is_local(const IpAddr& addr) const = 0;
 };
 
 class LinkSource {
@@ -62,6 +70,12 @@ class StaticKernelView final : public NeighbourSource, public LinkSource {
     neighbours_[{gw, ifindex}] = n;
   }
   void erase_neighbour(const IpAddr& gw, uint32_t ifindex) { neighbours_.erase({gw, ifindex}); }
+  void set_local(const IpAddr& addr, bool local) {
+    if (local)
+      locals_.insert(addr);
+    else
+      locals_.erase(addr);
+  }
   void set_link(uint32_t ifindex, LinkEntry l) { links_[ifindex] = l; }
   void erase_link(uint32_t ifindex) { links_.erase(ifindex); }
 
@@ -70,6 +84,11 @@ class StaticKernelView final : public NeighbourSource, public LinkSource {
     if (it == neighbours_.end()) return std::nullopt;
     return it->second;
   }
+  void for_each_neighbour(const Prefix& within, const NeighbourFn& fn) const override {
+    for (const auto& [key, _] : neighbours_)
+      if (within.contains(key.first)) fn(key.first, key.second);
+  }
+  bool is_local(const IpAddr& addr) const override { return locals_.contains(addr); }
   std::optional<LinkEntry> link(uint32_t ifindex) const override {
     auto it = links_.find(ifindex);
     if (it == links_.end()) return std::nullopt;
@@ -79,6 +98,7 @@ class StaticKernelView final : public NeighbourSource, public LinkSource {
  private:
   std::map<std::pair<IpAddr, uint32_t>, NeighbourEntry> neighbours_;
   std::map<uint32_t, LinkEntry> links_;
+  std::set<IpAddr> locals_;
 };
 
 // Reads /sys/class/net/<name>/{address,mtu,operstate,flags} and the forwarding

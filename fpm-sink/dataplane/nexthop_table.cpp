@@ -16,11 +16,12 @@ NextHopTable::NextHopTable(MapWriter& writer, const NeighbourSource& neighbours,
                            const LinkSource& links, IndexAllocator allocator)
     : writer_(writer), neighbours_(neighbours), links_(links), alloc_(std::move(allocator)) {}
 
-fpm_nexthop NextHopTable::resolve(const NextHopKey& key) const {
+fpm_nexthop resolve_nexthop(const NeighbourSource& neighbours, const LinkSource& links,
+                            const NextHopKey& key) {
   fpm_nexthop nh{};
   nh.ifindex = key.ifindex;
   nh.state = FPM_NH_UNRESOLVED;
-  const auto link = links_.link(key.ifindex);
+  const auto link = links.link(key.ifindex);
   if (!link || !link->up) {
     // A dead port must not attract traffic; the kernel reroutes or drops.
     nh.state = FPM_NH_FAILED;
@@ -32,7 +33,7 @@ fpm_nexthop NextHopTable::resolve(const NextHopKey& key) const {
   }
   nh.mtu = link->mtu;
   std::memcpy(nh.src_mac, link->mac.data(), 6);
-  const auto neigh = neighbours_.neighbour(key.gateway, key.ifindex);
+  const auto neigh = neighbours.neighbour(key.gateway, key.ifindex);
   if (neigh && neigh->usable) {
     std::memcpy(nh.dst_mac, neigh->mac.data(), 6);
     nh.state = FPM_NH_VALID;

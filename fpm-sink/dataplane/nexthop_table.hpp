@@ -24,6 +24,12 @@ struct NextHopKey {
   auto operator<=>(const NextHopKey&) const = default;
 };
 
+// The entry XDP should hold for `key` now: egress port, its MAC and MTU, the
+// neighbour's MAC, and the state (a dead port or a FAILED neighbour fails it,
+// no usable neighbour leaves it unresolved). Shared with the host table.
+fpm_nexthop resolve_nexthop(const NeighbourSource& neighbours, const LinkSource& links,
+                            const NextHopKey& key);
+
 class NextHopTable {
  public:
   NextHopTable(MapWriter& writer, const NeighbourSource& neighbours, const LinkSource& links,
@@ -57,7 +63,9 @@ class NextHopTable {
     fpm_nexthop value{};
     uint32_t refs = 0;
   };
-  fpm_nexthop resolve(const NextHopKey& key) const;
+  fpm_nexthop resolve(const NextHopKey& key) const {
+    return resolve_nexthop(neighbours_, links_, key);
+  }
   Result<bool> rewrite(uint32_t index, Slot& slot);
 
   MapWriter& writer_;

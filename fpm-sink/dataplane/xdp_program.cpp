@@ -23,9 +23,9 @@ namespace fpm_sink {
 namespace {
 
 // Maps the writers need; the loader refuses an object without them.
-constexpr const char* kRequiredMaps[] = {"lpm4_tbl24", "lpm4_tbl8",   "lpm6_root",
-                                         "lpm6_nodes", "fpm_nhg",     "fpm_nexthops",
-                                         "fpm_ifaces", "fpm_tx_ports"};
+constexpr const char* kRequiredMaps[] = {"lpm4_tbl24", "lpm4_tbl8",    "lpm6_root",  "lpm6_nodes",
+                                         "fpm_nhg",    "fpm_nexthops", "fpm_ifaces", "fpm_tx_ports",
+                                         "fpm_hosts4", "fpm_hosts6"};
 constexpr const char* kLinkPrefix = "xdp_link_";
 
 Error bpf_error(std::string id, const std::string& what, int err) {
@@ -134,7 +134,8 @@ Status XdpProgram::open_and_load() {
   const std::pair<const char*, uint32_t> sizes[] = {
       {"lpm4_tbl8", config_.v4_tbl8_groups},  {"lpm6_nodes", config_.v6_nodes},
       {"fpm_nexthops", config_.max_nexthops}, {"fpm_nhg", config_.max_groups},
-      {"fpm_ifaces", config_.max_ifaces},     {"fpm_iface_stats", config_.max_ifaces}};
+      {"fpm_ifaces", config_.max_ifaces},     {"fpm_iface_stats", config_.max_ifaces},
+      {"fpm_hosts4", config_.max_hosts},      {"fpm_hosts6", config_.max_hosts}};
   for (auto [name, n] : sizes) {
     bpf_map* m = bpf_object__find_map_by_name(obj, name);
     if (!m) continue;
@@ -317,6 +318,23 @@ std::string XdpProgram::link_pin_path(uint32_t ifindex) const {
 
 int XdpProgram::prog_fd() const {
   return bpf_program__fd(bpf_object__find_program_by_name(skel_->obj, "fpm_xdp"));
+}
+
+size_t XdpProgram::count_keys(std::string_view name) const {
+  const int fd = map_fd(name);
+  if (fd < 0) return 0;
+  bpf_map_info info{};
+  uint32_t len = sizeof info;
+  if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0) return 0;
+  std::vector<uint8_t> key(info.key_size), next(info.key_size);
+  size_t n = 0;
+  const void* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, next.data()) == 0) {
+    ++n;
+    key.swap(next);
+    prev = key.data();
+  }
+  return n;
 }
 
 int XdpProgram::map_fd(std::string_view name) const {

@@ -53,6 +53,7 @@ struct XdpProgramConfig {
   uint32_t max_nexthops = FPM_MAX_NEXTHOPS;
   uint32_t max_groups = FPM_MAX_NHG;
   uint32_t max_ifaces = FPM_MAX_IFACES;
+  uint32_t max_hosts = FPM_MAX_HOSTS;            // connected hosts per family
   uint32_t buckets_per_group = FPM_NHG_BUCKETS;  // fixed by the ABI; anything else is refused
   std::optional<uint32_t> hash_seed;             // random per start when unset
 };
@@ -93,6 +94,8 @@ class XdpProgram {
 
   const MapMemory& memory() const { return memory_; }
   int map_fd(std::string_view name) const;  // -1 if the object has no such map
+  // Keys of a hash map now (a walk of the map; for show commands).
+  size_t count_keys(std::string_view name) const;
   int prog_fd() const;
   bool reused_pinned_maps() const { return reused_maps_; }
   // This map was adopted from a pin (contents intact), not created.

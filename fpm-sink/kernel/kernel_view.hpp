@@ -17,6 +17,17 @@ class KernelView final : public NeighbourSource, public LinkSource {
     return NeighbourEntry{n->mac, n->state == NeighState::Usable, n->state == NeighState::Failed};
   }
 
+  // The mirror orders neighbours by (address, ifindex): a prefix is one range.
+  void for_each_neighbour(const Prefix& within, const NeighbourFn& fn) const override {
+    const auto& all = state_.neighbours();
+    for (auto it = all.lower_bound({within.addr, 0}); it != all.end(); ++it) {
+      if (!within.contains(it->first.first)) break;
+      fn(it->first.first, it->first.second);
+    }
+  }
+
+  bool is_local(const IpAddr& addr) const override { return state_.is_local(addr); }
+
   std::optional<LinkEntry> link(uint32_t ifindex) const override {
     const LinkInfo* l = state_.link(ifindex);
     if (!l) return std::nullopt;

@@ -59,6 +59,10 @@ size_t NeighbourRefresher::send(const std::vector<Key>& keys) {
   return sent;
 }
 
+bool worth_refreshing(uint16_t nud) {
+  return (nud & (NUD_PERMANENT | NUD_NOARP)) == 0;
+}
+
 Status NeighbourRefresher::mark_used(const Key& key) {
   if (!sock_) return Error{"kernel.neigh_refresh.socket", "not started"};
   std::array<uint8_t, 128> buf{};

@@ -34,6 +34,12 @@ struct NeighbourRefreshStats {
   RefreshScheduleStats schedule;
 };
 
+// Whether marking a neighbour in kernel state `nud` (NUD_* bits) used makes
+// sense: PERMANENT and NOARP entries are never probed by the kernel, and NTF_USE
+// on a PERMANENT one drops its address: it turns INCOMPLETE, then FAILED
+// (kernel 6.18, checked with a permanent entry on veth). Those are left alone.
+bool worth_refreshing(uint16_t nud);
+
 class NeighbourRefresher {
  public:
   using Key = RefreshSchedule::Key;

@@ -63,6 +63,64 @@ uint32_t tbl24_entry(const XdpProgram& prog, const char* addr) {
   return row.e[(a >> 8) & 0xff];
 }
 
+// Connected hosts through BpfMapWriter: the entries land in fpm_hosts4 / 6 as
+// XDP reads them, and a map fuller than FastPath's own count (here: a map
+// smaller than configured) refuses the host, which is counted and punts,
+// never reported as a write error.
+TEST_F(DataplaneBpf, ConnectedHostsLandInTheHostMaps) {
+  fpm_test::NetnsVeth ns;  // a real port for the devmap
+  ASSERT_TRUE(ns.ok());
+  const uint32_t port_ifindex = ns.a();
+  XdpProgramConfig c = config();
+  c.pin = false;
+  c.max_hosts = 2;
+  auto prog = load(c);
+  ASSERT_TRUE(prog);
+  BpfMapWriter writer(*prog);
+  StaticKernelView kernel;
+  LinkEntry port{{2, 0, 0, 0, 0, 5}, 1500, true};
+  kernel.set_link(port_ifindex, port);
+  FastPathConfig cfg;
+  cfg.max_groups = prog->memory().max_groups;
+  cfg.max_nexthops = 1024;
+  cfg.max_hosts = 3;  // more than the maps hold
+  FastPath fp(cfg, writer, kernel, kernel);
+  ASSERT_TRUE(fp.add_port(port_ifindex));
+  ResolvedNextHop on_link;
+  on_link.nh.ifindex = port_ifindex;
+  fp.group_changed(ChangeKind::Added, FibGroup{7, false, {on_link}});
+  for (const char* p : {"10.9.0.0/24", "2001:db8:9::/64"}) {
+    RouteView r;
+    r.prefix = P(p);
+    r.group_id = 7;
+    fp.route_changed(ChangeKind::Added, r);
+  }
+  for (const char* h : {"10.9.0.5", "10.9.0.6", "10.9.0.7", "2001:db8:9::5"}) {
+    kernel.set_neighbour(A(h), port_ifindex, {{2, 0, 0, 0, 8, uint8_t(h[7])}, true});
+    ASSERT_TRUE(fp.neighbour_changed(A(h), port_ifindex));
+  }
+  fpm_nexthop nh{};
+  ASSERT_EQ(0, bpf_map_lookup_elem(prog->map_fd("fpm_hosts4"), A("10.9.0.5").bytes.data(), &nh));
+  EXPECT_EQ(nh.state, FPM_NH_VALID);
+  EXPECT_EQ(nh.ifindex, port_ifindex);
+  EXPECT_EQ(nh.mtu, 1500u);
+  EXPECT_EQ(nh.src_mac[5], 5);
+  EXPECT_EQ(nh.dst_mac[4], 8);
+  EXPECT_EQ(0,
+            bpf_map_lookup_elem(prog->map_fd("fpm_hosts6"), A("2001:db8:9::5").bytes.data(), &nh));
+  EXPECT_NE(0, bpf_map_lookup_elem(prog->map_fd("fpm_hosts4"), A("10.9.0.7").bytes.data(), &nh));
+  EXPECT_EQ(prog->count_keys("fpm_hosts4"), 2u);
+  EXPECT_EQ(prog->count_keys("fpm_hosts6"), 1u);
+  EXPECT_EQ(fp.hosts().stats().refused, 1u);
+  EXPECT_FALSE(fp.last_error().has_value()) << fp.last_error()->to_string();
+  // One leaves: the refused one takes its place.
+  kernel.erase_neighbour(A("10.9.0.5"), port_ifindex);
+  ASSERT_TRUE(fp.neighbour_changed(A("10.9.0.5"), port_ifindex));
+  EXPECT_NE(0, bpf_map_lookup_elem(prog->map_fd("fpm_hosts4"), A("10.9.0.5").bytes.data(), &nh));
+  EXPECT_EQ(0, bpf_map_lookup_elem(prog->map_fd("fpm_hosts4"), A("10.9.0.7").bytes.data(), &nh));
+  EXPECT_EQ(fp.hosts().stats().refused, 0u);
+}
+
 TEST_F(DataplaneBpf, FastPathEventsLandInTheKernelMaps) {
   auto prog = load(config());
   ASSERT_TRUE(prog);

@@ -77,6 +77,23 @@ class Fib {
     h_.set_nexthop(index, make_nh(port, dst, state, mtu));
     m_.set_nexthop(index, {port.ifindex, mtu, dst, port.mac, state});
   }
+  // A connected host: the harness holds the entry in fpm_hosts4 / 6, the model
+  // a next hop (by an index no group uses) that the address points at.
+  template <typename Ip>
+  void host(const Ip& addr, uint32_t index, const Port& port, uint8_t state, uint32_t mtu) {
+    Mac dst{0x02, 0xee, uint8_t(index >> 8), uint8_t(index), 0, 0x01};
+    const fpm_nexthop nh = make_nh(port, dst, state, mtu);
+    int err;
+    if constexpr (sizeof(Ip) == 4) {
+      err = h_.set_host4(addr, nh);
+      m_.set_host4(addr, index);
+    } else {
+      err = h_.set_host6(addr, nh);
+      m_.set_host6(addr, index);
+    }
+    ASSERT_EQ(err, 0);
+    m_.set_nexthop(index, {port.ifindex, mtu, dst, port.mac, state});
+  }
   void group(uint32_t index, const std::vector<uint32_t>& members, bool valid) {
     h_.set_group(index, members, valid ? FPM_NHG_F_VALID : 0);
     m_.set_group(index, {valid, members});
@@ -100,6 +117,7 @@ class PacketFuzz : public ::testing::Test {
   void build_fib();
   void build_routes4();
   void build_routes6();
+  void build_hosts();
   Frame make_frame();
   Ip4 pick_dst4();
   Ip6 pick_dst6();
@@ -117,6 +135,11 @@ class PacketFuzz : public ::testing::Test {
   std::vector<std::pair<Ip6, unsigned>> prefixes6_;
   std::vector<Ip4> local4_;
   std::vector<Ip6> local6_;
+  // Connected-punt prefixes, and the addresses given a host entry.
+  std::vector<std::pair<uint32_t, unsigned>> connected4_;
+  std::vector<std::pair<Ip6, unsigned>> connected6_;
+  std::vector<Ip4> hosts4_;
+  std::vector<Ip6> hosts6_;
 };
 
 void PacketFuzz::build_fib() {
@@ -176,6 +199,41 @@ void PacketFuzz::build_fib() {
        punt(FPM_REASON_OFFLOAD_FAILED), punt(1000), (5u << FPM_ACT_KIND_SHIFT) | 1});
   build_routes4();
   build_routes6();
+  build_hosts();
+}
+
+// Hosts mostly inside connected routes (where XDP uses them), in every state,
+// on both egress ports and on one missing from the devmap; some inside other
+// routes, where the route decides and the entry must be ignored.
+void PacketFuzz::build_hosts() {
+  XdpHarness& h = *h_;
+  Fib fib(h, model_);
+  const uint32_t mtus[] = {1500, 1000, 576, 9000};
+  auto state = [&] {
+    const uint32_t roll = rand(10);
+    return roll < 7   ? uint8_t(FPM_NH_VALID)
+           : roll < 8 ? uint8_t(FPM_NH_UNRESOLVED)
+                      : uint8_t(FPM_NH_FAILED);
+  };
+  auto port = [&]() -> const Port& { return rand(20) == 0 ? h.spare() : h.egress(rand(2)); };
+  uint32_t index = 10000;
+  for (int i = 0; i < 400 && !connected4_.empty(); i++) {
+    auto [p, len] =
+        i < 300 ? connected4_[rand(connected4_.size())] : prefixes4_[rand(prefixes4_.size())];
+    const uint32_t a = p | (len < 32 ? uint32_t(rng_()) & uint32_t((1ull << (32 - len)) - 1) : 0);
+    const Ip4 ip{uint8_t(a >> 24), uint8_t(a >> 16), uint8_t(a >> 8), uint8_t(a)};
+    fib.host(ip, index++, port(), state(), mtus[rand(4)]);
+    hosts4_.push_back(ip);
+  }
+  for (int i = 0; i < 400 && !connected6_.empty(); i++) {
+    auto [p, len] =
+        i < 300 ? connected6_[rand(connected6_.size())] : prefixes6_[rand(prefixes6_.size())];
+    Ip6 a = p;
+    for (unsigned b = len; b < 128; b++)
+      if (rng_() & 1) a[b / 8] |= uint8_t(0x80 >> (b % 8));
+    fib.host(a, index++, port(), state(), mtus[rand(4)]);
+    hosts6_.push_back(a);
+  }
 }
 
 void PacketFuzz::build_routes4() {
@@ -207,6 +265,7 @@ void PacketFuzz::build_routes4() {
     h_->route4(a, k.first, action);
     model_.route4(a, k.first, action);
     prefixes4_.emplace_back(k.second, k.first);
+    if (action == punt(FPM_REASON_CONNECTED)) connected4_.emplace_back(k.second, k.first);
   }
   for (int i = 0; i < 300; i++) {
     auto [p, len] = prefixes4_[rand(prefixes4_.size())];
@@ -258,6 +317,7 @@ void PacketFuzz::build_routes6() {
     h_->route6(k.second, k.first, action);
     model_.route6(k.second, k.first, action);
     prefixes6_.emplace_back(k.second, k.first);
+    if (action == punt(FPM_REASON_CONNECTED)) connected6_.emplace_back(k.second, k.first);
   }
   for (int i = 0; i < 300; i++) {
     auto [p, len] = prefixes6_[rand(prefixes6_.size())];
@@ -274,6 +334,7 @@ Ip4 PacketFuzz::pick_dst4() {
   uint32_t a = uint32_t(rng_());
   uint32_t roll = rand(100);
   if (roll < 5 && !local4_.empty()) return local4_[rand(local4_.size())];
+  if (roll < 15 && !hosts4_.empty()) return hosts4_[rand(hosts4_.size())];
   if (roll < 75) {
     auto [p, len] = prefixes4_[rand(prefixes4_.size())];
     a = p | (len < 32 ? a & uint32_t((1ull << (32 - len)) - 1) : 0);
@@ -286,6 +347,7 @@ Ip6 PacketFuzz::pick_dst6() {
   for (auto& x : a) x = uint8_t(rng_());
   uint32_t roll = rand(100);
   if (roll < 5 && !local6_.empty()) return local6_[rand(local6_.size())];
+  if (roll < 15 && !hosts6_.empty()) return hosts6_[rand(hosts6_.size())];
   if (roll < 75) {
     auto [p, len] = prefixes6_[rand(prefixes6_.size())];
     for (unsigned b = 0; b < len; b++) {

@@ -91,7 +91,7 @@ uint32_t ReferenceModel::lookup6(const uint8_t* addr) const {
   return 0;
 }
 
-RefDecision ReferenceModel::resolve(uint32_t action, uint32_t l3_len) const {
+RefDecision ReferenceModel::resolve(uint32_t action, uint32_t l3_len, const uint32_t* host) const {
   const uint32_t kind = action >> FPM_ACT_KIND_SHIFT & FPM_ACT_KIND_MASK;
   const uint32_t arg = action & FPM_ACT_ARG_MASK;
   if (kind == FPM_ACT_DROP) {
@@ -99,12 +99,20 @@ RefDecision ReferenceModel::resolve(uint32_t action, uint32_t l3_len) const {
     d.verdict = FPM_VERDICT_DROP;
     return d;
   }
+  // A connected subnet's resolved host is forwarded like a one-member group.
+  if (kind == FPM_ACT_PUNT && arg == FPM_REASON_CONNECTED && host)
+    return through_members({*host}, l3_len);
   if (kind == FPM_ACT_PUNT)
     return punt(arg < FPM_REASON_MAX ? arg : uint32_t{FPM_REASON_OFFLOAD_FAILED});
   if (kind != FPM_ACT_FORWARD) return punt(FPM_REASON_NO_ROUTE);
 
   auto g = groups_.find(arg);
   if (g == groups_.end() || !g->second.valid) return punt(FPM_REASON_NO_GROUP);
+  return through_members(g->second.members, l3_len);
+}
+
+RefDecision ReferenceModel::through_members(const std::vector<uint32_t>& members,
+                                            uint32_t l3_len) const {
   // Each member on its own: the packet either leaves through a usable one
   // or punts for the reason of the member it hashed to (a failed member
   // first fails over to the others, so it only punts when none is usable).
@@ -117,11 +125,11 @@ RefDecision ReferenceModel::resolve(uint32_t action, uint32_t l3_len) const {
     else
       punt_reason = r;
   };
-  const bool any_valid = std::ranges::any_of(g->second.members, [&](uint32_t m) {
+  const bool any_valid = std::ranges::any_of(members, [&](uint32_t m) {
     const RefNexthop* nh = nexthop(m);
     return nh && nh->state == FPM_NH_VALID;
   });
-  for (uint32_t m : g->second.members) {
+  for (uint32_t m : members) {
     const RefNexthop* nh = nexthop(m);
     if (!nh || nh->state == FPM_NH_FAILED) {
       // The failover walks every bucket, so a failed member only punts when
@@ -212,7 +220,8 @@ RefDecision ReferenceModel::decide(const Bytes& f, uint32_t ingress_ifindex) con
     if (l3[8] <= 1) return punt(FPM_REASON_TTL);
     if (iface.table_slot != FPM_TABLE_SLOT_MAIN) return punt(FPM_REASON_NO_TABLE);
     // 6a. Route and next hop.
-    return resolve(lookup4(dst), l3_len);
+    auto host = hosts4_.find(d);
+    return resolve(lookup4(dst), l3_len, host == hosts4_.end() ? nullptr : &host->second);
   }
   // 4b. IPv6 fixed header: parseable, length, no hop-by-hop, no trailer.
   if (avail < 40) return punt(FPM_REASON_MALFORMED);
@@ -229,7 +238,8 @@ RefDecision ReferenceModel::decide(const Bytes& f, uint32_t ingress_ifindex) con
   if (l3[7] <= 1) return punt(FPM_REASON_TTL);
   if (iface.table_slot != FPM_TABLE_SLOT_MAIN) return punt(FPM_REASON_NO_TABLE);
   // 6b. Route and next hop.
-  return resolve(lookup6(&l3[24]), l3_len);
+  auto host = hosts6_.find(d);
+  return resolve(lookup6(&l3[24]), l3_len, host == hosts6_.end() ? nullptr : &host->second);
 }
 
 }  // namespace fpm_test

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -154,6 +155,8 @@ void XdpHarness::reset() {
   clear_hash(skel_->maps.fpm_ifaces);
   clear_hash(skel_->maps.fpm_local4);
   clear_hash(skel_->maps.fpm_local6);
+  clear_hash(skel_->maps.fpm_hosts4);
+  clear_hash(skel_->maps.fpm_hosts6);
   clear_hash(skel_->maps.fpm_tx_ports);
   clear_percpu_array(skel_->maps.fpm_stats, ncpus_);
   clear_percpu_array(skel_->maps.fpm_iface_stats, ncpus_);
@@ -203,6 +206,26 @@ void XdpHarness::add_local6(const Ip6& a) {
   uint32_t v = 0;
   if (bpf_map_update_elem(bpf_map__fd(skel_->maps.fpm_local6), a.data(), &v, BPF_ANY))
     die("add_local6");
+}
+
+int XdpHarness::set_host4(const Ip4& a, const fpm_nexthop& nh) {
+  return bpf_map_update_elem(bpf_map__fd(skel_->maps.fpm_hosts4), a.data(), &nh, BPF_ANY) == 0
+             ? 0
+             : errno;
+}
+
+int XdpHarness::set_host6(const Ip6& a, const fpm_nexthop& nh) {
+  return bpf_map_update_elem(bpf_map__fd(skel_->maps.fpm_hosts6), a.data(), &nh, BPF_ANY) == 0
+             ? 0
+             : errno;
+}
+
+void XdpHarness::remove_host4(const Ip4& a) {
+  if (bpf_map_delete_elem(bpf_map__fd(skel_->maps.fpm_hosts4), a.data())) die("remove_host4");
+}
+
+void XdpHarness::remove_host6(const Ip6& a) {
+  if (bpf_map_delete_elem(bpf_map__fd(skel_->maps.fpm_hosts6), a.data())) die("remove_host6");
 }
 
 uint32_t* XdpHarness::lpm4_group(uint32_t g) const {

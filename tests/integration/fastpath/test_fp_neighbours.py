@@ -149,7 +149,10 @@ def test_refresh_keeps_entries_confirmed_under_xdp_traffic(lab, mode):
     assert after["period_seconds"] == 0.5 and after["max_per_tick"] == 1, after
     assert after["sent"] - before["sent"] >= WINDOW, (before, after)
     assert after["rejected"] == 0, after
-    assert after["targets"] == 2, after
+    # The two next hops, plus hosts on the DUT's connected subnets XDP forwards to
+    # directly (h1 once the DUT has its neighbour entry; r3's addresses are both).
+    hosts = lab.sink.nexthops()["nexthops"].get("hosts", {})
+    assert 2 <= after["targets"] <= 2 + hosts.get("v4", 0) + hosts.get("v6", 0), (after, hosts)
     # Two neighbours per 0.5 s period, one per tick allowed: the cap defers one a tick.
     assert after["deferred"] > before["deferred"] and after["capped_ticks"] > 0, after
 

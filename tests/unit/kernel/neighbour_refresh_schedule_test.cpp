@@ -1,6 +1,8 @@
+#include "kernel/neighbour_refresh.hpp"
 #include "kernel/neighbour_refresh_schedule.hpp"
 
 #include <gtest/gtest.h>
+#include <linux/neighbour.h>
 
 #include <vector>
 
@@ -75,6 +77,15 @@ TEST(RefreshSchedule, ZeroPeriodTakesEverythingInOneTick) {
   RefreshSchedule s(opts(0, 512), [] { return targets(4); });
   s.tick();
   EXPECT_EQ(s.tick().size(), 3u);
+}
+
+// Static entries are never marked used: NTF_USE would break a PERMANENT one.
+TEST(NeighbourRefresh, StaticEntriesAreNotWorthRefreshing) {
+  EXPECT_FALSE(worth_refreshing(NUD_PERMANENT));
+  EXPECT_FALSE(worth_refreshing(NUD_NOARP));
+  EXPECT_TRUE(worth_refreshing(NUD_REACHABLE));
+  EXPECT_TRUE(worth_refreshing(NUD_STALE));
+  EXPECT_TRUE(worth_refreshing(NUD_DELAY | NUD_PROBE));
 }
 
 }  // namespace

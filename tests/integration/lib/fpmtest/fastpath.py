@@ -16,9 +16,9 @@ routed ports. Conventions every lab follows:
   Hosts therefore switch tx checksum offload off (a real NIC would fill the
   checksum in on the wire). Router-originated traffic (BGP, OSPF) is for the
   DUT itself and takes XDP_PASS, which keeps the skb.
-* Only routes via a gateway are forwarded by XDP; destinations on a DUT's
-  connected subnet are punted (reason "connected"). So traffic that must be
-  proven fast-path goes to hosts *behind* a router, or one way to them.
+* Destinations on a DUT's connected subnet are forwarded by XDP only once the
+  DUT's kernel has resolved them (host entries); until then they punt (reason
+  "connected") and the kernel resolves them.
 """
 
 import ipaddress
