@@ -93,8 +93,15 @@ struct RouteOffload {
   std::optional<OffloadState> reported;
 };
 
+// Routes of one family by offload state.
+struct RouteStateCounts {
+  uint64_t installed = 0, failed = 0, not_offloaded = 0;
+};
+
 struct FastPathStats {
   uint64_t routes_installed = 0, routes_failed = 0, routes_not_offloaded = 0;
+  // The same split by the prefix's family; each total above is v4 + v6.
+  RouteStateCounts routes_v4, routes_v6;
   uint64_t groups = 0, groups_forwarding = 0, nexthops = 0;
   uint64_t route_writes = 0, bucket_writes = 0, nexthop_refreshes = 0;
   uint64_t write_errors = 0, retries = 0;
@@ -226,7 +233,8 @@ class FastPath final : public RibObserver {
   void drop_group(Group& g);
   void reprogram_routes_of(uint32_t group_id);
   void note(Error e);
-  void count(const RouteRecord& rec, int64_t delta);
+  // Moves the route in or out of its state's totals (and its family's): O(1).
+  void count(const Prefix& prefix, const RouteRecord& rec, int64_t delta);
   RouteRecord* find_record(uint32_t table, const Prefix& prefix);
   // Queues the route's offload reply unless it is queued already.
   void reply_due(uint32_t table, const Prefix& prefix, RouteRecord& rec);

@@ -7,16 +7,20 @@
 
 namespace fpm_sink {
 
-void FastPath::count(const RouteRecord& rec, int64_t delta) {
+void FastPath::count(const Prefix& prefix, const RouteRecord& rec, int64_t delta) {
+  RouteStateCounts& fam = prefix.family() == Family::V4 ? stats_.routes_v4 : stats_.routes_v6;
   switch (rec.state) {
     case OffloadState::Installed:
       stats_.routes_installed += delta;
+      fam.installed += delta;
       break;
     case OffloadState::Failed:
       stats_.routes_failed += delta;
+      fam.failed += delta;
       break;
     case OffloadState::NotOffloaded:
       stats_.routes_not_offloaded += delta;
+      fam.not_offloaded += delta;
       break;
   }
 }
@@ -69,7 +73,7 @@ FastPath::Decision FastPath::decide(RouteType type, uint32_t group_id) const {
 
 void FastPath::program(const Prefix& prefix, RouteRecord& rec) {
   const Decision d = decide(rec.type, rec.group_id);
-  count(rec, -1);
+  count(prefix, rec, -1);
   ++stats_.route_writes;
   auto w = writer_.route_set(prefix, d.action);
   if (w && *w == RouteWrite::Installed) {
@@ -86,7 +90,7 @@ void FastPath::program(const Prefix& prefix, RouteRecord& rec) {
     rec.reason = w ? OffloadReason::LpmFull : OffloadReason::WriteError;
     failed_routes_.insert(prefix);
   }
-  count(rec, +1);
+  count(prefix, rec, +1);
   track_connected(prefix, &rec);
   // A retry that fails again, or a reprogramming that changes nothing zebra
   // sees, needs no new reply (route_changed() answers what zebra sent).
@@ -103,12 +107,12 @@ void FastPath::fail_routes_in_punted_ranges() {
   for (const Prefix& range : writer_.take_punted_ranges()) {
     main_.for_each_within(range, [&](const Prefix& p, RouteRecord& rec) {
       if (rec.state != OffloadState::Installed) return;
-      count(rec, -1);
+      count(p, rec, -1);
       rec.action = fpm_act_make(FPM_ACT_PUNT, FPM_REASON_OFFLOAD_FAILED);
       rec.state = OffloadState::Failed;
       rec.reason = OffloadReason::LpmFull;
       failed_routes_.insert(p);
-      count(rec, +1);
+      count(p, rec, +1);
       reply_due(kMainTable, p, rec);
       track_connected(p, &rec);
     });
@@ -135,19 +139,19 @@ void FastPath::route_changed(ChangeKind kind, const RouteView& route) {
     const auto key = std::make_pair(route.table, route.prefix);
     if (kind == ChangeKind::Removed) {
       if (auto it = other_.find(key); it != other_.end()) {
-        count(it->second, -1);
+        count(route.prefix, it->second, -1);
         other_.erase(it);
       }
       return;
     }
     auto [it, fresh] = other_.try_emplace(key);
     RouteRecord& rec = it->second;
-    if (!fresh) count(rec, -1);
+    if (!fresh) count(route.prefix, rec, -1);
     rec.group_id = route.group_id;
     rec.type = route.type;
     rec.state = OffloadState::NotOffloaded;
     rec.reason = OffloadReason::NotMainTable;
-    count(rec, +1);
+    count(route.prefix, rec, +1);
     reply_due(route.table, route.prefix, rec);
     return;
   }
@@ -164,7 +168,7 @@ void FastPath::route_changed(ChangeKind kind, const RouteView& route) {
   RouteRecord& rec = *slot;
   if (fresh) {
     rec.state = OffloadState::NotOffloaded;
-    count(rec, +1);  // program() moves it to its real state
+    count(route.prefix, rec, +1);  // program() moves it to its real state
   }
   const uint32_t new_group = route.type == RouteType::Unicast ? route.group_id : 0;
   if (!fresh && rec.group_id != new_group) {
@@ -256,7 +260,7 @@ void FastPath::remove_route(const Prefix& prefix, RouteRecord& rec) {
   if (auto s = writer_.route_remove(prefix); !s) note(s.error());
   if (auto g = groups_.find(rec.group_id); g != groups_.end()) --g->second->routes;
   failed_routes_.erase(prefix);
-  count(rec, -1);
+  count(prefix, rec, -1);
 }
 
 size_t FastPath::poll() {

@@ -340,6 +340,8 @@ TEST_F(FastPathTest, LpmFullMarksFailedAndRecovers) {
   EXPECT_EQ(st->reason, OffloadReason::LpmFull);
   EXPECT_TRUE(writer->punted.count(P("10.3.0.0/16")));
   EXPECT_EQ(fp->stats().routes_failed, 1u);
+  EXPECT_EQ(fp->stats().routes_v4.failed, 1u);
+  EXPECT_EQ(fp->stats().routes_v6.failed, 0u);
 
   EXPECT_EQ(fp->poll(), 0u);  // still full
   fp->route_changed(ChangeKind::Removed, route("10.1.0.0/16", 1));
@@ -348,6 +350,44 @@ TEST_F(FastPathTest, LpmFullMarksFailedAndRecovers) {
   EXPECT_EQ(writer->routes[P("10.3.0.0/16")], forward(1));
   EXPECT_EQ(fp->stats().routes_failed, 0u);
   EXPECT_EQ(fp->stats().routes_installed, 2u);
+  EXPECT_EQ(fp->stats().routes_v4.failed, 0u);
+  EXPECT_EQ(fp->stats().routes_v4.installed, 2u);
+}
+
+// Each route is counted under its prefix's family, through every state change,
+// and the totals stay the sum of both families.
+TEST_F(FastPathTest, RouteCountsByFamily) {
+  fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
+  fp->route_changed(ChangeKind::Added, route("10.1.0.0/16", 1));
+  fp->route_changed(ChangeKind::Added, route("10.2.0.0/16", 0, RouteType::Blackhole));
+  fp->route_changed(ChangeKind::Added, route("2001:db8:1::/48", 1));
+  fp->route_changed(ChangeKind::Added, route("2001:db8:2::/48", 0, RouteType::Unreachable));
+  fp->route_changed(ChangeKind::Added, route("2001:db8:3::/48", 0, RouteType::Unicast, 100));
+  fp->route_changed(ChangeKind::Added, route("2001:db8:4::/48", 9));  // unknown group
+  auto totals_add_up = [](const FastPathStats& s) {
+    EXPECT_EQ(s.routes_installed, s.routes_v4.installed + s.routes_v6.installed);
+    EXPECT_EQ(s.routes_failed, s.routes_v4.failed + s.routes_v6.failed);
+    EXPECT_EQ(s.routes_not_offloaded, s.routes_v4.not_offloaded + s.routes_v6.not_offloaded);
+  };
+  auto s = fp->stats();
+  EXPECT_EQ(s.routes_v4.installed, 2u);
+  EXPECT_EQ(s.routes_v4.failed, 0u);
+  EXPECT_EQ(s.routes_v4.not_offloaded, 0u);
+  EXPECT_EQ(s.routes_v6.installed, 1u);
+  EXPECT_EQ(s.routes_v6.failed, 1u);
+  EXPECT_EQ(s.routes_v6.not_offloaded, 2u);  // unreachable, other table
+  totals_add_up(s);
+
+  // A state change moves the route within its family; removals leave it.
+  fp->route_changed(ChangeKind::Changed, route("2001:db8:1::/48", 0, RouteType::Prohibit));
+  fp->route_changed(ChangeKind::Removed, route("10.2.0.0/16", 0, RouteType::Blackhole));
+  fp->route_changed(ChangeKind::Removed, route("2001:db8:3::/48", 0, RouteType::Unicast, 100));
+  s = fp->stats();
+  EXPECT_EQ(s.routes_v4.installed, 1u);
+  EXPECT_EQ(s.routes_v6.installed, 0u);
+  EXPECT_EQ(s.routes_v6.failed, 1u);
+  EXPECT_EQ(s.routes_v6.not_offloaded, 2u);  // unreachable, prohibit
+  totals_add_up(s);
 }
 
 TEST_F(FastPathTest, NextHopTableFullFailsGroupThenRecovers) {
