@@ -20,6 +20,8 @@
  *   fpm_tx_ports    DEVMAP_HASH      __u32 ifindex       __u32 ifindex          attach code (every egress port)
  *   fpm_stats       PERCPU_ARRAY     __u32 FPM_CNT_*     struct fpm_counter     XDP program (userspace reads, sums CPUs)
  *   fpm_iface_stats PERCPU_ARRAY     __u32 iface slot    struct fpm_iface_stats XDP program
+ *   fpm_iface_reasons PERCPU_ARRAY   __u32 slot * FPM_REASON_MAX + reason
+ *                                                        struct fpm_counter     XDP program (not redirected only)
  *   fpm_abi         ARRAY            __u32 0             __u32 FPM_ABI_VERSION  loader (pinned with the rest)
  *   .rodata         fpm_cfg          -                   struct fpm_config      loader, before load
  *
@@ -63,8 +65,9 @@
  *   2  fpm_iface.mac, FPM_IFACE_F_ENSLAVED, FPM_REASON_OTHER_HOST / ENSLAVED
  *   3  FPM_IFACE_F_FWD4 / FWD6, FPM_REASON_FWD_DISABLED
  *   4  fpm_hosts4 / fpm_hosts6: connected hosts behind PUNT(CONNECTED)
+ *   5  fpm_iface_reasons: reasons per port
  */
-#define FPM_ABI_VERSION 4u
+#define FPM_ABI_VERSION 5u
 
 /*
  * What an LPM lookup resolves to: one u32 "action".
@@ -258,7 +261,14 @@ struct fpm_counter {
 	__u64 bytes;   /* host: frame length as received (L2 included) */
 };
 
-/* Value of fpm_iface_stats[slot] (per CPU): one counter per verdict. */
+/*
+ * Value of fpm_iface_stats[slot] (per CPU): one counter per verdict.
+ * fpm_iface_reasons[slot * FPM_REASON_MAX + reason] (per CPU) counts the
+ * port's packets that were punted or dropped, by reason: 32 x 16 bytes per
+ * slot and CPU. FPM_REASON_NONE is never counted there (that is the
+ * redirect verdict), and a packet from a port without fpm_ifaces entry has
+ * no slot (FPM_REASON_NO_IFACE in fpm_stats only).
+ */
 struct fpm_iface_stats {
 	struct fpm_counter verdict[FPM_VERDICT_MAX];
 };

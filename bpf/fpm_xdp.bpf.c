@@ -304,8 +304,10 @@ out:
 	case FPM_VERDICT_REDIRECT:
 		return XDP_REDIRECT;
 	case FPM_VERDICT_DROP:
+		fpm_count_port_reason(iface, r.reason, bytes);
 		return XDP_DROP;
 	default:
+		fpm_count_port_reason(iface, r.reason, bytes);
 		return XDP_PASS;
 	}
 }

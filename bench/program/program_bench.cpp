@@ -163,9 +163,10 @@ double nexthop_change_us(StaticKernelView& kernel, FastPath& fp, int reps, uint6
 }
 
 size_t map_bytes(const XdpProgram& prog) {
-  static const char* names[] = {"lpm4_tbl24", "lpm4_tbl8",    "lpm6_root",  "lpm6_nodes",
-                                "fpm_nhg",    "fpm_nexthops", "fpm_ifaces", "fpm_local4",
-                                "fpm_local6", "fpm_tx_ports", "fpm_stats",  "fpm_iface_stats"};
+  static const char* names[] = {"lpm4_tbl24",       "lpm4_tbl8",    "lpm6_root",  "lpm6_nodes",
+                                "fpm_nhg",          "fpm_nexthops", "fpm_ifaces", "fpm_local4",
+                                "fpm_local6",       "fpm_tx_ports", "fpm_stats",  "fpm_iface_stats",
+                                "fpm_iface_reasons"};
   size_t total = 0;
   const size_t ncpu = static_cast<size_t>(std::max(1, libbpf_num_possible_cpus()));
   for (const char* n : names) {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Per-CPU counters: one per verdict, one per reason, verdicts per port. */
+/* Per-CPU counters: one per verdict, one per reason, verdicts and reasons per port. */
 #ifndef FPM_LIB_COUNTERS_H
 #define FPM_LIB_COUNTERS_H
 
@@ -42,6 +42,20 @@ static __always_inline void fpm_count(const struct fpm_iface *iface, __u32 verdi
 		if (s)
 			fpm_counter_add(&s->verdict[verdict & (FPM_VERDICT_MAX - 1)], bytes);
 	}
+}
+
+/*
+ * Accounts a packet that was not redirected to its port's reason counter.
+ * Kept out of fpm_count() so that the redirect path runs none of it.
+ */
+static __always_inline void fpm_count_port_reason(const struct fpm_iface *iface, __u32 reason,
+						  __u64 bytes)
+{
+	__u32 key = iface->slot * FPM_REASON_MAX + (reason & (FPM_REASON_MAX - 1));
+	struct fpm_counter *c = bpf_map_lookup_elem(&fpm_iface_reasons, &key);
+
+	if (c)
+		fpm_counter_add(c, bytes);
 }
 
 #endif /* FPM_LIB_COUNTERS_H */

@@ -91,6 +91,14 @@ struct {
 	__type(value, struct fpm_iface_stats);
 } fpm_iface_stats SEC(".maps");
 
+/* Index slot * FPM_REASON_MAX + reason; bumped only for packets not redirected. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FPM_MAX_IFACES * FPM_REASON_MAX);
+	__type(key, __u32);
+	__type(value, struct fpm_counter);
+} fpm_iface_reasons SEC(".maps");
+
 /* Never read by the program: it tells a later fpm-sink which ABI the pins hold. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

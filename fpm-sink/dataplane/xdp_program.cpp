@@ -132,10 +132,15 @@ Status XdpProgram::open_and_load() {
       return Error{"bpf.load", std::string("map ") + name + " missing from fpm_xdp.bpf.o", ENOENT};
 
   const std::pair<const char*, uint32_t> sizes[] = {
-      {"lpm4_tbl8", config_.v4_tbl8_groups},  {"lpm6_nodes", config_.v6_nodes},
-      {"fpm_nexthops", config_.max_nexthops}, {"fpm_nhg", config_.max_groups},
-      {"fpm_ifaces", config_.max_ifaces},     {"fpm_iface_stats", config_.max_ifaces},
-      {"fpm_hosts4", config_.max_hosts},      {"fpm_hosts6", config_.max_hosts}};
+      {"lpm4_tbl8", config_.v4_tbl8_groups},
+      {"lpm6_nodes", config_.v6_nodes},
+      {"fpm_nexthops", config_.max_nexthops},
+      {"fpm_nhg", config_.max_groups},
+      {"fpm_ifaces", config_.max_ifaces},
+      {"fpm_iface_stats", config_.max_ifaces},
+      {"fpm_iface_reasons", config_.max_ifaces * FPM_REASON_MAX},
+      {"fpm_hosts4", config_.max_hosts},
+      {"fpm_hosts6", config_.max_hosts}};
   for (auto [name, n] : sizes) {
     bpf_map* m = bpf_object__find_map_by_name(obj, name);
     if (!m) continue;

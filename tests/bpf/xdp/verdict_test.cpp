@@ -243,6 +243,71 @@ TEST_P(Verdicts, ActionFrameAndCounters) {
       const bool hit = !c.unconfigured_port && s == kIngressSlot && v == verdict;
       EXPECT_EQ(n.iface[s].verdict[v].packets, hit ? 1u : 0u) << "slot " << s << " v " << v;
     }
+  // The port's reason counter: every packet not redirected, on its slot only.
+  const bool port_reason = !c.unconfigured_port && verdict != FPM_VERDICT_REDIRECT;
+  for (uint32_t rs = 0; rs < FPM_REASON_MAX; rs++) {
+    const fpm_counter pr = h.port_reason(kIngressSlot, rs);
+    const bool hit = port_reason && rs == c.reason;
+    EXPECT_EQ(pr.packets, hit ? 1u : 0u) << "port reason " << rs;
+    EXPECT_EQ(pr.bytes, hit ? in.size() : 0u) << "port reason " << rs;
+  }
+  EXPECT_EQ(h.port_reason_packets_all(), port_reason ? 1u : 0u) << "another slot counted it";
+}
+
+// Two configured ports: each punts for two reasons, and a blackhole drops on
+// one. Every packet lands in its own port's reason counter, never the other's.
+class PortReasons : public FibFixture {};
+
+TEST_F(PortReasons, CountedOnTheIngressPortOnly) {
+  XdpHarness& h = *h_;
+  constexpr uint32_t kSpareSlot = 7;
+  h.set_iface(h.spare().ifindex, make_iface(h.spare(), kSpareSlot, kRoutesBoth));
+  const Bytes no_route = v4("192.0.2.99").build();
+  const Bytes ttl_expired = v4("10.1.7.7").ttl(1).build();
+  const Bytes unreachable = v6("2001:db8:8::9").eth(h.spare().mac, kClientMac).build();
+  const Bytes blackhole = v4("10.7.0.9").eth(h.spare().mac, kClientMac).build();
+  const Bytes forwarded = v4("10.1.7.7").build();
+
+  auto run = [&](const Bytes& frame, uint32_t ifindex, uint32_t action) {
+    const RunResult r = h.run(frame, ifindex);
+    ASSERT_EQ(r.err, 0) << strerror(-r.err);
+    EXPECT_EQ(r.action, action);
+  };
+  for (int i = 0; i < 2; i++) run(no_route, h.ingress().ifindex, XDP_PASS);
+  run(ttl_expired, h.ingress().ifindex, XDP_PASS);
+  run(forwarded, h.ingress().ifindex, XDP_REDIRECT);
+  run(unreachable, h.spare().ifindex, XDP_PASS);
+  for (int i = 0; i < 3; i++) run(blackhole, h.spare().ifindex, XDP_DROP);
+
+  struct Want {
+    uint32_t slot, reason;
+    uint64_t packets, bytes;
+  };
+  const Want want[] = {
+      {kIngressSlot, FPM_REASON_NO_ROUTE, 2, 2 * no_route.size()},
+      {kIngressSlot, FPM_REASON_TTL, 1, ttl_expired.size()},
+      {kSpareSlot, FPM_REASON_UNREACHABLE, 1, unreachable.size()},
+      {kSpareSlot, FPM_REASON_BLACKHOLE, 3, 3 * blackhole.size()},
+  };
+  uint64_t packets = 0;
+  for (const Want& w : want) {
+    const fpm_counter got = h.port_reason(w.slot, w.reason);
+    EXPECT_EQ(got.packets, w.packets) << "slot " << w.slot << " reason " << w.reason;
+    EXPECT_EQ(got.bytes, w.bytes) << "slot " << w.slot << " reason " << w.reason;
+    // The same reason on the other port stays zero.
+    const uint32_t other = w.slot == kIngressSlot ? kSpareSlot : kIngressSlot;
+    EXPECT_EQ(h.port_reason(other, w.reason).packets, 0u)
+        << "slot " << other << " reason " << w.reason;
+    packets += w.packets;
+  }
+  // Nothing else anywhere: the forwarded packet has no reason entry (not even NONE).
+  EXPECT_EQ(h.port_reason_packets_all(), packets);
+  EXPECT_EQ(h.port_reason(kIngressSlot, FPM_REASON_NONE).packets, 0u);
+  // The global reason counters still count every packet.
+  const Counters n = h.counters();
+  EXPECT_EQ(n.reason(FPM_REASON_NO_ROUTE), 2u);
+  EXPECT_EQ(n.reason(FPM_REASON_BLACKHOLE), 3u);
+  EXPECT_EQ(n.reason(FPM_REASON_NONE), 1u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Xdp, Verdicts, ::testing::ValuesIn(cases()),

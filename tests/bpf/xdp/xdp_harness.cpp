@@ -160,6 +160,7 @@ void XdpHarness::reset() {
   clear_hash(skel_->maps.fpm_tx_ports);
   clear_percpu_array(skel_->maps.fpm_stats, ncpus_);
   clear_percpu_array(skel_->maps.fpm_iface_stats, ncpus_);
+  clear_percpu_array(skel_->maps.fpm_iface_reasons, ncpus_);
 }
 
 void XdpHarness::set_iface(uint32_t ifindex, const fpm_iface& cfg) {
@@ -341,6 +342,26 @@ Counters XdpHarness::counters() const {
       }
   }
   return c;
+}
+
+fpm_counter XdpHarness::port_reason(uint32_t slot, uint32_t reason) const {
+  fpm_counter sum{};
+  std::vector<fpm_counter> per_cpu(ncpus_);
+  const uint32_t k = slot * FPM_REASON_MAX + reason;
+  if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.fpm_iface_reasons), &k, per_cpu.data()))
+    die("iface reasons");
+  for (const auto& v : per_cpu) {
+    sum.packets += v.packets;
+    sum.bytes += v.bytes;
+  }
+  return sum;
+}
+
+uint64_t XdpHarness::port_reason_packets_all() const {
+  uint64_t n = 0;
+  for (uint32_t s = 0; s < FPM_MAX_IFACES; s++)
+    for (uint32_t r = 0; r < FPM_REASON_MAX; r++) n += port_reason(s, r).packets;
+  return n;
 }
 
 }  // namespace fpm_test

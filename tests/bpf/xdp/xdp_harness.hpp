@@ -82,6 +82,9 @@ class XdpHarness {
   int run_live(const Bytes& frame, uint32_t ingress_ifindex) const;
 
   Counters counters() const;
+  // fpm_iface_reasons summed over CPUs: one port slot's reason, and every entry of the map.
+  fpm_counter port_reason(uint32_t slot, uint32_t reason) const;
+  uint64_t port_reason_packets_all() const;
 
  private:
   XdpHarness(uint32_t tbl8_groups, uint32_t lpm6_nodes);
