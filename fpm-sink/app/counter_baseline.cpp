@@ -38,7 +38,9 @@ void CounterBaseline::apply(control::CountersReply* raw) const {
   for (const auto& p : base_->interfaces()) ports.emplace(p.ifindex(), &p);
   for (auto& p : *raw->mutable_interfaces()) {
     auto it = ports.find(p.ifindex());
-    if (it != ports.end()) subtract(it->second->verdicts(), p.mutable_verdicts());
+    if (it == ports.end()) continue;
+    subtract(it->second->verdicts(), p.mutable_verdicts());
+    subtract(it->second->reasons(), p.mutable_reasons());
   }
 }
 

@@ -390,9 +390,11 @@ void FastPathRuntime::commit_staged(std::string_view reason) {
 std::vector<PortCounters> FastPathRuntime::port_counters() const {
   std::vector<PortCounters> out;
   const int fd = program_->map_fd("fpm_iface_stats");
+  const int reasons_fd = program_->map_fd("fpm_iface_reasons");
   const int ncpu = libbpf_num_possible_cpus();
   if (fd < 0 || ncpu <= 0) return out;
   std::vector<fpm_iface_stats> per_cpu(static_cast<size_t>(ncpu));
+  std::vector<fpm_counter> per_cpu_reason(static_cast<size_t>(ncpu));
   for (const auto& [ifindex, slot] : fast_path_->ports()) {
     PortCounters pc;
     pc.ifindex = ifindex;
@@ -404,6 +406,16 @@ std::vector<PortCounters> FastPathRuntime::port_counters() const {
           pc.totals.verdict[v].packets += c.verdict[v].packets;
           pc.totals.verdict[v].bytes += c.verdict[v].bytes;
         }
+      }
+    }
+    // One lookup per reason: the slot's 32 entries are contiguous keys, but a
+    // batch lookup would cost as much for so few.
+    for (uint32_t r = 1; reasons_fd >= 0 && r < FPM_REASON_MAX; ++r) {
+      key = slot * FPM_REASON_MAX + r;
+      if (bpf_map_lookup_elem(reasons_fd, &key, per_cpu_reason.data()) != 0) continue;
+      for (const auto& c : per_cpu_reason) {
+        pc.reasons[r].packets += c.packets;
+        pc.reasons[r].bytes += c.bytes;
       }
     }
     out.push_back(std::move(pc));

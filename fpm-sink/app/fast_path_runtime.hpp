@@ -7,6 +7,7 @@
 // retried on a timer.
 #pragma once
 
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
@@ -66,6 +67,9 @@ struct PortCounters {
   uint32_t ifindex = 0;
   std::string name;
   fpm_iface_stats totals{};  // summed over CPUs
+  // fpm_iface_reasons of the port's slot, summed over CPUs: packets not
+  // redirected, by reason (NONE stays zero).
+  std::array<fpm_counter, FPM_REASON_MAX> reasons{};
 };
 
 class FastPathRuntime final : private KernelListener {

@@ -155,6 +155,12 @@ Status fill_counters(const FastPathRuntime* fp, control::CountersReply* out) {
       if (auto name = verdict_name(v); !name.empty())
         add_counter(p->mutable_verdicts(), name, port.totals.verdict[v]);
     }
+    // Only what the port has seen: most of the 27 reasons never happen on a port.
+    for (uint32_t r = 1; r < FPM_REASON_MAX; ++r) {
+      if (port.reasons[r].packets == 0) continue;
+      if (auto name = reason_name(r); !name.empty())
+        add_counter(p->mutable_reasons(), name, port.reasons[r]);
+    }
   }
   fill_table_usage(*fp, out->mutable_tables());
   return ok_status();

@@ -93,8 +93,12 @@ Status fill_interfaces(const FastPathRuntime* fp, control::InterfacesReply* out)
         e->set_master_kind(m->kind);
       }
     }
-    if (auto it = port_counters.find(link->ifindex); it != port_counters.end())
+    if (auto it = port_counters.find(link->ifindex); it != port_counters.end()) {
       *e->mutable_verdicts() = it->second->verdicts();
+      // Reasons that stayed at zero since the clear are left out, as if never seen.
+      for (const auto& r : it->second->reasons())
+        if (r.packets() != 0) *e->add_punt_reasons() = r;
+    }
   }
   return ok_status();
 }

@@ -208,13 +208,18 @@ void fast_path(Families& fs, const FastPathSnapshot& fp, const control::Counters
                bool counters_read) {
   const auto& st = fp.stats;
   auto& routes = fs.gauge("fpm_sink_fast_path_routes",
-                          "Routes by offload state: installed (XDP forwards or drops), failed "
-                          "(should be but is not: capacity, write error), not_offloaded (left "
-                          "to the kernel by design). While fpm_sink_warm_restart_staging is 1, "
-                          "installed routes are in the staged tables, not yet read by XDP");
-  Families::add(routes, as_value(st.routes_installed), {{"state", "installed"}});
-  Families::add(routes, as_value(st.routes_failed), {{"state", "failed"}});
-  Families::add(routes, as_value(st.routes_not_offloaded), {{"state", "not_offloaded"}});
+                          "Routes by family and offload state: installed (XDP forwards or "
+                          "drops), failed (should be but is not: capacity, write error), "
+                          "not_offloaded (left to the kernel by design). While "
+                          "fpm_sink_warm_restart_staging is 1, installed routes are in the "
+                          "staged tables, not yet read by XDP");
+  for (const auto& [family, n] :
+       {std::pair{"ipv4", &st.routes_v4}, std::pair{"ipv6", &st.routes_v6}}) {
+    Families::add(routes, as_value(n->installed), {{"family", family}, {"state", "installed"}});
+    Families::add(routes, as_value(n->failed), {{"family", family}, {"state", "failed"}});
+    Families::add(routes, as_value(n->not_offloaded),
+                  {{"family", family}, {"state", "not_offloaded"}});
+  }
   fs.gauge("fpm_sink_fast_path_groups", "Next-hop groups the fast path knows", as_value(st.groups));
   auto& writes = fs.counter("fpm_sink_fast_path_map_writes_total",
                             "Writes to the XDP program's maps, by what they wrote");
@@ -270,6 +275,20 @@ void fast_path(Families& fs, const FastPathSnapshot& fp, const control::Counters
     for (const auto& v : p.verdicts()) {
       Families::add(ppackets, as_value(v.packets()), {{"port", port}, {"verdict", v.name()}});
       Families::add(pbytes, as_value(v.bytes()), {{"port", port}, {"verdict", v.name()}});
+    }
+  }
+  // Only the reasons a port has seen: 27 reasons on every port would be most
+  // of a scrape, and almost all of them stay zero for the port's lifetime.
+  auto& prpackets = fs.counter("fpm_sink_port_reason_packets_total",
+                               "Packets a fast-path port did not redirect, by reason (series "
+                               "appear once non-zero)");
+  auto& prbytes =
+      fs.counter("fpm_sink_port_reason_bytes_total", "Bytes of those packets, by port and reason");
+  for (const auto& p : c.interfaces()) {
+    const std::string port = p.name().empty() ? std::to_string(p.ifindex()) : p.name();
+    for (const auto& r : p.reasons()) {
+      Families::add(prpackets, as_value(r.packets()), {{"port", port}, {"reason", r.name()}});
+      Families::add(prbytes, as_value(r.bytes()), {{"port", port}, {"reason", r.name()}});
     }
   }
 }

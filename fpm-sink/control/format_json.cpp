@@ -302,6 +302,10 @@ Json interfaces_json(const InterfacesReply& reply) {
     if (i.verdicts_size()) {
       j["packets"] = std::move(packets);
       j["bytes"] = std::move(bytes);
+      Json reasons = Json::array();
+      for (const auto& c : i.punt_reasons())
+        reasons.push_back({{"reason", c.name()}, {"packets", c.packets()}, {"bytes", c.bytes()}});
+      j["punt_reasons"] = std::move(reasons);
     }
     list.push_back(std::move(j));
   }

@@ -265,6 +265,12 @@ std::string interfaces_text(const InterfacesReply& reply) {
       out += fmt::format("  {:<9} {} packets, {} bytes\n", std::string(what) + ":", c.packets(),
                          c.bytes());
     }
+    if (i.punt_reasons_size()) {
+      out += "  Not forwarded, by reason:\n";
+      for (const auto& c : i.punt_reasons())
+        out += fmt::format("    {:<16} {} packets, {} bytes\n", c.name() + ":", c.packets(),
+                           c.bytes());
+    }
   }
   return out;
 }

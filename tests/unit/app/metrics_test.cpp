@@ -77,6 +77,8 @@ MetricsSnapshot fast_path_snapshot() {
   eth1->set_name("eth1");
   add_counter(eth1->mutable_verdicts(), "redirect", 80, 48000);
   add_counter(eth1->mutable_verdicts(), "pass", 5, 500);
+  add_counter(eth1->mutable_reasons(), "no_route", 4, 400);
+  add_counter(eth1->mutable_reasons(), "ttl", 1, 100);
   auto* gone = s.counters.add_interfaces();  // a port whose link the mirror lost
   gone->set_ifindex(9);
   add_counter(gone->mutable_verdicts(), "pass", 1, 64);
@@ -88,6 +90,8 @@ MetricsSnapshot fast_path_snapshot() {
   FastPathSnapshot fp;
   fp.stats.routes_installed = 6;
   fp.stats.routes_failed = 1;
+  fp.stats.routes_v4 = {.installed = 4, .failed = 1, .not_offloaded = 0};
+  fp.stats.routes_v6 = {.installed = 2, .failed = 0, .not_offloaded = 3};
   fp.stats.route_writes = 11;
   fp.staging = true;
   s.fast_path = fp;
@@ -113,8 +117,14 @@ TEST(MetricFamilies, MapsTheSnapshot) {
   EXPECT_EQ(value(fs, "fpm_sink_session_hold_expiry_timestamp_seconds"), 1700000000);
   EXPECT_EQ(value(fs, "fpm_sink_offload_replies_total", {{"state", "failed"}}), 3);
   EXPECT_EQ(value(fs, "fpm_sink_fast_path_enabled"), 1);
-  EXPECT_EQ(value(fs, "fpm_sink_fast_path_routes", {{"state", "installed"}}), 6);
-  EXPECT_EQ(value(fs, "fpm_sink_fast_path_routes", {{"state", "failed"}}), 1);
+  EXPECT_EQ(value(fs, "fpm_sink_fast_path_routes", {{"family", "ipv4"}, {"state", "installed"}}),
+            4);
+  EXPECT_EQ(value(fs, "fpm_sink_fast_path_routes", {{"family", "ipv6"}, {"state", "installed"}}),
+            2);
+  EXPECT_EQ(value(fs, "fpm_sink_fast_path_routes", {{"family", "ipv4"}, {"state", "failed"}}), 1);
+  EXPECT_EQ(
+      value(fs, "fpm_sink_fast_path_routes", {{"family", "ipv6"}, {"state", "not_offloaded"}}), 3);
+  EXPECT_EQ(find(fs, "fpm_sink_fast_path_routes")->metric.size(), 6u);  // 2 families x 3 states
   EXPECT_EQ(value(fs, "fpm_sink_fast_path_map_writes_total", {{"kind", "route"}}), 11);
   EXPECT_EQ(value(fs, "fpm_sink_warm_restart_staging"), 1);
   EXPECT_EQ(value(fs, "fpm_sink_table_entries", {{"table", "v4_tbl8_groups"}, {"state", "used"}}),
@@ -132,6 +142,13 @@ TEST(MetricFamilies, MapsTheSnapshot) {
   EXPECT_EQ(value(fs, "fpm_sink_port_bytes_total", {{"port", "eth1"}, {"verdict", "pass"}}), 500);
   // A port without a name is labelled with its ifindex.
   EXPECT_EQ(value(fs, "fpm_sink_port_packets_total", {{"port", "9"}, {"verdict", "pass"}}), 1);
+  EXPECT_EQ(
+      value(fs, "fpm_sink_port_reason_packets_total", {{"port", "eth1"}, {"reason", "no_route"}}),
+      4);
+  EXPECT_EQ(value(fs, "fpm_sink_port_reason_bytes_total", {{"port", "eth1"}, {"reason", "ttl"}}),
+            100);
+  // Only the reasons the port reported: no zero series for the others, none for port 9.
+  EXPECT_EQ(find(fs, "fpm_sink_port_reason_packets_total")->metric.size(), 2u);
   EXPECT_EQ(value(fs, "fpm_sink_xdp_counters_up"), 1);
 }
 

@@ -36,6 +36,7 @@ control::CountersReply counters(uint64_t redirect, uint64_t port3, uint64_t port
   auto* p3 = r.add_interfaces();
   p3->set_ifindex(3);
   add(p3->mutable_verdicts(), "redirect", port3, port3 * 100);
+  add(p3->mutable_reasons(), "ttl", port3 / 2, port3 * 50);
   auto* p4 = r.add_interfaces();
   p4->set_ifindex(4);
   add(p4->mutable_verdicts(), "redirect", port4, port4 * 100);
@@ -58,6 +59,8 @@ TEST(CounterBaseline, ShowSubtractsWhatClearSaw) {
   EXPECT_EQ(now.reasons(0).packets(), 7u);  // 12 - 5
   EXPECT_EQ(now.interfaces(0).verdicts(0).packets(), 10u);
   EXPECT_EQ(now.interfaces(1).verdicts(0).packets(), 5u);
+  EXPECT_EQ(now.interfaces(0).reasons(0).packets(), 5u);  // 8 - 3
+  EXPECT_EQ(now.interfaces(0).reasons(0).bytes(), 500u);
 }
 
 // Port 4 was removed and re-added: its slot counts from zero again, below

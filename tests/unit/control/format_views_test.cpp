@@ -59,6 +59,10 @@ TEST(FormatViews, InterfacesShowAttachForwardingMasterAndVerdicts) {
     c->set_packets(packets);
     c->set_bytes(packets * 100);
   }
+  auto* reason = a->add_punt_reasons();
+  reason->set_name("no_route");
+  reason->set_packets(2);
+  reason->set_bytes(200);
   auto* b = r.add_interfaces();
   b->set_ifindex(5);
   b->set_name("eth9");
@@ -74,6 +78,7 @@ TEST(FormatViews, InterfacesShowAttachForwardingMasterAndVerdicts) {
   EXPECT_TRUE(has(text, "forwarded: 10 packets, 1000 bytes")) << text;
   EXPECT_TRUE(has(text, "punted:   2 packets, 200 bytes")) << text;
   EXPECT_TRUE(has(text, "dropped:  1 packets, 100 bytes")) << text;
+  EXPECT_TRUE(has(text, "no_route:        2 packets, 200 bytes")) << text;
   EXPECT_TRUE(has(text, "Interface eth9 is down")) << text;
   EXPECT_TRUE(has(text, "not attached (not in --interface)")) << text;
   EXPECT_TRUE(has(text, "Master: br0 (6), bridge")) << text;
@@ -82,10 +87,14 @@ TEST(FormatViews, InterfacesShowAttachForwardingMasterAndVerdicts) {
   EXPECT_EQ(j["interfaces"][0]["attach"], "native");
   EXPECT_EQ(j["interfaces"][0]["packets"]["redirect"], 10);
   EXPECT_EQ(j["interfaces"][0]["bytes"]["drop"], 100);
+  EXPECT_EQ(j["interfaces"][0]["punt_reasons"][0]["reason"], "no_route");
+  EXPECT_EQ(j["interfaces"][0]["punt_reasons"][0]["packets"], 2);
+  EXPECT_EQ(j["interfaces"][0]["punt_reasons"][0]["bytes"], 200);
   EXPECT_FALSE(j["interfaces"][0].contains("not_attached"));
   EXPECT_EQ(j["interfaces"][1]["not_attached"], "not in --interface");
   EXPECT_EQ(j["interfaces"][1]["master_name"], "br0");
   EXPECT_FALSE(j["interfaces"][1].contains("packets"));
+  EXPECT_FALSE(j["interfaces"][1].contains("punt_reasons"));
 }
 
 TEST(FormatViews, FlowPathInRoutesTextAndJson) {
