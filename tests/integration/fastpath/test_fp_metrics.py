@@ -4,8 +4,10 @@ Lab: fpmtest.fastpath.StaticLab (h1 - dut - r2 - h2, statics on the DUT, real
 zebra + staticd). fpm-sink serves /metrics on a loopback address inside the
 DUT namespace; curl runs in that namespace too. Every check compares a scraped
 value with what ``fpm-sinkctl --json`` says at the same time: routes per
-family, next-hop groups, FPM frames, table occupancy, and the forwarded packet
-count of the ingress port after traffic.
+family, next-hop groups, FPM frames, table occupancy, fast-path routes by
+family, the forwarded packet count of the ingress port after traffic, and one
+per-port punt reason (no_route) after pings to a destination the DUT has no
+route for.
 
 Counters can move between a scrape and a CLI call (zebra may still send), so a
 counter is checked as bracketed: scrape <= CLI <= next scrape.
@@ -16,7 +18,7 @@ import time
 
 import pytest
 
-from fpmtest.fastpath import StaticLab
+from fpmtest.fastpath import StaticLab, ping
 from fpmtest.poll import wait_until
 
 ONE_FRR = True       # the exporter does not depend on FRR's version
@@ -134,7 +136,9 @@ def test_tables_agree_with_fpm_sinkctl(lab):
         assert usage["capacity"] > 0, table
     # The statics use next hops: their slots are in use.
     assert s.get("fpm_sink_table_entries", table="nexthops", state="used") >= 1
-    assert s.get("fpm_sink_fast_path_routes", state="installed") >= 4
+    # The four statics are installed: two per family.
+    assert s.get("fpm_sink_fast_path_routes", family="ipv4", state="installed") >= 2
+    assert s.get("fpm_sink_fast_path_routes", family="ipv6", state="installed") >= 2
 
 
 def test_forwarded_packets_per_port(lab):
@@ -153,6 +157,29 @@ def test_forwarded_packets_per_port(lab):
     assert s.get("fpm_sink_port_bytes_total", port="eth1", verdict="redirect") > 0
     assert s.get("fpm_sink_xdp_packets_total", verdict="redirect") >= st["after"]
     print(f"eth1 redirect: before {before}, after {st}, sent {summary['sent']}")
+
+
+UNROUTED_V4 = "203.0.113.9"  # TEST-NET-3: neither the DUT nor zebra has a route for it
+
+
+def test_punt_reason_per_port(lab):
+    def cli_no_route():
+        reply = lab.sink.ctl("show", "interfaces")["interfaces"]
+        ports = {i["name"]: i for i in reply["interfaces"]}
+        reasons = {r["reason"]: r["packets"] for r in ports["eth1"].get("punt_reasons", [])}
+        return reasons.get("no_route", 0)
+
+    def metric(s):
+        return s.samples.get(("fpm_sink_port_reason_packets_total",
+                              frozenset({("port", "eth1"), ("reason", "no_route")})), 0)
+    before = metric(scrape(lab))
+    sent = 5
+    ping(lab.run.ns("h1"), UNROUTED_V4, count=sent, interval=0.2)  # unanswered: no check
+    st = bracketed(lab, metric, cli_no_route, "eth1 no_route packets")
+    assert st["after"] - before >= sent, (before, st)
+    s = scrape(lab)
+    assert s.get("fpm_sink_port_reason_bytes_total", port="eth1", reason="no_route") > 0
+    print(f"eth1 no_route: before {before}, after {st}, sent {sent}")
 
 
 def test_scrape_is_cheap(lab):
