@@ -34,8 +34,8 @@ class FakeMapWriter final : public MapWriter {
   // What the fast path holds.
   std::map<uint32_t, fpm_nexthop> nexthops;
   std::map<uint32_t, fpm_nhg> groups;
-  std::map<Prefix, uint32_t> routes;  // installed prefix -> action
-  std::set<Prefix> punted;            // prefixes that hit NoSpace and are not installed
+  std::map<Prefix, uint32_t> routes;    // installed prefix -> action
+  std::set<Prefix> punted;              // prefixes that hit NoSpace and are not installed
   std::map<IpAddr, fpm_nexthop> hosts;  // both families
   size_t host_capacity = SIZE_MAX;      // per family, like the two BPF maps
   std::map<uint32_t, fpm_iface> ifaces;

@@ -1,5 +1,5 @@
-#include "kernel/neighbour_refresh.hpp"
 #include "kernel/neighbour_refresh_schedule.hpp"
+#include "kernel/neighbour_refresh.hpp"
 
 #include <gtest/gtest.h>
 #include <linux/neighbour.h>
