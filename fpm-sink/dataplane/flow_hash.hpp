@@ -40,20 +40,14 @@ inline uint32_t flow_hash(const FlowKey& flow, uint32_t seed) {
                              uint8_t(flow.dport >> 8), uint8_t(flow.dport)};
     std::memcpy(&ports, wire, sizeof ports);
   }
-  if (flow.dst.family == Family::V4) {
-    __u32 k[4];
-    std::memcpy(&k[0], flow.src.bytes.data(), 4);
-    std::memcpy(&k[1], flow.dst.bytes.data(), 4);
-    k[2] = ports;
-    k[3] = flow.protocol;
-    return fpm_jhash_words(k, 4, seed);
-  }
+  // Source, destination, ports, protocol: one address word for IPv4, four for IPv6.
+  const size_t addr_words = flow.dst.family == Family::V4 ? 1 : 4;
   __u32 k[10];
-  std::memcpy(&k[0], flow.src.bytes.data(), 16);
-  std::memcpy(&k[4], flow.dst.bytes.data(), 16);
-  k[8] = ports;
-  k[9] = flow.protocol;
-  return fpm_jhash_words(k, 10, seed);
+  std::memcpy(&k[0], flow.src.bytes.data(), addr_words * 4);
+  std::memcpy(&k[addr_words], flow.dst.bytes.data(), addr_words * 4);
+  k[2 * addr_words] = ports;
+  k[2 * addr_words + 1] = flow.protocol;
+  return fpm_jhash_words(k, static_cast<int>(2 * addr_words + 2), seed);
 }
 
 struct MemberChoice {
