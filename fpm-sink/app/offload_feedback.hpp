@@ -13,6 +13,9 @@
 // the kernel on purpose, and the kernel forwards them: RTM_F_TRAP says so, and
 // RTM_F_OFFLOAD keeps zebra telling owners they are installed, so BGP goes on
 // advertising them. A Failed route is punted too, but because it did not fit.
+// zebra never clears RTM_F_TRAP on a route entry once set, so a route punted
+// only until it settles (waiting for its group, withheld after the hold) gets
+// no reply until it does.
 //
 // Which routes and when: FastPath queues each route zebra sends (changed or
 // not) and each route whose state changes without zebra (space frees, a retry

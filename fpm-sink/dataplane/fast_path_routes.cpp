@@ -216,6 +216,14 @@ size_t FastPath::take_offload_changes(size_t max, const OffloadChangeFn& fn) {
     if (!key) break;
     RouteRecord* rec = find_record(key->table, key->prefix);
     if (!rec || !(rec->reply & kReplyDue)) continue;  // removed, or re-queued later
+    rec->reply &= static_cast<uint8_t>(~kReplyDue);
+    // zebra keeps a route entry's RTM_F_TRAP until the entry is replaced (a
+    // later reply without it does not clear it), so a punt that only lasts
+    // until the route settles is not reported: program() queues the route
+    // again once its group arrives or the hold ends.
+    if (rec->state == OffloadState::NotOffloaded &&
+        (rec->reason == OffloadReason::PendingGroup || rec->reason == OffloadReason::HoldExpired))
+      continue;
     rec->reply = static_cast<uint8_t>(static_cast<uint8_t>(rec->state) + 1);
     fn(*key, RouteOffload{rec->state, rec->reason, rec->action, rec->state});
     ++taken;

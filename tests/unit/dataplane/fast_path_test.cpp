@@ -638,6 +638,34 @@ TEST_F(OffloadChangesTest, CapacityFailureAndRecoveryAreBothReported) {
             (std::map<std::string, OffloadState>{{"254 10.3.0.0/16", OffloadState::Installed}}));
 }
 
+// zebra never clears RTM_F_TRAP on a route entry it has set it on, so a route
+// punted only until it settles must not be reported as trapped.
+TEST_F(OffloadChangesTest, PuntsThatLastUntilTheRouteSettlesAreNotReported) {
+  fp->route_changed(ChangeKind::Added, route("10.1.0.0/16", 0));  // waits for its group
+  EXPECT_EQ(fp->offload_state(254, P("10.1.0.0/16"))->reason, OffloadReason::PendingGroup);
+  EXPECT_TRUE(take_all().empty()) << "a route waiting for its group is not answered yet";
+  EXPECT_EQ(fp->offload_state(254, P("10.1.0.0/16"))->reported, std::nullopt);
+  fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
+  fp->route_changed(ChangeKind::Changed, route("10.1.0.0/16", 1));
+  EXPECT_EQ(take_all(),
+            (std::map<std::string, OffloadState>{{"254 10.1.0.0/16", OffloadState::Installed}}));
+
+  fp->set_withheld(true);
+  EXPECT_EQ(fp->offload_state(254, P("10.1.0.0/16"))->reason, OffloadReason::HoldExpired);
+  EXPECT_TRUE(take_all().empty()) << "the end of a hold is not a lasting punt";
+  EXPECT_EQ(fp->offload_state(254, P("10.1.0.0/16"))->reported, OffloadState::Installed);
+  fp->set_withheld(false);
+  EXPECT_TRUE(take_all().empty()) << "zebra was last told offloaded, which is true again";
+
+  // A punt by design (here connected) lasts, and is reported as trapped.
+  ResolvedNextHop connected;
+  connected.nh.ifindex = kEth1;
+  fp->group_changed(ChangeKind::Added, group(2, {connected}));
+  fp->route_changed(ChangeKind::Changed, route("10.1.0.0/16", 2));
+  EXPECT_EQ(take_all(), (std::map<std::string, OffloadState>{
+                            {"254 10.1.0.0/16", OffloadState::NotOffloaded}}));
+}
+
 TEST_F(OffloadChangesTest, DroppedWithTheSessionAndOffCostsNothing) {
   fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
   fp->route_changed(ChangeKind::Added, route("10.1.0.0/16", 1));
