@@ -22,7 +22,7 @@
  *   fpm_iface_stats PERCPU_ARRAY     __u32 iface slot    struct fpm_iface_stats XDP program
  *   fpm_iface_reasons PERCPU_ARRAY   __u32 slot * FPM_REASON_MAX + reason
  *                                                        struct fpm_counter     XDP program (not redirected only)
- *   fpm_abi         ARRAY            __u32 0             __u32 FPM_ABI_VERSION  loader (pinned with the rest)
+ *   fpm_abi         ARRAY            __u32 FPM_ABI_KEY_* __u32                  loader (pinned with the rest)
  *   .rodata         fpm_cfg          -                   struct fpm_config      loader, before load
  *
  * Indices (group, next hop, iface slot) are small dense numbers allocated by
@@ -66,8 +66,20 @@
  *   3  FPM_IFACE_F_FWD4 / FWD6, FPM_REASON_FWD_DISABLED
  *   4  fpm_hosts4 / fpm_hosts6: connected hosts behind PUNT(CONNECTED)
  *   5  fpm_iface_reasons: reasons per port
+ *   6  fpm_abi[FPM_ABI_KEY_HASH_SEED]: the ECMP hash seed, kept across restarts
  */
-#define FPM_ABI_VERSION 5u
+#define FPM_ABI_VERSION 6u
+
+/*
+ * Keys of fpm_abi, which the program never reads: what a later fpm-sink
+ * needs to adopt the pins. The version at key 0 is read by every build since
+ * version 2, so it never moves. The hash seed lives here rather than only in
+ * .rodata so that a restart reads it without the CAP_SYS_ADMIN that finding
+ * the running program's .rodata takes.
+ */
+#define FPM_ABI_KEY_VERSION 0u
+#define FPM_ABI_KEY_HASH_SEED 1u
+#define FPM_ABI_KEYS 2u
 
 /*
  * What an LPM lookup resolves to: one u32 "action".

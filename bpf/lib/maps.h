@@ -99,10 +99,10 @@ struct {
 	__type(value, struct fpm_counter);
 } fpm_iface_reasons SEC(".maps");
 
-/* Never read by the program: it tells a later fpm-sink which ABI the pins hold. */
+/* Never read by the program: what a later fpm-sink needs to adopt the pins. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, FPM_ABI_KEYS);
 	__type(key, __u32);
 	__type(value, __u32);
 } fpm_abi SEC(".maps");

@@ -41,7 +41,7 @@ bool on_bpffs(const std::string& path) {
 
 // Pointer to a global in .rodata, found through the object's BTF so the
 // loader does not depend on the skeleton's field layout.
-void* rodata_var(bpf_object* obj, const char* var_name, size_t size, size_t* offset = nullptr) {
+void* rodata_var(bpf_object* obj, const char* var_name, size_t size) {
   bpf_map* rodata = nullptr;
   bpf_map* m;
   bpf_object__for_each_map(m, obj) {
@@ -60,50 +60,9 @@ void* rodata_var(bpf_object* obj, const char* var_name, size_t size, size_t* off
     size_t total = 0;
     auto* base = static_cast<uint8_t*>(const_cast<void*>(bpf_map__initial_value(rodata, &total)));
     if (!base || vs->offset + size > total || vs->size != size) return nullptr;
-    if (offset) *offset = vs->offset;
     return base + vs->offset;
   }
   return nullptr;
-}
-
-// The fpm_config of the program running behind a pinned XDP link in pin_dir
-// (a previous run that kept the fast path up), read from its .rodata map at
-// cfg_offset. Keeping its hash seed keeps every ECMP flow on its next hop
-// across the restart.
-std::optional<fpm_config> pinned_config(const std::string& pin_dir, size_t cfg_offset) {
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(pin_dir, ec)) {
-    if (!entry.path().filename().string().starts_with(kLinkPrefix)) continue;
-    UniqueFd link(bpf_obj_get(entry.path().c_str()));
-    bpf_link_info li{};
-    uint32_t len = sizeof li;
-    if (!link || bpf_obj_get_info_by_fd(link.get(), &li, &len) != 0) continue;
-    UniqueFd prog(bpf_prog_get_fd_by_id(li.prog_id));
-    bpf_prog_info pi{};
-    len = sizeof pi;
-    if (!prog || bpf_obj_get_info_by_fd(prog.get(), &pi, &len) != 0) continue;
-    std::vector<uint32_t> ids(pi.nr_map_ids);
-    pi = {};
-    pi.nr_map_ids = static_cast<uint32_t>(ids.size());
-    pi.map_ids = reinterpret_cast<uint64_t>(ids.data());
-    len = sizeof pi;
-    if (bpf_obj_get_info_by_fd(prog.get(), &pi, &len) != 0) continue;
-    for (uint32_t id : ids) {
-      UniqueFd map(bpf_map_get_fd_by_id(id));
-      bpf_map_info mi{};
-      len = sizeof mi;
-      if (!map || bpf_obj_get_info_by_fd(map.get(), &mi, &len) != 0) continue;
-      if (!std::string_view(mi.name).ends_with(".rodata")) continue;
-      if (mi.value_size < cfg_offset + sizeof(fpm_config)) continue;
-      std::vector<uint8_t> value(mi.value_size);
-      const uint32_t key = 0;
-      if (bpf_map_lookup_elem(map.get(), &key, value.data()) != 0) continue;
-      fpm_config cfg;
-      std::memcpy(&cfg, value.data() + cfg_offset, sizeof cfg);
-      return cfg;
-    }
-  }
-  return std::nullopt;
 }
 
 }  // namespace
@@ -151,13 +110,17 @@ Status XdpProgram::open_and_load() {
   if (config_.pin)
     if (auto s = prepare_pins(); !s) return s;
 
-  size_t cfg_offset = 0;
-  auto* cfg = static_cast<fpm_config*>(rodata_var(obj, "fpm_cfg", sizeof(fpm_config), &cfg_offset));
-  std::optional<fpm_config> previous;
-  if (cfg && !config_.hash_seed && reused_maps_)
-    previous = pinned_config(config_.pin_dir, cfg_offset);
+  auto* cfg = static_cast<fpm_config*>(rodata_var(obj, "fpm_cfg", sizeof(fpm_config)));
+  // Keeping the running program's seed keeps every ECMP flow on its next hop
+  // across the restart.
+  std::optional<uint32_t> previous;
+  if (!config_.hash_seed && reused_.contains("fpm_abi")) {
+    const uint32_t key = FPM_ABI_KEY_HASH_SEED;
+    uint32_t seed = 0;
+    if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.fpm_abi), &key, &seed) == 0) previous = seed;
+  }
   hash_seed_ = config_.hash_seed ? *config_.hash_seed
-               : previous        ? previous->hash_seed
+               : previous        ? *previous
                                  : std::random_device{}();
   if (previous) spdlog::info("bpf.load: kept the running program's ECMP hash seed");
   if (cfg) {
@@ -168,9 +131,11 @@ Status XdpProgram::open_and_load() {
   }
 
   if (int err = fpm_xdp__load(skel_)) return bpf_error("bpf.load", "loading fpm_xdp", err);
-  const uint32_t zero = 0, version = FPM_ABI_VERSION;
-  if (bpf_map_update_elem(bpf_map__fd(skel_->maps.fpm_abi), &zero, &version, BPF_ANY) != 0)
-    return bpf_error("bpf.load", "write fpm_abi", errno);
+  const std::pair<uint32_t, uint32_t> abi[] = {{FPM_ABI_KEY_VERSION, FPM_ABI_VERSION},
+                                                {FPM_ABI_KEY_HASH_SEED, hash_seed_}};
+  for (auto [key, value] : abi)
+    if (bpf_map_update_elem(bpf_map__fd(skel_->maps.fpm_abi), &key, &value, BPF_ANY) != 0)
+      return bpf_error("bpf.load", "write fpm_abi", errno);
   if (config_.pin) {
     bpf_map* m;
     bpf_object__for_each_map(m, skel_->obj) {
@@ -249,8 +214,9 @@ Status XdpProgram::drop_pins_of_other_abi() {
   const std::string abi_path = config_.pin_dir + "/fpm_abi";
   std::optional<uint32_t> pinned;  // nullopt: no fpm_abi pin (version 1) or unreadable
   if (UniqueFd fd(bpf_obj_get(abi_path.c_str())); fd) {
-    uint32_t zero = 0, value = 0;
-    if (bpf_map_lookup_elem(fd.get(), &zero, &value) == 0) pinned = value;
+    const uint32_t key = FPM_ABI_KEY_VERSION;
+    uint32_t value = 0;
+    if (bpf_map_lookup_elem(fd.get(), &key, &value) == 0) pinned = value;
   }
   if (pinned == FPM_ABI_VERSION) return ok_status();
 

@@ -3,7 +3,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <gtest/gtest.h>
+#include <linux/capability.h>
 #include <linux/if_link.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -12,6 +14,7 @@
 
 #include "dataplane/bpf_map_writer.hpp"
 #include "dataplane/fast_path.hpp"
+#include "dataplane/unique_fd.hpp"
 #include "dataplane/xdp_program.hpp"
 #include "netns_fixture.hpp"
 
@@ -259,6 +262,32 @@ TEST_F(DataplaneBpf, PinnedMapsAndLinksSurviveARestart) {
   EXPECT_FALSE(std::filesystem::exists(pin_dir));
 }
 
+// Lowers one capability from this thread's effective set (it stays permitted)
+// and raises it again on scope exit.
+class EffectiveCapabilityDropped {
+ public:
+  explicit EffectiveCapabilityDropped(int cap) : cap_(cap) { dropped_ = set(false); }
+  ~EffectiveCapabilityDropped() {
+    if (dropped_) (void)set(true);
+  }
+  bool dropped() const { return dropped_; }
+
+ private:
+  bool set(bool raised) {
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2]{};
+    if (::syscall(SYS_capget, &header, data) != 0) return false;
+    const uint32_t bit = 1u << (cap_ % 32);
+    if (raised)
+      data[cap_ / 32].effective |= bit;
+    else
+      data[cap_ / 32].effective &= ~bit;
+    return ::syscall(SYS_capset, &header, data) == 0;
+  }
+  int cap_;
+  bool dropped_ = false;
+};
+
 TEST_F(DataplaneBpf, ARestartKeepsTheRunningProgramsHashSeed) {
   fpm_test::NetnsVeth ns;
   ASSERT_TRUE(ns.ok());
@@ -277,6 +306,19 @@ TEST_F(DataplaneBpf, ARestartKeepsTheRunningProgramsHashSeed) {
     ASSERT_TRUE(b);
     EXPECT_EQ(b->hash_seed(), seed) << "restart " << restart;
     ASSERT_TRUE(b->attach(ns.a()));
+  }
+  // The seed comes from the pinned fpm_abi map, which the service reads with
+  // the capabilities it has (no CAP_SYS_ADMIN): run the restart without it.
+  UniqueFd abi(bpf_obj_get((pin_dir + "/fpm_abi").c_str()));
+  ASSERT_TRUE(abi);
+  const uint32_t key = FPM_ABI_KEY_HASH_SEED, planted = seed ^ 0x5a5a5a5a;
+  ASSERT_EQ(0, bpf_map_update_elem(abi.get(), &key, &planted, BPF_ANY));
+  {
+    EffectiveCapabilityDropped no_sys_admin(CAP_SYS_ADMIN);
+    ASSERT_TRUE(no_sys_admin.dropped());
+    auto b = load(c);
+    ASSERT_TRUE(b);
+    EXPECT_EQ(b->hash_seed(), planted);
   }
 }
 
