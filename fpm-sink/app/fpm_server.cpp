@@ -113,8 +113,14 @@ void FpmServer::on_accept(tcp::socket socket) {
 }
 
 bool FpmServer::admit(tcp::socket& socket) {
-  const PeerCheck check = check_peer(peer_policy_, socket);
-  if (check.verdict == PeerVerdict::Allowed) return true;
+  if (!refused(check_peer(peer_policy_, socket), socket)) return true;
+  boost::system::error_code ignored;
+  socket.close(ignored);
+  return false;
+}
+
+bool FpmServer::refused(const PeerCheck& check, const tcp::socket& socket) {
+  if (check.verdict == PeerVerdict::Allowed) return false;
   ++status_.peers_refused;
   if (refusal_limiter_.allow()) {
     boost::system::error_code ec;
@@ -122,9 +128,16 @@ bool FpmServer::admit(tcp::socket& socket) {
                  endpoint_text(socket.remote_endpoint(ec)), peer_verdict_name(check.verdict),
                  check.detail, refusal_limiter_.take_suppressed());
   }
-  boost::system::error_code ignored;
-  socket.close(ignored);
-  return false;
+  return true;
+}
+
+void FpmServer::set_peer_policy(PeerPolicy policy) {
+  peer_policy_ = std::move(policy);
+  // A peer the new policy refuses must not go on changing the FIB: end its
+  // session as if it had closed (routes held, the hold starts).
+  const std::shared_ptr<FpmSession> live = session_;
+  if (live && refused(check_peer(peer_policy_, live->socket()), live->socket()))
+    on_session_end(*live, "peer no longer allowed");
 }
 
 void FpmServer::on_session_end(FpmSession& session, const std::string& reason) {

@@ -49,8 +49,9 @@ class FpmServer {
   Status listen(const ListenEndpoint& endpoint);
   uint16_t port() const;
   // Who may open a session; checked on accept, before a newcomer may replace
-  // the live session. Default: root only.
-  void set_peer_policy(PeerPolicy policy) { peer_policy_ = std::move(policy); }
+  // the live session, and against the live session when it changes (a reload
+  // that removes its peer ends it). Default: root only.
+  void set_peer_policy(PeerPolicy policy);
   // Closes the acceptor and the session, cancels the sweep. State is kept.
   void stop();
 
@@ -86,6 +87,8 @@ class FpmServer {
   void on_accept(boost::asio::ip::tcp::socket socket);
   // False (and the socket closed, counted, logged) if the policy refuses the peer.
   bool admit(boost::asio::ip::tcp::socket& socket);
+  // The refusal's log line and counter; false if `check` allows.
+  bool refused(const PeerCheck& check, const boost::asio::ip::tcp::socket& socket);
   // Called by the live session only.
   void on_activity() { last_activity_ = std::chrono::steady_clock::now(); }
   void on_session_end(FpmSession& session, const std::string& reason);

@@ -21,6 +21,8 @@ class FpmSession : public std::enable_shared_from_this<FpmSession> {
   // Idempotent. After close() no handler of this session touches the server.
   void close();
   const std::string& peer() const { return peer_; }
+  // For the peer policy, which looks the connection's owner up again when it changes.
+  const boost::asio::ip::tcp::socket& socket() const { return socket_; }
   // Writes the server's pending offload replies, one batch at a time; a no-op
   // while a write is in flight (its completion writes the next batch).
   void write_replies();

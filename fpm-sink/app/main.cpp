@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
   auto apply_peer_policy = [&fpm](const Options& o) -> Status {
     auto policy = make_peer_policy(o.fpm_allow_users, o.fpm_allow_peers);
     if (!policy) return policy.error();
-    fpm.set_peer_policy(std::move(*policy));  // checked on accept: the live session stays
+    fpm.set_peer_policy(std::move(*policy));  // ends the live session if it is now refused
     return ok_status();
   };
   reloader.on_change("--fpm-allow-user", apply_peer_policy);

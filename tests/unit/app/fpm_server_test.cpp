@@ -24,7 +24,13 @@ using namespace std::chrono_literals;
 // kernel buffer, so the test thread can then drive the server's io_context.
 class Zebra {
  public:
-  explicit Zebra(uint16_t port) : socket_(io_) {
+  // `source`: the local address to connect from (another loopback address
+  // stands for another host).
+  explicit Zebra(uint16_t port, const char* source = nullptr) : socket_(io_) {
+    if (source) {
+      socket_.open(tcp::v4());
+      socket_.bind(tcp::endpoint(boost::asio::ip::make_address(source), 0));
+    }
     socket_.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
   }
   void send(const std::vector<uint8_t>& bytes) {
@@ -123,14 +129,15 @@ TEST_F(FpmServerTest, NewConnectionReplacesTheOldOne) {
   EXPECT_TRUE(has("10.0.0.0/24"));  // stale until the sweep, never dropped on replace
 }
 
-TEST_F(FpmServerTest, RefusedUserNeverReplacesTheSession) {
+TEST_F(FpmServerTest, RefusedPeerNeverReplacesTheSession) {
   start(10s);
+  auto policy = only_users({geteuid()});
+  policy.allowed_peers = {boost::asio::ip::make_address("127.0.0.1")};
+  server_->set_peer_policy(policy);
   Zebra z1(server_->port());
   z1.send(kA());
   ASSERT_TRUE(poll([&] { return has("10.0.0.0/24"); }));
-  // From now on our uid is not zebra's: the next connection is an intruder.
-  server_->set_peer_policy(only_users({geteuid() + 1}));
-  Zebra intruder(server_->port());
+  Zebra intruder(server_->port(), "127.0.0.2");  // not on the address list
   intruder.send(kB());
   ASSERT_TRUE(poll([&] { return status().peers_refused == 1; }));
   ASSERT_TRUE(poll([&] { return intruder.closed_by_peer(); }));
@@ -142,6 +149,25 @@ TEST_F(FpmServerTest, RefusedUserNeverReplacesTheSession) {
   ASSERT_TRUE(poll([&] { return has("10.0.2.0/24"); }));
   EXPECT_FALSE(has("10.0.1.0/24"));
   EXPECT_FALSE(z1.closed_by_peer());
+}
+
+TEST_F(FpmServerTest, ReloadThatRefusesTheLivePeerEndsItsSession) {
+  start(10s);
+  Zebra z(server_->port());
+  z.send(kA());
+  ASSERT_TRUE(poll([&] { return has("10.0.0.0/24"); }));
+  server_->set_peer_policy(only_users({geteuid()}));  // still allowed: nothing happens
+  EXPECT_TRUE(status().connected);
+  EXPECT_EQ(status().peers_refused, 0u);
+
+  server_->set_peer_policy(only_users({geteuid() + 1}));
+  EXPECT_FALSE(status().connected);
+  EXPECT_EQ(status().peers_refused, 1u);
+  ASSERT_TRUE(poll([&] { return z.closed_by_peer(); }));
+  EXPECT_TRUE(has("10.0.0.0/24")) << "a session that ends keeps its routes (the hold decides)";
+  z.send(kB());  // too late: nothing reads it
+  io_.run_for(50ms);
+  EXPECT_FALSE(has("10.0.1.0/24"));
 }
 
 TEST_F(FpmServerTest, PeerNotOnTheAddressListIsRefused) {

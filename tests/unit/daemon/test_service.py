@@ -148,10 +148,10 @@ def test_sighup_applies_log_level_and_peers_and_survives_a_bad_file(daemon):
     frame = delete_unknown_route_frame()
 
     # At info the routine refusal is not logged.
-    with socket.create_connection(("127.0.0.1", d.port)) as zebra:
-        d.wait_log(r"fpm\.session\.accepted")
-        zebra.sendall(frame)
-        wait_until("the delete counted", lambda: find_key(d.fpm_json(), "apply_errors") == 1)
+    zebra = socket.create_connection(("127.0.0.1", d.port))
+    d.wait_log(r"fpm\.session\.accepted")
+    zebra.sendall(frame)
+    wait_until("the delete counted", lambda: find_key(d.fpm_json(), "apply_errors") == 1)
     assert d.count(r" debug .*frame_offset=") == 0
 
     # Live: log level and allowed users. Not live: a table size.
@@ -163,7 +163,16 @@ def test_sighup_applies_log_level_and_peers_and_survives_a_bad_file(daemon):
     d.wait_log(r"config\.reload\.restart_needed key=fast-path\.v6-nodes old=\(default\) new=1024")
     d.wait_log(r"config\.reload\.done .*applied=2 restart_needed=1")
 
-    # The test's own uid is no longer allowed: refused. And debug lines now show.
+    # The live session's peer is no longer allowed: its session ends at once.
+    d.wait_log(r'fpm\.session\.closed .*reason="peer no longer allowed"')
+    zebra.settimeout(5)
+    try:
+        assert zebra.recv(1) == b""  # closed by fpm-sink
+    except ConnectionResetError:
+        pass
+    zebra.close()
+
+    # A new connection is refused too. And debug lines now show.
     refused_before = d.count(r"fpm\.peer\.refused")
     with socket.create_connection(("127.0.0.1", d.port)) as intruder:
         d.wait_log(r"fpm\.peer\.refused .*reason=")
