@@ -49,8 +49,10 @@
 # GEN_CPU (CPU for the generator, 1; "" = no pinning), FRAME_SIZE (64),
 # KERNEL_ROUTES (cap on routes for ip -batch, default all), KERNEL_BATCH_TIMEOUT (s, 240),
 # FAILOVER_RATE (pps, 200000), FAILOVER_DURATION (s, 3), XDP_MODE (native),
-# SKIP_V6 (1: IPv4 only), V6_NODES (fpm-sink's fast-path.v6-nodes, 131072),
-# FIB_FLAGS (bpf_fib_lookup() flags of the peer forwarder, 0).
+# SKIP_V6 (1: IPv4 only), FIB_FLAGS (bpf_fib_lookup() flags of the peer forwarder, 0),
+# GEN_RT (1: the generator runs SCHED_FIFO, so other work on its CPU (a shared build
+# machine) does not stretch its runs; the kernel's RT throttling still leaves that work
+# 5% of the CPU).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -66,8 +68,8 @@ fo_rate=${FAILOVER_RATE:-200000}
 fo_duration=${FAILOVER_DURATION:-3}
 xdp_mode=${XDP_MODE:-native}
 skip_v6=${SKIP_V6:-0}
-v6_nodes=${V6_NODES:-131072}
 fib_flags=${FIB_FLAGS:-0}
+gen_rt=${GEN_RT:-0}
 log() { echo "forward: $*" >&2; }
 
 ninja -C "$build" -j2 fwdbench fpm-sink fpm-sinkctl prefix_tool >&2
@@ -213,7 +215,7 @@ fi
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 sock=$work/fpm-sink.sock
 ip netns exec "$dut" "$sinkd" --config /dev/null --fpm-listen "127.0.0.1:$port" --control-socket "$sock" \
-  --interface d0 --interface d1 --interface d2 --xdp-mode "$xdp_mode" --v6-nodes "$v6_nodes" \
+  --interface d0 --interface d1 --interface d2 --xdp-mode "$xdp_mode" \
   --bpffs "/sys/fs/bpf/fpm-sink-$tag" --log-level warn --sweep-delay 300 >"$work/fpm-sink.log" 2>&1 &
 sink_pid=$!
 for _ in $(seq 100); do [[ -S $sock ]] && break; sleep 0.1; done
@@ -281,6 +283,7 @@ done
 
 pin=()
 [[ -n $gen_cpu ]] && pin=(taskset -c "$gen_cpu")
+[[ $gen_rt == 1 ]] && pin+=(chrt -f 50)
 g0mac=$(mac "$gen" g0) d0mac=$(mac "$dut" d0)
 run_gen() {  # run_gen DSTS_FILE SECONDS [RATE] -> generator JSON; the file's family decides
   local extra=() first src=10.255.1.2
@@ -447,7 +450,7 @@ jq -cn --argjson x "$xdp" --argjson c "$connected" --argjson k "$kernel" --argjs
   --argjson routes6 "$routes6" --argjson kroutes6 "$kernel_routes6" \
   --argjson kload "$kernel_load_s" --argjson fload "$fpm_load_s" --argjson dsts "$ndsts" \
   --argjson kload6 "$kernel_load6_s" --argjson fload6 "$fpm_load6_s" --argjson fibflags "$fib_flags" \
-  --argjson frame "$frame" --arg cpu "$gen_cpu" --arg mode "$xdp_mode" --argjson v6nodes "$v6_nodes" \
+  --argjson frame "$frame" --arg cpu "$gen_cpu" --arg mode "$xdp_mode" --argjson rt "$gen_rt" \
   --argjson load "$(cut -d" " -f1 /proc/loadavg)" --slurpfile reasons "$work/reasons.json" \
   --slurpfile tables "$work/tables.json" '
   def ratio(a; b): if a != null and b != null and b > 0 then (a / b * 100 | round) / 100 else null end;
@@ -493,10 +496,10 @@ jq -cn --argjson x "$xdp" --argjson c "$connected" --argjson k "$kernel" --argjs
     kernel_routes_v6: $kroutes6,
     kernel_ip_batch_v6_s: $kload6,
     fpm_load_v6_s: $fload6,
-    v6_nodes: $v6nodes,
     destinations: $dsts,
     frame_bytes: $frame,
     gen_cpu: $cpu,
+    gen_sched_fifo: ($rt == 1),
     xdp_mode: $mode,
     xdp_gen_pps: $x.gen_pps,
     xdp_loss: $x.loss,
