@@ -76,6 +76,18 @@ unsigned ifindex_of(const std::string& dev) {
   return idx;
 }
 
+std::array<uint8_t, 6> mac_of(const std::string& dev) {
+  const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) die("socket");
+  ifreq ifr{};
+  std::snprintf(ifr.ifr_name, IFNAMSIZ, "%s", dev.c_str());
+  if (ioctl(fd, SIOCGIFHWADDR, &ifr) != 0) die("SIOCGIFHWADDR " + dev);
+  close(fd);
+  std::array<uint8_t, 6> m{};
+  std::memcpy(m.data(), ifr.ifr_hwaddr.sa_data, m.size());
+  return m;
+}
+
 std::array<uint8_t, 6> parse_mac(const std::string& s) {
   std::array<unsigned, 6> v{};
   if (std::sscanf(s.c_str(), "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6)
@@ -243,8 +255,11 @@ int run_sink(const std::string& action, const std::string& ns, const std::string
   enter_netns(ns);
   const std::string link_pin = pin + "/link", map_pin = pin + "/received";
   if (action == "attach") {
-    sink* skel = sink__open_and_load();
-    if (!skel) die("load sink");
+    sink* skel = sink__open();
+    if (!skel) die("open sink");
+    const auto mac = mac_of(dev);
+    std::copy(mac.begin(), mac.end(), skel->rodata->port_mac);
+    if (int err = sink__load(skel)) die("load sink", err);
     bpf_link* link = bpf_program__attach_xdp(skel->progs.sink, static_cast<int>(ifindex_of(dev)));
     if (!link) die("attach sink to " + dev);
     mkdir(pin.c_str(), 0700);

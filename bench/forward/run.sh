@@ -45,7 +45,8 @@
 # Called by ci/bench.sh forward (which configured $FPM_BENCH_BUILD); progress on
 # stderr, the last line on stdout is one JSON object.
 #
-# Knobs (environment): DURATION (s per throughput run, 5), DSTS (destinations, 100000),
+# Knobs (environment): DURATION (s per throughput run, 5), REPEATS (runs per figure, the
+# fastest reported, 3), DSTS (destinations, 100000),
 # GEN_CPU (CPU for the generator, 1; "" = no pinning), FRAME_SIZE (64),
 # KERNEL_ROUTES (cap on routes for ip -batch, default all), KERNEL_BATCH_TIMEOUT (s, 240),
 # FAILOVER_RATE (pps, 200000), FAILOVER_DURATION (s, 3), XDP_MODE (native),
@@ -70,6 +71,7 @@ xdp_mode=${XDP_MODE:-native}
 skip_v6=${SKIP_V6:-0}
 fib_flags=${FIB_FLAGS:-0}
 gen_rt=${GEN_RT:-0}
+repeats=${REPEATS:-3}
 log() { echo "forward: $*" >&2; }
 
 ninja -C "$build" -j2 fwdbench fpm-sink fpm-sinkctl prefix_tool >&2
@@ -293,15 +295,26 @@ run_gen() {  # run_gen DSTS_FILE SECONDS [RATE] -> generator JSON; the file's fa
   "${pin[@]}" "$fwd" gen --netns "$gen" --dev g0 --src-mac "$g0mac" --dst-mac "$d0mac" \
     --src-ip "$src" --dsts "$1" --duration "$2" --size "$frame" "${extra[@]}"
 }
-measure() {  # measure LABEL [DSTS_FILE] -> JSON with sent/received/seconds/gen_pps/pps/loss
+one_run() {  # one_run LABEL DSTS_FILE -> JSON with sent/received/seconds/gen_pps/pps/loss
   local before after g
   before=$(received)
-  g=$(run_gen "${2:-$work/dsts.txt}" "$duration")
+  g=$(run_gen "$2" "$duration")
   sleep 0.3
   after=$(received)
   jq -cn --argjson g "$g" --argjson rx $((after - before)) --arg l "$1" '
     {label: $l, sent: $g.packets, received: $rx, seconds: $g.seconds, gen_pps: ($g.pps | floor),
      pps: ($rx / $g.seconds | floor), loss: (if $g.packets > 0 then (1 - $rx / $g.packets) * 10000 | round / 10000 else null end)}'
+}
+# REPEATS runs, the fastest reported: on a shared machine other work only ever slows a
+# run down, so the best of a few is the closest to the path's own cost, for every path
+# alike. runs_pps lists them all; sent_all / received_all / loss_all cover all of them.
+measure() {  # measure LABEL [DSTS_FILE] -> the best run's JSON + runs_pps, sent_all, ...
+  local runs=() i
+  for ((i = 0; i < repeats; i++)); do runs+=("$(one_run "$1" "${2:-$work/dsts.txt}")"); done
+  printf '%s\n' "${runs[@]}" | jq -cs '
+    (max_by(.pps)) + {runs_pps: map(.pps), sent_all: (map(.sent) | add),
+     received_all: (map(.received) | add),
+     loss_all: ((1 - (map(.received) | add) / (map(.sent) | add)) * 10000 | round / 10000)}'
 }
 verdicts() { counters | jq -c '.counters.verdicts'; }
 
@@ -451,6 +464,7 @@ jq -cn --argjson x "$xdp" --argjson c "$connected" --argjson k "$kernel" --argjs
   --argjson kload "$kernel_load_s" --argjson fload "$fpm_load_s" --argjson dsts "$ndsts" \
   --argjson kload6 "$kernel_load6_s" --argjson fload6 "$fpm_load6_s" --argjson fibflags "$fib_flags" \
   --argjson frame "$frame" --arg cpu "$gen_cpu" --arg mode "$xdp_mode" --argjson rt "$gen_rt" \
+  --argjson repeats "$repeats" --argjson duration "$duration" \
   --argjson load "$(cut -d" " -f1 /proc/loadavg)" --slurpfile reasons "$work/reasons.json" \
   --slurpfile tables "$work/tables.json" '
   def ratio(a; b): if a != null and b != null and b > 0 then (a / b * 100 | round) / 100 else null end;
@@ -500,13 +514,15 @@ jq -cn --argjson x "$xdp" --argjson c "$connected" --argjson k "$kernel" --argjs
     frame_bytes: $frame,
     gen_cpu: $cpu,
     gen_sched_fifo: ($rt == 1),
+    repeats: $repeats,
+    duration_s: $duration,
     xdp_mode: $mode,
     xdp_gen_pps: $x.gen_pps,
-    xdp_loss: $x.loss,
+    xdp_loss: $x.loss_all,
     kernel_gen_pps: $k.gen_pps,
-    kernel_loss: $k.loss,
+    kernel_loss: $k.loss_all,
     xdp_fib_gen_pps: $f.gen_pps,
-    xdp_fib_loss: $f.loss,
+    xdp_fib_loss: $f.loss_all,
     failover_lost_packets: $fo.lost,
     failover_with_zebra_update_lost_packets: $foz.lost,
     failover_baseline_lost_packets: $fob.lost,
