@@ -28,9 +28,11 @@ std::optional<std::string_view> subinterface_refusal(const LinkSource& links,
   return std::nullopt;
 }
 
+// Routed only while up: frames for a subinterface that is down are the
+// kernel's to drop (it stays in the mirror and comes back with its carrier).
 Status FastPath::sync_subinterface(uint32_t ifindex) {
   std::optional<Subinterface> want;
-  if (const auto link = links_.link(ifindex); link && link->vlan &&
+  if (const auto link = links_.link(ifindex); link && link->up && link->vlan &&
                                               !subinterface_refusal(links_, *link->vlan) &&
                                               ports_.contains(link->vlan->parent))
     want = Subinterface{link->vlan->parent, link->vlan->id, 0, !link->vlan->egress_qos};

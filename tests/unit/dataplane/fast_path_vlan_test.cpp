@@ -92,6 +92,22 @@ TEST_F(FastPathVlan, NotRoutedUntilTheParentIsAPort) {
   EXPECT_TRUE(writer.tx_via.empty());
 }
 
+TEST_F(FastPathVlan, RoutedOnlyWhileUp) {
+  ASSERT_TRUE(fp->add_port(kEth1));
+  LinkEntry down = vlan(kEth1, 10);
+  down.up = false;
+  kernel.set_link(kEth1v10, down);
+  ASSERT_TRUE(fp->sync_subinterface(kEth1v10));
+  EXPECT_FALSE(writer.vlans.contains({kEth1, 10}));
+  kernel.set_link(kEth1v10, vlan(kEth1, 10));
+  ASSERT_TRUE(fp->sync_subinterface(kEth1v10));
+  EXPECT_TRUE(writer.vlans.contains({kEth1, 10}));
+  kernel.set_link(kEth1v10, down);
+  ASSERT_TRUE(fp->sync_subinterface(kEth1v10));
+  EXPECT_FALSE(writer.vlans.contains({kEth1, 10}));
+  EXPECT_FALSE(writer.ifaces.contains(kEth1v10));
+}
+
 TEST_F(FastPathVlan, RefusedKinds) {
   ASSERT_TRUE(fp->add_port(kEth1));
   kernel.set_link(30, vlan(kEth1, 30, 1500, 0x88a8));  // 802.1ad
