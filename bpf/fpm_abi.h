@@ -17,7 +17,10 @@
  *   fpm_local6      HASH             struct fpm_in6      __u32 (0, reserved)    address source
  *   fpm_hosts4      HASH, NO_PREALLOC __be32 address     struct fpm_nexthop     host table (kernel mirror)
  *   fpm_hosts6      HASH, NO_PREALLOC struct fpm_in6     struct fpm_nexthop     host table (kernel mirror)
- *   fpm_tx_ports    DEVMAP_HASH      __u32 ifindex       __u32 ifindex          attach code (every egress port)
+ *   fpm_tx_ports    DEVMAP_HASH      __u32 ifindex       __u32 ifindex          attach code (every egress port;
+ *                                                                               a VLAN subinterface's key holds
+ *                                                                               its parent's ifindex)
+ *   fpm_vlans       HASH             struct fpm_vlan_key __u32 sub ifindex      attach code (lib/vlan.h)
  *   fpm_stats       PERCPU_ARRAY     __u32 FPM_CNT_*     struct fpm_counter     XDP program (userspace reads, sums CPUs)
  *   fpm_iface_stats PERCPU_ARRAY     __u32 iface slot    struct fpm_iface_stats XDP program
  *   fpm_iface_reasons PERCPU_ARRAY   __u32 slot * FPM_REASON_MAX + reason
@@ -67,8 +70,10 @@
  *   4  fpm_hosts4 / fpm_hosts6: connected hosts behind PUNT(CONNECTED)
  *   5  fpm_iface_reasons: reasons per port
  *   6  fpm_abi[FPM_ABI_KEY_HASH_SEED]: the ECMP hash seed, kept across restarts
+ *   7  fpm_vlans, fpm_nexthop.flags FPM_NH_F_VLAN + vlan_tci (was pad),
+ *      FPM_REASON_VLAN_UNKNOWN: 802.1Q subinterfaces (lib/vlan.h)
  */
-#define FPM_ABI_VERSION 6u
+#define FPM_ABI_VERSION 7u
 
 /*
  * Keys of fpm_abi, which the program never reads: what a later fpm-sink
@@ -143,16 +148,24 @@ enum fpm_nh_state {
 	FPM_NH_FAILED = 2,     /* neighbour FAILED / link down -> XDP_PASS */
 };
 
+/*
+ * The egress interface is a VLAN subinterface (802.1Q only): the frame
+ * leaves through its parent carrying one tag with TCI vlan_tci. ifindex
+ * stays the subinterface's, whose fpm_tx_ports entry targets the parent.
+ */
+#define FPM_NH_F_VLAN 0x1u
+
 /* Value of fpm_nexthops[nh index], and of fpm_hosts4 / fpm_hosts6[address]. */
 struct fpm_nexthop {
 	__u32 ifindex;	 /* host: egress ifindex, must be in fpm_tx_ports */
 	__u32 mtu;	 /* host: L3 MTU of the egress port; IP total length above it
-			  * punts (FPM_REASON_MTU), so 0 punts every packet */
+			  * punts (FPM_REASON_MTU), so 0 punts every packet. For a
+			  * subinterface: the smaller of its MTU and its parent's */
 	__u8 dst_mac[6]; /* wire order: neighbour's MAC */
 	__u8 src_mac[6]; /* wire order: egress port's MAC */
 	__u8 state;	 /* enum fpm_nh_state */
-	__u8 flags;	 /* reserved, 0 */
-	__u16 pad;	 /* 0 */
+	__u8 flags;	 /* host: FPM_NH_F_* */
+	__be16 vlan_tci; /* net: tag to push with FPM_NH_F_VLAN (VID, PCP 0), else 0 */
 };
 
 /* ---------------------------------------------------- next-hop groups */
@@ -193,6 +206,8 @@ struct fpm_nhg {
  *   no entry                               FPM_REASON_NO_IFACE
  *   FPM_IFACE_F_ENSLAVED set               FPM_REASON_ENSLAVED (every frame)
  *   Ethernet parse (see lib/eth.h)         MALFORMED / VLAN / NON_IP / MULTICAST
+ *   tagged: one 802.1Q tag, VID 1..4094,   VLAN, VLAN_UNKNOWN; else every check here
+ *   fpm_vlans[port, VID] known (lib/vlan.h) runs again on the subinterface's entry
  *   destination MAC != mac                 FPM_REASON_OTHER_HOST
  *   family flag (F_V4 / F_V6) clear        FPM_REASON_NO_IFACE
  *   forwarding flag (F_FWD4 / F_FWD6) clear FPM_REASON_FWD_DISABLED
@@ -204,6 +219,19 @@ struct fpm_iface {
 	__u32 mtu;	  /* host: informational (ingress L3 MTU) */
 	__u8 mac[6];	  /* wire order: the port's own address (IFLA_ADDRESS) */
 	__u16 pad;	  /* 0 */
+};
+
+/*
+ * Key of fpm_vlans: a tag's VID as received on an attached port. The value
+ * is the ifindex of the port's 802.1Q subinterface for that VID, whose own
+ * fpm_ifaces entry the frame is then checked and counted against.
+ */
+#define FPM_MAX_VLANS 4096u
+
+struct fpm_vlan_key {
+	__u32 ifindex; /* host: the port (parent) the frame arrived on */
+	__u16 vid;     /* host: 1..4094 */
+	__u16 pad;     /* 0 */
 };
 
 /* Key of fpm_local6: an IPv6 address in wire order. */
@@ -229,7 +257,8 @@ enum fpm_reason {
 	FPM_REASON_NONE = 0,	       /* forwarded */
 	FPM_REASON_NO_IFACE = 1,       /* ingress port not configured for this family */
 	FPM_REASON_NON_IP = 2,	       /* ARP, LLDP, anything not IPv4/IPv6 */
-	FPM_REASON_VLAN = 3,	       /* 802.1Q / 802.1ad tagged: the kernel owns VLANs */
+	FPM_REASON_VLAN = 3,	       /* tagging the fast path does not route: two tags
+					* (QinQ), 802.1ad, a priority tag (VID 0) */
 	FPM_REASON_MALFORMED = 4,      /* truncated, bad version / IHL / lengths, bytes
 					* after the IP datagram in a frame > 60 bytes */
 	FPM_REASON_BAD_CSUM = 5,       /* IPv4 header checksum wrong */
@@ -255,7 +284,9 @@ enum fpm_reason {
 	FPM_REASON_OTHER_HOST = 25,    /* unicast frame not addressed to the port's MAC */
 	FPM_REASON_ENSLAVED = 26,      /* ingress port has a master (VRF, bridge, bond) */
 	FPM_REASON_FWD_DISABLED = 27,  /* forwarding sysctl off for the ingress port */
-	FPM_REASON_LAST = FPM_REASON_FWD_DISABLED,
+	FPM_REASON_VLAN_UNKNOWN = 28,  /* 802.1Q tag whose VID has no routed subinterface
+					* on the port (FPM_REASON_VLAN: QinQ, 802.1ad, VID 0) */
+	FPM_REASON_LAST = FPM_REASON_VLAN_UNKNOWN,
 	FPM_REASON_MAX = 32,
 };
 
@@ -312,7 +343,12 @@ FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_nexthop, dst_mac) == 8, "fpm_nexthop.dst_mac");
 FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_nexthop, src_mac) == 14, "fpm_nexthop.src_mac");
 FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_nexthop, state) == 20, "fpm_nexthop.state");
 FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_nexthop, flags) == 21, "fpm_nexthop.flags");
-FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_nexthop, pad) == 22, "fpm_nexthop.pad");
+FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_nexthop, vlan_tci) == 22, "fpm_nexthop.vlan_tci");
+
+FPM_ABI_ASSERT(sizeof(struct fpm_vlan_key) == 8, "fpm_vlan_key size");
+FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_vlan_key, ifindex) == 0, "fpm_vlan_key.ifindex");
+FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_vlan_key, vid) == 4, "fpm_vlan_key.vid");
+FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_vlan_key, pad) == 6, "fpm_vlan_key.pad");
 
 FPM_ABI_ASSERT((FPM_NHG_BUCKETS & (FPM_NHG_BUCKETS - 1)) == 0, "buckets: power of two");
 FPM_ABI_ASSERT(sizeof(struct fpm_nhg) == 8 + 4 * FPM_NHG_BUCKETS, "fpm_nhg size");

@@ -4,10 +4,12 @@
  * tables fpm-sink mirrors from zebra, and hands everything else to the
  * kernel (XDP_PASS), which zebra programs too and so stays correct.
  *
- *   port configured? -> enslaved? -> parse -> own MAC? -> family forwarded? -> addresses
+ *   port configured? -> enslaved? -> parse [-> tagged: subinterface, lib/vlan.h]
+ *   -> own MAC? -> family forwarded? -> addresses
  *   -> local? -> TTL -> LPM
  *   -> group -> bucket[hash] -> next hop -> MTU -> devmap -> rewrite
  *      (connected punt -> host entry of the destination, if any -> MTU -> ...)
+ *   -> [tag pushed / popped / rewritten, lib/vlan.h] -> TTL -> MACs
  *
  * Every packet bumps one verdict counter and one reason counter.
  * Maps and encodings: fpm_abi.h, lib/maps.h, lpm4.h, lpm6.h.
@@ -28,6 +30,7 @@
 #include "lib/eth.h"
 #include "lib/ipv4.h"
 #include "lib/ipv6.h"
+#include "lib/vlan.h"
 
 const volatile struct fpm_config fpm_cfg = {};
 
@@ -238,6 +241,8 @@ int fpm_xdp(struct xdp_md *ctx)
 		goto out;
 	}
 	r.reason = fpm_parse_eth(data, data_end, &l2);
+	if (r.reason == FPM_REASON_VLAN)
+		r.reason = fpm_vlan_ingress(data, data_end, ifindex, &l2, &iface);
 	if (r.reason != FPM_REASON_NONE)
 		goto out;
 	/* Restated for the verifier: fpm_parse_eth checked the header. */
@@ -246,7 +251,8 @@ int fpm_xdp(struct xdp_md *ctx)
 		r.reason = FPM_REASON_OTHER_HOST;
 		goto out;
 	}
-	l3 = data + sizeof(struct ethhdr); /* untagged: fpm_parse_eth said so */
+	/* Untagged, or one 802.1Q tag (fpm_vlan_ingress said so): no branch. */
+	l3 = data + sizeof(struct ethhdr) + (l2.tags & 1) * sizeof(struct fpm_vlan_hdr);
 	/* The kernel routes nothing a port's forwarding switch keeps out: neither do we. */
 	if (l2.proto == bpf_htons(ETH_P_IP)) {
 		if (!(iface->flags & FPM_IFACE_F_V4))
@@ -274,6 +280,22 @@ int fpm_xdp(struct xdp_md *ctx)
 	if (bpf_redirect_map(&fpm_tx_ports, r.nh->ifindex, XDP_PASS) != XDP_REDIRECT) {
 		fpm_route_punt(&r, FPM_REASON_NO_TX_PORT);
 		goto out;
+	}
+	if (fpm_vlan_egress_needed(&l2, r.nh)) {
+		__u32 reason = fpm_vlan_egress(ctx, &l2, r.nh);
+
+		if (reason != FPM_REASON_NONE) {
+			fpm_route_punt(&r, reason);
+			goto out;
+		}
+		/* The head moved: every packet pointer is new. */
+		data = (void *)(long)ctx->data;
+		data_end = (void *)(long)ctx->data_end;
+		l3 = data + fpm_vlan_l2_len(r.nh);
+		if (data + sizeof(struct ethhdr) > data_end) {
+			fpm_route_punt(&r, FPM_REASON_MALFORMED);
+			goto out;
+		}
 	}
 	/*
 	 * The bounds below were checked while routing; restated for the

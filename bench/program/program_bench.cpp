@@ -73,6 +73,9 @@ class NullMapWriter final : public MapWriter {
   Status remove_iface(uint32_t) override { return ok_status(); }
   Status add_tx_port(uint32_t) override { return ok_status(); }
   Status remove_tx_port(uint32_t) override { return ok_status(); }
+  Status add_tx_via(uint32_t, uint32_t) override { return ok_status(); }
+  Status write_vlan(uint32_t, uint16_t, uint32_t) override { return ok_status(); }
+  Status remove_vlan(uint32_t, uint16_t) override { return ok_status(); }
 };
 
 // Feeds events the way the daemon's Ingest does: in batches of one socket

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Ethernet parsing. Up to two VLAN tags (802.1Q / 802.1ad) are walked so
- * that the inner protocol is known, but only untagged frames are forwarded:
- * VLAN sub-interfaces belong to the kernel.
+ * that the inner protocol is known; tagged frames are then lib/vlan.h's
+ * (one 802.1Q tag of a known subinterface is routed, the rest punts).
  */
 #ifndef FPM_LIB_ETH_H
 #define FPM_LIB_ETH_H
@@ -31,6 +31,16 @@ struct fpm_l2 {
 static __always_inline int fpm_eth_is_vlan(__be16 proto)
 {
 	return proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD);
+}
+
+/* What the frame carries, once its tags are dealt with: routable IP unicast or not. */
+static __always_inline int fpm_eth_classify(const struct fpm_l2 *l2)
+{
+	if (l2->proto != bpf_htons(ETH_P_IP) && l2->proto != bpf_htons(ETH_P_IPV6))
+		return FPM_REASON_NON_IP;
+	if (l2->group)
+		return FPM_REASON_MULTICAST;
+	return FPM_REASON_NONE;
 }
 
 /*
@@ -63,12 +73,8 @@ static __always_inline int fpm_parse_eth(void *data, void *data_end, struct fpm_
 	l2->l3_off = off;
 
 	if (l2->tags)
-		return FPM_REASON_VLAN;
-	if (l2->proto != bpf_htons(ETH_P_IP) && l2->proto != bpf_htons(ETH_P_IPV6))
-		return FPM_REASON_NON_IP;
-	if (l2->group)
-		return FPM_REASON_MULTICAST;
-	return FPM_REASON_NONE;
+		return FPM_REASON_VLAN; /* lib/vlan.h decides: a subinterface's, or the kernel's */
+	return fpm_eth_classify(l2);
 }
 
 /*

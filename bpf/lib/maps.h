@@ -77,6 +77,14 @@ struct {
 	__type(value, __u32);
 } fpm_tx_ports SEC(".maps");
 
+/* Tagged frames only: (port, VID) -> the subinterface's ifindex (lib/vlan.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FPM_MAX_VLANS);
+	__type(key, struct fpm_vlan_key);
+	__type(value, __u32);
+} fpm_vlans SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, FPM_CNT_MAX);

@@ -14,6 +14,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "dataplane/vlan_stripping.hpp"
+
 namespace fpm_sink {
 
 bool FastPathOptions::all_interfaces() const {
@@ -139,6 +141,7 @@ Status FastPathRuntime::init() {
   kernel_.add_listener(this);
   mirror_ = std::make_unique<KernelMirror>(io_, kernel_);
   if (auto st = mirror_->start(); !st) return st;
+  warn_unattachable();
   if (!options_.all_interfaces()) {
     for (const auto& name : options_.interfaces) {
       if (!kernel_.link_by_name(name))
@@ -157,14 +160,68 @@ Status FastPathRuntime::init() {
   return ok_status();
 }
 
+// VLAN devices are never attached (native XDP cannot attach to them): their
+// parent's program routes them (sync_vlans_of), named or not.
 bool FastPathRuntime::wanted(const LinkInfo& link) const {
+  if (link.vlan || link.kind == "vlan") return false;
   if (options_.all_interfaces()) return !link.is_loopback;
   return std::find(options_.interfaces.begin(), options_.interfaces.end(), link.name) !=
          options_.interfaces.end();
 }
 
+bool FastPathRuntime::named(const LinkInfo& link) const {
+  return std::find(options_.interfaces.begin(), options_.interfaces.end(), link.name) !=
+         options_.interfaces.end();
+}
+
+void FastPathRuntime::warn_unattachable() const {
+  for (const auto& [ifindex, link] : kernel_.links()) {
+    if (!link.vlan || !named(link)) continue;
+    const LinkInfo* parent = kernel_.link(link.vlan->parent);
+    spdlog::warn(
+        "dataplane.port.vlan interface {} is a VLAN subinterface: XDP is attached to its parent "
+        "{}, which routes it; name the parent in --interface",
+        link.name, parent ? parent->name : "(unknown)");
+  }
+}
+
+void FastPathRuntime::sync_vlans_of(uint32_t parent) {
+  std::vector<uint32_t> vlans;
+  for (const auto& [ifindex, link] : kernel_.links())
+    if (link.vlan && link.vlan->parent == parent) vlans.push_back(ifindex);
+  for (const auto& [ifindex, sub] : fast_path_->subinterfaces())
+    if (sub.parent == parent) vlans.push_back(ifindex);
+  for (uint32_t ifindex : vlans) sync_subinterface(ifindex);
+}
+
+void FastPathRuntime::sync_subinterface(uint32_t ifindex) {
+  const bool was = fast_path_->subinterfaces().contains(ifindex);
+  if (auto st = fast_path_->sync_subinterface(ifindex); !st) {
+    spdlog::error("{} (subinterface ifindex {})", st.error().to_string(), ifindex);
+    return;
+  }
+  const auto& subs = fast_path_->subinterfaces();
+  auto it = subs.find(ifindex);
+  if (it != subs.end() && !was) {
+    const LinkInfo* link = kernel_.link(ifindex);
+    spdlog::info("dataplane.port.vlan_routed {} ifindex={} parent={} vid={}{}",
+                 link ? link->name : "?", ifindex, it->second.parent, it->second.vid,
+                 it->second.egress ? "" : " (egress-qos-map set: egress punts)");
+    // veth reports rx-vlan-offload but never strips (its sender's tx offload does).
+    const LinkInfo* parent = kernel_.link(it->second.parent);
+    if (parent && parent->kind != "veth" && strips_vlan_tags(parent->name).value_or(false))
+      spdlog::warn(
+          "dataplane.port.vlan_stripping {} strips VLAN tags in hardware (rx-vlan-offload on): "
+          "XDP sees {}'s frames untagged and handles them as {}'s; run ethtool -K {} rxvlan off",
+          parent->name, link ? link->name : "?", parent->name, parent->name);
+  } else if (it == subs.end() && was) {
+    spdlog::info("dataplane.port.vlan_unrouted ifindex={}", ifindex);
+  }
+}
+
 void FastPathRuntime::set_interfaces(std::vector<std::string> interfaces) {
   options_.interfaces = std::move(interfaces);
+  warn_unattachable();
   std::vector<uint32_t> unwanted;
   for (uint32_t ifindex : ports_) {
     const LinkInfo* link = kernel_.link(ifindex);
@@ -201,6 +258,7 @@ void FastPathRuntime::add_port(const LinkInfo& link) {
   ports_.insert(link.ifindex);
   spdlog::info("dataplane.port.attached {} ifindex={} mode={}", link.name, link.ifindex,
                options_.mode == XdpMode::Native ? "native" : "generic");
+  sync_vlans_of(link.ifindex);
 }
 
 const std::string* FastPathRuntime::attach_error(uint32_t ifindex) const {
@@ -223,6 +281,9 @@ void FastPathRuntime::link_changed(uint32_t ifindex, const LinkInfo* link) {
   } else if (!ports_.contains(ifindex) && wanted(*link)) {
     add_port(*link);
   }
+  // A VLAN link appeared, changed (VID, parent, MAC, master) or vanished.
+  if ((link && link->vlan) || fast_path_->subinterfaces().contains(ifindex))
+    sync_subinterface(ifindex);
   // Carrier, MAC or MTU changed: one rewrite per next hop on that link, whatever
   // the number of routes (a dead link fails its next hops before zebra reacts).
   if (staging_since_) fail_held_nexthops(ifindex);
@@ -233,7 +294,9 @@ void FastPathRuntime::link_changed(uint32_t ifindex, const LinkInfo* link) {
 // A forwarding switch: one fpm_ifaces write for the port it belongs to, one
 // per port when IPv6's "all" switch flips (the kernel reports each port too).
 void FastPathRuntime::forwarding_changed(Family family, int32_t ifindex) {
-  for (uint32_t port : ports_) {
+  std::vector<uint32_t> routed(ports_.begin(), ports_.end());
+  for (const auto& [sub, _] : fast_path_->subinterfaces()) routed.push_back(sub);
+  for (uint32_t port : routed) {
     if (ifindex != kNetconfIfindexAll && static_cast<uint32_t>(ifindex) != port) continue;
     if (auto st = fast_path_->refresh_port(port); !st) {
       spdlog::warn("{}", st.error().to_string());
@@ -266,9 +329,22 @@ void FastPathRuntime::purge_stale_state() {
           "configured now",
           ifindex);
   }
-  auto not_a_port = [this](uint32_t ifindex) { return !ports_.contains(ifindex); };
+  const auto& subs = fast_path_->subinterfaces();
+  auto not_a_port = [&](uint32_t ifindex) {
+    return !ports_.contains(ifindex) && !subs.contains(ifindex);
+  };
   const size_t ifaces = purge_keys<uint32_t>(program_->map_fd("fpm_ifaces"), not_a_port);
-  const size_t tx = purge_keys<uint32_t>(program_->map_fd("fpm_tx_ports"), not_a_port);
+  // A subinterface routed inbound only (egress-qos-map) must not keep an old redirect.
+  const size_t tx = purge_keys<uint32_t>(program_->map_fd("fpm_tx_ports"), [&](uint32_t ifindex) {
+    auto sub = subs.find(ifindex);
+    return sub != subs.end() ? !sub->second.egress : !ports_.contains(ifindex);
+  });
+  const size_t vlans =
+      purge_keys<fpm_vlan_key>(program_->map_fd("fpm_vlans"), [&](const fpm_vlan_key& k) {
+        for (const auto& [_, s] : subs)
+          if (s.parent == k.ifindex && s.vid == k.vid) return false;
+        return true;
+      });
   const size_t l4 = purge_keys<std::array<uint8_t, 4>>(
       program_->map_fd("fpm_local4"), [this](const std::array<uint8_t, 4>& a) {
         IpAddr ip = IpAddr::v4(uint32_t(a[0]) << 24 | uint32_t(a[1]) << 16 | a[2] << 8 | a[3]);
@@ -281,9 +357,9 @@ void FastPathRuntime::purge_stale_state() {
         std::copy(a.begin(), a.end(), ip.bytes.begin());
         return !kernel_.is_local(ip);
       });
-  if (ifaces + tx + l4 + l6 > 0)
-    spdlog::info("dataplane.stale_state removed ifaces={} tx_ports={} local4={} local6={}", ifaces,
-                 tx, l4, l6);
+  if (ifaces + tx + vlans + l4 + l6 > 0)
+    spdlog::info("dataplane.stale_state removed ifaces={} tx_ports={} local4={} local6={} vlans={}",
+                 ifaces, tx, l4, l6, vlans);
 }
 
 void FastPathRuntime::local_address_changed(const IpAddr& addr, bool present) {
@@ -395,7 +471,12 @@ std::vector<PortCounters> FastPathRuntime::port_counters() const {
   if (fd < 0 || ncpu <= 0) return out;
   std::vector<fpm_iface_stats> per_cpu(static_cast<size_t>(ncpu));
   std::vector<fpm_counter> per_cpu_reason(static_cast<size_t>(ncpu));
-  for (const auto& [ifindex, slot] : fast_path_->ports()) {
+  // Ports, then routed subinterfaces: each has its own counter slot.
+  std::vector<std::pair<uint32_t, uint32_t>> slots(fast_path_->ports().begin(),
+                                                   fast_path_->ports().end());
+  for (const auto& [ifindex, sub] : fast_path_->subinterfaces())
+    slots.emplace_back(ifindex, sub.slot);
+  for (const auto& [ifindex, slot] : slots) {
     PortCounters pc;
     pc.ifindex = ifindex;
     if (const LinkInfo* l = kernel_.link(ifindex)) pc.name = l->name;

@@ -91,6 +91,8 @@ class FastPathRuntime final : private KernelListener {
   const XdpProgram& program() const { return *program_; }
   const BpfMapWriter& writer() const { return *writer_; }
   const KernelState& kernel() const { return kernel_; }
+  // The fast path's view of the kernel's links and neighbours.
+  const KernelView& view() const { return view_; }
   // Null when the refresh is off (--neighbour-refresh 0).
   const NeighbourRefresher* neighbour_refresh() const { return neighbour_refresh_.get(); }
   const NeighbourRefreshOptions& neighbour_refresh_options() const {
@@ -121,6 +123,12 @@ class FastPathRuntime final : private KernelListener {
   void local_address_changed(const IpAddr& addr, bool present) override;
   void forwarding_changed(Family family, int32_t ifindex) override;
   bool wanted(const LinkInfo& link) const;
+  bool named(const LinkInfo& link) const;
+  // Logs every VLAN device named in --interface: its parent must be named instead.
+  void warn_unattachable() const;
+  // Routes (or stops routing) the VLAN links of `parent` / one VLAN link, and logs it.
+  void sync_vlans_of(uint32_t parent);
+  void sync_subinterface(uint32_t ifindex);
   void add_port(const LinkInfo& link);
   void drop_port(uint32_t ifindex);
   void arm_retry();

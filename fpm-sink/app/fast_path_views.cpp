@@ -84,6 +84,8 @@ std::string_view reason_name(uint32_t r) {
       return "enslaved";
     case FPM_REASON_FWD_DISABLED:
       return "fwd_disabled";
+    case FPM_REASON_VLAN_UNKNOWN:
+      return "vlan_unknown";
     default:
       return "";
   }

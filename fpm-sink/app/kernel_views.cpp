@@ -4,6 +4,8 @@
 #include <map>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "app/fast_path_views.hpp"
 
 namespace fpm_sink {
@@ -39,6 +41,36 @@ void fill_neighbors(const FastPathRuntime* fp, control::NeighborsReply* out) {
   if (fp) fill_neighbor_entries(fp->kernel(), fp->fast_path().nexthops(), out);
 }
 
+namespace {
+
+// A VLAN device is never attached: its parent's program routes it, or says why not.
+void fill_vlan(const FastPathRuntime& fp, const LinkInfo& link, control::Interface* e) {
+  const VlanLinkInfo& v = *link.vlan;
+  const LinkInfo* parent = v.parent ? fp.kernel().link(v.parent) : nullptr;
+  e->set_vlan_parent_ifindex(v.parent);
+  if (parent) e->set_vlan_parent_name(parent->name);
+  e->set_vlan_id(v.id);
+  e->set_vlan_protocol(v.protocol == 0x8100   ? "802.1Q"
+                       : v.protocol == 0x88a8 ? "802.1ad"
+                                              : fmt::format("0x{:04x}", v.protocol));
+  e->set_attach(control::ATTACH_MODE_NONE);
+  const auto& subs = fp.fast_path().subinterfaces();
+  const std::string parent_name = parent ? parent->name : std::to_string(v.parent);
+  if (auto it = subs.find(link.ifindex); it != subs.end()) {
+    e->set_vlan_routed(true);
+    e->set_not_attached("VLAN subinterface, routed through parent " + parent_name +
+                        (it->second.egress ? "" : "; egress-qos-map set: egress punts"));
+    return;
+  }
+  const VlanEntry entry{v.parent, v.id, v.protocol, v.egress_qos};
+  if (auto why = subinterface_refusal(fp.view(), entry))
+    e->set_not_attached("VLAN subinterface, not routed: " + std::string(*why));
+  else
+    e->set_not_attached("VLAN subinterface, not routed: parent " + parent_name + " not attached");
+}
+
+}  // namespace
+
 Status fill_interfaces(const FastPathRuntime* fp, control::InterfacesReply* out) {
   out->set_fast_path(fp != nullptr);
   if (!fp) return ok_status();
@@ -65,7 +97,9 @@ Status fill_interfaces(const FastPathRuntime* fp, control::InterfacesReply* out)
     const bool is_attached =
         std::find(attached.begin(), attached.end(), link->ifindex) != attached.end() &&
         ports.contains(link->ifindex);
-    if (is_attached) {
+    if (link->vlan) {
+      fill_vlan(*fp, *link, e);
+    } else if (is_attached) {
       e->set_attach(fp->xdp_mode() == XdpMode::Generic ? control::ATTACH_MODE_GENERIC
                                                        : control::ATTACH_MODE_NATIVE);
     } else {

@@ -289,6 +289,13 @@ Json interfaces_json(const InterfacesReply& reply) {
     if (i.attach() == ATTACH_MODE_NONE) j["not_attached"] = i.not_attached();
     j["forwarding_v4"] = i.forwarding_v4();
     j["forwarding_v6"] = i.forwarding_v6();
+    if (i.kind() == "vlan") {
+      j["vlan"] = Json{{"parent_ifindex", i.vlan_parent_ifindex()},
+                       {"parent_name", i.vlan_parent_name()},
+                       {"id", i.vlan_id()},
+                       {"protocol", i.vlan_protocol()},
+                       {"routed", i.vlan_routed()}};
+    }
     j["master_ifindex"] = i.master_ifindex();
     if (i.master_ifindex()) {
       j["master_name"] = i.master_name();

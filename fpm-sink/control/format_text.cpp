@@ -253,6 +253,10 @@ std::string interfaces_text(const InterfacesReply& reply) {
     out += "  XDP: " + xdp + "\n";
     out += fmt::format("  Forwarding: IPv4 {}, IPv6 {} (all {})\n", sw(i.forwarding_v4()),
                        sw(i.forwarding_v6()), sw(reply.ipv6_forwarding_all()));
+    if (i.vlan_parent_ifindex() || i.vlan_id())
+      out += fmt::format("  VLAN: id {} ({}) on {}{}\n", i.vlan_id(), i.vlan_protocol(),
+                         interface_text(i.vlan_parent_name(), i.vlan_parent_ifindex()),
+                         i.vlan_routed() ? ", routed by the fast path" : "");
     if (i.master_ifindex())
       out += fmt::format("  Master: {}{} (enslaved: XDP passes everything to the kernel)\n",
                          interface_text(i.master_name(), i.master_ifindex()),

@@ -24,7 +24,8 @@ BpfMapWriter::BpfMapWriter(XdpProgram& program, lpm::LpmOptions lpm_options)
       ifaces_fd_(program.map_fd("fpm_ifaces")),
       tx_ports_fd_(program.map_fd("fpm_tx_ports")),
       hosts4_fd_(program.map_fd("fpm_hosts4")),
-      hosts6_fd_(program.map_fd("fpm_hosts6")) {
+      hosts6_fd_(program.map_fd("fpm_hosts6")),
+      vlans_fd_(program.map_fd("fpm_vlans")) {
   const MapMemory& m = program.memory();
   v4_ = std::make_unique<lpm::Lpm4Table>(
       std::span<uint32_t>(m.lpm4_tbl24, size_t{LPM4_TBL24_ROWS} * LPM_ROW_ENTRIES),
@@ -166,6 +167,30 @@ Status BpfMapWriter::add_tx_port(uint32_t ifindex) {
   // DEVMAP_HASH value: the target ifindex (4-byte form, no egress program).
   if (bpf_map_update_elem(tx_ports_fd_, &ifindex, &ifindex, BPF_ANY) != 0)
     return map_error("fpm_tx_ports", "[" + std::to_string(ifindex) + "]", errno);
+  return ok_status();
+}
+
+Status BpfMapWriter::add_tx_via(uint32_t ifindex, uint32_t parent) {
+  if (bpf_map_update_elem(tx_ports_fd_, &ifindex, &parent, BPF_ANY) != 0)
+    return map_error("fpm_tx_ports",
+                     "[" + std::to_string(ifindex) + "] = " + std::to_string(parent), errno);
+  return ok_status();
+}
+
+Status BpfMapWriter::write_vlan(uint32_t parent, uint16_t vid, uint32_t ifindex) {
+  const fpm_vlan_key key{parent, vid, 0};
+  if (bpf_map_update_elem(vlans_fd_, &key, &ifindex, BPF_ANY) != 0)
+    return map_error("fpm_vlans",
+                     "[" + std::to_string(parent) + ", vid " + std::to_string(vid) + "]", errno);
+  return ok_status();
+}
+
+Status BpfMapWriter::remove_vlan(uint32_t parent, uint16_t vid) {
+  const fpm_vlan_key key{parent, vid, 0};
+  if (bpf_map_delete_elem(vlans_fd_, &key) != 0 && errno != ENOENT)
+    return map_error("fpm_vlans",
+                     "delete [" + std::to_string(parent) + ", vid " + std::to_string(vid) + "]",
+                     errno);
   return ok_status();
 }
 

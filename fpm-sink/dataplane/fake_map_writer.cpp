@@ -95,9 +95,28 @@ Status FakeMapWriter::add_tx_port(uint32_t ifindex) {
   return ok_status();
 }
 
+Status FakeMapWriter::add_tx_via(uint32_t ifindex, uint32_t parent) {
+  ++writes.tx_port;
+  tx_via[ifindex] = parent;
+  return ok_status();
+}
+
+Status FakeMapWriter::write_vlan(uint32_t parent, uint16_t vid, uint32_t ifindex) {
+  ++writes.iface;
+  vlans[{parent, vid}] = ifindex;
+  return ok_status();
+}
+
+Status FakeMapWriter::remove_vlan(uint32_t parent, uint16_t vid) {
+  ++writes.iface;
+  vlans.erase({parent, vid});
+  return ok_status();
+}
+
 Status FakeMapWriter::remove_tx_port(uint32_t ifindex) {
   ++writes.tx_port;
   tx_ports.erase(ifindex);
+  tx_via.erase(ifindex);
   return ok_status();
 }
 

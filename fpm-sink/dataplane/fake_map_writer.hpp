@@ -30,6 +30,9 @@ class FakeMapWriter final : public MapWriter {
   Status remove_iface(uint32_t ifindex) override;
   Status add_tx_port(uint32_t ifindex) override;
   Status remove_tx_port(uint32_t ifindex) override;
+  Status add_tx_via(uint32_t ifindex, uint32_t parent) override;
+  Status write_vlan(uint32_t parent, uint16_t vid, uint32_t ifindex) override;
+  Status remove_vlan(uint32_t parent, uint16_t vid) override;
 
   // What the fast path holds.
   std::map<uint32_t, fpm_nexthop> nexthops;
@@ -40,6 +43,8 @@ class FakeMapWriter final : public MapWriter {
   size_t host_capacity = SIZE_MAX;      // per family, like the two BPF maps
   std::map<uint32_t, fpm_iface> ifaces;
   std::set<uint32_t> tx_ports;
+  std::map<uint32_t, uint32_t> tx_via;                      // subinterface -> parent
+  std::map<std::pair<uint32_t, uint16_t>, uint32_t> vlans;  // (parent, vid) -> subinterface
 
   // Longest-prefix match over the installed routes (0 = no route, like the LPM).
   uint32_t lookup(const IpAddr& addr) const;

@@ -96,7 +96,17 @@ Result<size_t> FastPath::link_changed(uint32_t ifindex) {
   if (auto s = refresh_port(ifindex); !s) return s.error();
   if (auto s = hosts_.link_changed(ifindex); !s) note(s.error());
   auto r = nexthops_.refresh_link(ifindex);
-  if (r) stats_.nexthop_refreshes += *r;
+  if (!r) return r;
+  stats_.nexthop_refreshes += *r;
+  // A parent's carrier and MTU are its subinterfaces' too (nexthop_table.cpp).
+  for (const auto& [sub, s] : subs_) {
+    if (s.parent != ifindex) continue;
+    if (auto st = hosts_.link_changed(sub); !st) note(st.error());
+    auto rs = nexthops_.refresh_link(sub);
+    if (!rs) return rs;
+    stats_.nexthop_refreshes += *rs;
+    *r += *rs;
+  }
   return r;
 }
 

@@ -18,8 +18,9 @@
 //
 // One class, a file per room: fast_path_routes.cpp (routes, retries, the
 // offload-change queue), fast_path_groups.cpp (next-hop groups),
-// fast_path_ports.cpp (ports), fast_path.cpp (the rest: set-up, warm-restart
-// holds, kernel changes, stats).
+// fast_path_ports.cpp (ports), fast_path_vlans.cpp (802.1Q subinterfaces of
+// ports), fast_path.cpp (the rest: set-up, warm-restart holds, kernel changes,
+// stats).
 #pragma once
 
 #include <array>
@@ -82,6 +83,12 @@ enum class OffloadReason : uint8_t {
   RouteLimit,       // the RIB refused routes (--max-routes): none is trusted, all punt
 };
 
+// Why the fast path cannot route a VLAN link whatever its parent, or nullopt:
+// only 802.1Q tags with a VID of 1..4094 on a parent in this namespace that is
+// not a VLAN itself (QinQ) are routed; XDP punts the rest, the kernel routes them.
+std::optional<std::string_view> subinterface_refusal(const LinkSource& links,
+                                                     const VlanEntry& vlan);
+
 std::string_view to_string(OffloadState s);
 std::string_view to_string(OffloadReason r);
 
@@ -135,7 +142,24 @@ class FastPath final : public RibObserver {
   // Ports the fast path receives on (fpm_ifaces) and may redirect to
   // (fpm_tx_ports). The XDP attachment itself is XdpProgram's job.
   Status add_port(uint32_t ifindex, bool v4 = true, bool v6 = true);
+  // Drops the port's routed subinterfaces with it.
   Status remove_port(uint32_t ifindex);
+
+  // 802.1Q subinterfaces (fast_path_vlans.cpp). A VLAN link is routed when it
+  // can be (subinterface_refusal() says nothing) and its parent is a port:
+  // its own fpm_ifaces entry and counter slot, fpm_vlans[parent, VID] and, for
+  // egress, fpm_tx_ports[it] = parent. Call it whenever a VLAN link appears,
+  // changes or vanishes, and for a port's VLAN links after add_port(): it
+  // routes, re-keys or stops routing the link to match.
+  Status sync_subinterface(uint32_t ifindex);
+  struct Subinterface {
+    uint32_t parent = 0;
+    uint16_t vid = 0;
+    uint32_t slot = 0;   // counter slot, from the ports' pool
+    bool egress = true;  // has its fpm_tx_ports entry (no egress-qos-map)
+  };
+  // Routed subinterfaces by ifindex.
+  const std::map<uint32_t, Subinterface>& subinterfaces() const { return subs_; }
 
   // Retries failed groups and routes (bounded by retry_batch). Call it from a
   // timer (e.g. every 100 ms-1 s); returns how many routes were installed.
@@ -197,6 +221,8 @@ class FastPath final : public RibObserver {
   // (MAC, MTU, a master making it FPM_IFACE_F_ENSLAVED, the forwarding switches
   // making it FPM_IFACE_F_FWD4 / FWD6).
   fpm_iface port_entry(uint32_t ifindex, uint32_t slot, uint16_t flags) const;
+  Status add_subinterface(uint32_t ifindex, const Subinterface& sub);
+  Status drop_subinterface(uint32_t ifindex);
   struct Group;
   struct GroupOutcome;
   struct RouteRecord {
@@ -251,8 +277,10 @@ class FastPath final : public RibObserver {
   std::map<std::pair<uint32_t, Prefix>, RouteRecord> other_;     // other tables
   std::set<Prefix> failed_routes_;                               // retry queue
   std::set<uint32_t> failed_groups_;
-  std::map<uint32_t, uint32_t> ports_;          // ifindex -> counter slot
-  std::map<uint32_t, fpm_iface> port_entries_;  // ifindex -> what fpm_ifaces holds
+  std::map<uint32_t, uint32_t> ports_;  // ifindex -> counter slot
+  // ifindex -> what fpm_ifaces holds, for ports and routed subinterfaces
+  std::map<uint32_t, fpm_iface> port_entries_;
+  std::map<uint32_t, Subinterface> subs_;
   FastPathStats stats_;
   std::optional<Error> last_error_;
   bool withheld_ = false;

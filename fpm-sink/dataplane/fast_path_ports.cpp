@@ -3,6 +3,7 @@
 #include "dataplane/fast_path.hpp"
 
 #include <cstring>
+#include <vector>
 
 namespace fpm_sink {
 
@@ -68,6 +69,12 @@ fpm_iface FastPath::port_entry(uint32_t ifindex, uint32_t slot, uint16_t flags) 
 Status FastPath::remove_port(uint32_t ifindex) {
   auto it = ports_.find(ifindex);
   if (it == ports_.end()) return ok_status();
+  // Its subinterfaces redirect through it: they go first.
+  std::vector<uint32_t> subs;
+  for (const auto& [sub, s] : subs_)
+    if (s.parent == ifindex) subs.push_back(sub);
+  for (uint32_t sub : subs)
+    if (auto s = drop_subinterface(sub); !s) note(s.error());
   // Host entries first: nothing may be redirected to a port leaving the devmap.
   if (auto s = hosts_.set_port(ifindex, false); !s) note(s.error());
   Status a = writer_.remove_iface(ifindex);

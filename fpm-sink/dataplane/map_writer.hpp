@@ -64,6 +64,14 @@ class MapWriter {
   virtual Status remove_iface(uint32_t ifindex) = 0;
   virtual Status add_tx_port(uint32_t ifindex) = 0;
   virtual Status remove_tx_port(uint32_t ifindex) = 0;
+
+  // 802.1Q subinterfaces (bpf/lib/vlan.h). fpm_tx_ports[ifindex] = parent: a
+  // redirect to the subinterface leaves through its parent (remove_tx_port()
+  // drops it). fpm_vlans[{parent, vid}] = ifindex: tagged frames enter it.
+  virtual Status add_tx_via(uint32_t ifindex, uint32_t parent) = 0;
+  virtual Status write_vlan(uint32_t parent, uint16_t vid, uint32_t ifindex) = 0;
+  // Removing a key the map does not hold is not an error.
+  virtual Status remove_vlan(uint32_t parent, uint16_t vid) = 0;
 };
 
 }  // namespace fpm_sink

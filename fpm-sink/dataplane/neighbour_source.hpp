@@ -32,6 +32,15 @@ struct NeighbourEntry {
   bool failed = false;
 };
 
+// A VLAN device (kind "vlan"): the fast path routes it through its parent
+// when it is an 802.1Q subinterface of an attached port (fast_path_vlans.cpp).
+struct VlanEntry {
+  uint32_t parent = 0;      // ifindex, 0 = unknown / another namespace
+  uint16_t id = 0;          // VID
+  uint16_t protocol = 0;    // tag protocol, host order (0x8100 = 802.1Q)
+  bool egress_qos = false;  // egress-qos-map set: the kernel may write a PCP we would not
+};
+
 struct LinkEntry {
   EthAddr mac{};
   uint32_t mtu = 1500;
@@ -42,6 +51,7 @@ struct LinkEntry {
   // switches, see kernel/netconf_events.hpp). Unknown counts as off: punted.
   bool forward_v4 = false;
   bool forward_v6 = false;
+  std::optional<VlanEntry> vlan;  // set for VLAN devices only
 };
 
 class NeighbourSource {

@@ -1,5 +1,8 @@
 #include "dataplane/nexthop_table.hpp"
 
+#include <arpa/inet.h>
+
+#include <algorithm>
 #include <cstring>
 
 namespace fpm_sink {
@@ -16,22 +19,45 @@ NextHopTable::NextHopTable(MapWriter& writer, const NeighbourSource& neighbours,
                            const LinkSource& links, IndexAllocator allocator)
     : writer_(writer), neighbours_(neighbours), links_(links), alloc_(std::move(allocator)) {}
 
+namespace {
+
+// Egress through a VLAN subinterface: the frame leaves through the parent with
+// the subinterface's tag, so the parent must be up too and the L3 MTU is the
+// smaller of the two (the kernel keeps a VLAN's MTU within its parent's, but a
+// change reaches us as two events). Whether the fast path may send there at
+// all is fpm_tx_ports' answer: only routed subinterfaces have an entry.
+// Returns false when the parent is down or unknown.
+bool apply_vlan(const LinkSource& links, const VlanEntry& vlan, fpm_nexthop& nh) {
+  nh.flags = FPM_NH_F_VLAN;
+  nh.vlan_tci = htons(vlan.id & 0x0fff);
+  const auto parent = vlan.parent ? links.link(vlan.parent) : std::nullopt;
+  if (!parent) return false;
+  nh.mtu = std::min(nh.mtu, parent->mtu);
+  return parent->up;
+}
+
+}  // namespace
+
 fpm_nexthop resolve_nexthop(const NeighbourSource& neighbours, const LinkSource& links,
                             const NextHopKey& key) {
   fpm_nexthop nh{};
   nh.ifindex = key.ifindex;
   nh.state = FPM_NH_UNRESOLVED;
-  const auto link = links.link(key.ifindex);
+  auto link = links.link(key.ifindex);
+  if (link && link->vlan) {
+    nh.mtu = link->mtu;
+    if (!apply_vlan(links, *link->vlan, nh)) link->up = false;
+  }
   if (!link || !link->up) {
     // A dead port must not attract traffic; the kernel reroutes or drops.
     nh.state = FPM_NH_FAILED;
     if (link) {
-      nh.mtu = link->mtu;
+      if (!link->vlan) nh.mtu = link->mtu;
       std::memcpy(nh.src_mac, link->mac.data(), 6);
     }
     return nh;
   }
-  nh.mtu = link->mtu;
+  if (!link->vlan) nh.mtu = link->mtu;
   std::memcpy(nh.src_mac, link->mac.data(), 6);
   const auto neigh = neighbours.neighbour(key.gateway, key.ifindex);
   if (neigh && neigh->usable) {

@@ -25,7 +25,7 @@ namespace {
 // Maps the writers need; the loader refuses an object without them.
 constexpr const char* kRequiredMaps[] = {"lpm4_tbl24", "lpm4_tbl8",    "lpm6_root",  "lpm6_nodes",
                                          "fpm_nhg",    "fpm_nexthops", "fpm_ifaces", "fpm_tx_ports",
-                                         "fpm_hosts4", "fpm_hosts6"};
+                                         "fpm_hosts4", "fpm_hosts6",   "fpm_vlans"};
 constexpr const char* kLinkPrefix = "xdp_link_";
 
 Error bpf_error(std::string id, const std::string& what, int err) {

@@ -1,9 +1,11 @@
 #include "kernel/kernel_events.hpp"
 
+#include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <linux/if.h>
 #include <linux/if_addr.h>
 #include <linux/if_arp.h>
+#include <linux/if_link.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
@@ -62,6 +64,39 @@ void read_master_and_kind(const AttrTable<IFLA_MAX>& attrs, LinkInfo& link) {
         ::strnlen(static_cast<const char*>(mnl_attr_get_payload(k)), mnl_attr_get_payload_len(k)));
 }
 
+// A VLAN subinterface's parent, VID and tag protocol. IFLA_LINK names the parent
+// for every stacked kind (and a veth's peer, maybe in another namespace): read it
+// for "vlan" only, and not when IFLA_LINK_NETNSID says it is another namespace's.
+void read_vlan(const AttrTable<IFLA_MAX>& attrs, LinkInfo& link) {
+  if (link.kind != "vlan") return;
+  const nlattr* info = attrs.at[IFLA_LINKINFO];
+  if (!info || mnl_attr_validate(info, MNL_TYPE_NESTED) < 0) return;
+  AttrTable<IFLA_INFO_MAX> nested;
+  if (mnl_attr_parse_nested(info, collect_attr<IFLA_INFO_MAX>, &nested) < 0) return;
+  const nlattr* data = nested.at[IFLA_INFO_DATA];
+  if (!data || mnl_attr_validate(data, MNL_TYPE_NESTED) < 0) return;
+  AttrTable<IFLA_VLAN_MAX> vlan_attrs;
+  if (mnl_attr_parse_nested(data, collect_attr<IFLA_VLAN_MAX>, &vlan_attrs) < 0) return;
+  const nlattr* id = vlan_attrs.at[IFLA_VLAN_ID];
+  if (!id || mnl_attr_validate(id, MNL_TYPE_U16) < 0) return;
+  VlanLinkInfo v;
+  v.id = mnl_attr_get_u16(id);
+  // Absent on kernels before 802.1ad support: 802.1Q was the only kind.
+  v.protocol = 0x8100;
+  if (const nlattr* p = vlan_attrs.at[IFLA_VLAN_PROTOCOL];
+      p && mnl_attr_validate(p, MNL_TYPE_U16) >= 0)
+    v.protocol = ntohs(mnl_attr_get_u16(p));  // __be16 on the wire
+  if (const nlattr* q = vlan_attrs.at[IFLA_VLAN_EGRESS_QOS];
+      q && mnl_attr_validate(q, MNL_TYPE_NESTED) >= 0) {
+    // The kernel lists only mappings to a non-zero PCP: any entry is one.
+    v.egress_qos = mnl_attr_get_payload_len(q) > 0;
+  }
+  const nlattr* parent = attrs.at[IFLA_LINK];
+  if (parent && mnl_attr_validate(parent, MNL_TYPE_U32) >= 0 && !attrs.at[IFLA_LINK_NETNSID])
+    v.parent = mnl_attr_get_u32(parent);
+  link.vlan = v;
+}
+
 Result<std::optional<KernelEvent>> parse_link(const nlmsghdr* nlh) {
   if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(ifinfomsg))) return malformed("short ifinfomsg");
   const auto* ifi = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(nlh));
@@ -87,6 +122,7 @@ Result<std::optional<KernelEvent>> parse_link(const nlmsghdr* nlh) {
   }
   link.up = (ifi->ifi_flags & IFF_UP) && oper_up;
   read_master_and_kind(attrs, link);
+  read_vlan(attrs, link);
   if (nlh->nlmsg_type == RTM_DELLINK) return std::optional<KernelEvent>{Removal<LinkInfo>{link}};
   return std::optional<KernelEvent>{Upsert<LinkInfo>{link}};
 }

@@ -20,6 +20,16 @@ namespace fpm_sink {
 using MacAddr = std::array<uint8_t, 6>;
 std::string mac_to_string(const MacAddr& mac);
 
+// IFLA_INFO_DATA of a link of kind "vlan" (IFLA_VLAN_*).
+struct VlanLinkInfo {
+  uint32_t parent = 0;      // IFLA_LINK; 0 when the parent sits in another namespace
+  uint16_t id = 0;          // IFLA_VLAN_ID (VID)
+  uint16_t protocol = 0;    // IFLA_VLAN_PROTOCOL, host order: 0x8100 (802.1Q), 0x88a8 (802.1ad)
+  bool egress_qos = false;  // IFLA_VLAN_EGRESS_QOS maps a priority: PCP is not always 0
+
+  auto operator<=>(const VlanLinkInfo&) const = default;
+};
+
 struct LinkInfo {
   uint32_t ifindex = 0;
   std::string name;
@@ -29,6 +39,7 @@ struct LinkInfo {
   bool is_loopback = false;
   uint32_t master = 0;  // IFLA_MASTER: the VRF, bridge or bond it is enslaved to, 0 = none
   std::string kind;     // IFLA_LINKINFO / IFLA_INFO_KIND ("vrf", "bridge", "bond", "veth"...)
+  std::optional<VlanLinkInfo> vlan;  // set for kind "vlan" only
 
   auto operator<=>(const LinkInfo&) const = default;
 };

@@ -38,6 +38,8 @@ class KernelView final : public NeighbourSource, public LinkSource {
     entry.forward_v4 = state_.forwarding(Family::V4, port).value_or(false);
     entry.forward_v6 = state_.forwarding(Family::V6, port).value_or(false) &&
                        state_.forwarding(Family::V6, kNetconfIfindexAll).value_or(false);
+    if (l->vlan)
+      entry.vlan = VlanEntry{l->vlan->parent, l->vlan->id, l->vlan->protocol, l->vlan->egress_qos};
     return entry;
   }
 

@@ -174,7 +174,7 @@ RefDecision ReferenceModel::decide(const Bytes& f, uint32_t ingress_ifindex) con
   // A port enslaved to a VRF, bridge or bond is not routed in the main table.
   if (iface.flags & FPM_IFACE_F_ENSLAVED) return punt(FPM_REASON_ENSLAVED);
 
-  // 2. Ethernet: walk up to two VLAN tags, then untagged IP unicast only.
+  // 2. Ethernet: walk up to two VLAN tags, then IP unicast only.
   if (f.size() < kEthLen) return punt(FPM_REASON_MALFORMED);
   uint16_t proto = be16(&f[12]);
   size_t off = kEthLen;
@@ -185,7 +185,14 @@ RefDecision ReferenceModel::decide(const Bytes& f, uint32_t ingress_ifindex) con
     off += 4;
     tags++;
   }
-  if (tags) return punt(FPM_REASON_VLAN);
+  // One 802.1Q tag with a real VID would enter a subinterface (lib/vlan.h);
+  // the model has none, so it is an unknown VID. Other tagging: the kernel's.
+  if (tags) {
+    const uint16_t vid = be16(&f[kEthLen]) & 0x0fff;
+    if (tags != 1 || be16(&f[12]) != 0x8100 || vid == 0 || vid == 0x0fff)
+      return punt(FPM_REASON_VLAN);
+    return punt(FPM_REASON_VLAN_UNKNOWN);
+  }
   if (proto != 0x0800 && proto != 0x86dd) return punt(FPM_REASON_NON_IP);
   if (f[0] & 1) return punt(FPM_REASON_MULTICAST);
   // Unicast to another host (a promiscuous port) is not ours to route.

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <optional>
 
 #include "fib_fixture.hpp"
@@ -59,6 +60,10 @@ class Capture {
     }
     timeval tv{0, 200 * 1000};
     if (fd_ >= 0) setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    // The receive path moves a VLAN tag out of the frame before taps see it:
+    // ask for it back as ancillary data.
+    const int on = 1;
+    if (fd_ >= 0) setsockopt(fd_, SOL_PACKET, PACKET_AUXDATA, &on, sizeof(on));
   }
   ~Capture() {
     if (fd_ >= 0) close(fd_);
@@ -74,6 +79,39 @@ class Capture {
       ssize_t n = recv(fd_, buf.data(), buf.size(), 0);
       if (n < 0) continue;
       if (Bytes(buf.begin(), buf.begin() + n) == want) return true;
+    }
+    return false;
+  }
+
+  // As wait_for, for a frame that arrived with an 802.1Q tag of `vid`: `want`
+  // is the frame without it, as the tap shows it, and the tag must match.
+  bool wait_for_tagged(const Bytes& want, uint16_t vid, std::chrono::milliseconds timeout) {
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    Bytes tagged = want;
+    const uint8_t tag[4] = {0x81, 0x00, uint8_t(vid >> 8), uint8_t(vid)};
+    tagged.insert(tagged.begin() + 12, tag, tag + 4);
+    Bytes buf(4096);
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(tpacket_auxdata))];
+    while (std::chrono::steady_clock::now() < end) {
+      iovec iov{buf.data(), buf.size()};
+      msghdr msg{};
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof(control);
+      ssize_t n = recvmsg(fd_, &msg, 0);
+      if (n < 0) continue;
+      const Bytes got(buf.begin(), buf.begin() + n);
+      if (got == tagged) return true;  // a tap that sees the tag in place
+      if (got != want) continue;
+      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA) continue;
+        tpacket_auxdata aux;
+        std::memcpy(&aux, CMSG_DATA(c), sizeof(aux));
+        if ((aux.tp_status & TP_STATUS_VLAN_VALID) && aux.tp_vlan_tci == vid &&
+            aux.tp_vlan_tpid == ETH_P_8021Q)
+          return true;
+      }
     }
     return false;
   }
@@ -111,6 +149,34 @@ TEST_F(RedirectLive, FrameLeavesThroughTheNextHopsPort) {
     EXPECT_FALSE(c.not_on->wait_for(want, std::chrono::milliseconds(100))) << "nh " << c.nh;
   }
   EXPECT_EQ(h.counters().verdict(FPM_VERDICT_REDIRECT), 4u);
+}
+
+// A next hop through a VLAN subinterface: its devmap key is the subinterface,
+// the entry's target its parent, so the frame leaves through the parent,
+// tagged (lib/vlan.h). The subinterface is an ifindex no device has.
+TEST_F(RedirectLive, TaggedFrameLeavesThroughTheParent) {
+  XdpHarness& h = *h_;
+  constexpr uint32_t kSub = 100001, kNh = 30;
+  constexpr uint16_t kVid = 20;
+  PassProgram pass0(h.egress(0).peer_ifindex), pass1(h.egress(1).peer_ifindex);
+  ASSERT_TRUE(pass0.ok() && pass1.ok()) << "attach XDP to the veth peers";
+  Capture cap0(h.egress(0).peer_ifindex), cap1(h.egress(1).peer_ifindex);
+  ASSERT_TRUE(cap0.ok() && cap1.ok());
+  h.add_tx_via(kSub, h.egress(1).ifindex);
+  fpm_nexthop nh = make_nh(h.egress(1), kNeighbour6, FPM_NH_VALID);
+  nh.ifindex = kSub;
+  nh.flags = FPM_NH_F_VLAN;
+  nh.vlan_tci = htons(kVid);
+  h.set_nexthop(kNh, nh);
+  h.set_group(30, {kNh}, FPM_NHG_F_VALID);
+  h.route4(ip4("10.30.0.0"), 16, forward(30));
+
+  const Bytes in = v4("10.30.0.1").build();
+  ASSERT_EQ(h.run_live(in, h.ingress().ifindex), 0);
+  EXPECT_TRUE(cap1.wait_for_tagged(expected_forward(in, nh), kVid, std::chrono::milliseconds(1000)))
+      << "rewritten, tagged, on the parent's wire";
+  EXPECT_FALSE(cap0.wait_for(expected_forward(in, nh), std::chrono::milliseconds(100)));
+  EXPECT_EQ(h.counters().verdict(FPM_VERDICT_REDIRECT), 1u);
 }
 
 // Without its devmap entry the port is not a redirect target: the frame goes

@@ -158,6 +158,7 @@ void XdpHarness::reset() {
   clear_hash(skel_->maps.fpm_hosts4);
   clear_hash(skel_->maps.fpm_hosts6);
   clear_hash(skel_->maps.fpm_tx_ports);
+  clear_hash(skel_->maps.fpm_vlans);
   clear_percpu_array(skel_->maps.fpm_stats, ncpus_);
   clear_percpu_array(skel_->maps.fpm_iface_stats, ncpus_);
   clear_percpu_array(skel_->maps.fpm_iface_reasons, ncpus_);
@@ -171,6 +172,17 @@ void XdpHarness::set_iface(uint32_t ifindex, const fpm_iface& cfg) {
 void XdpHarness::add_tx_port(uint32_t ifindex) {
   if (bpf_map_update_elem(bpf_map__fd(skel_->maps.fpm_tx_ports), &ifindex, &ifindex, BPF_ANY))
     die("add_tx_port %u: %s", ifindex, std::strerror(errno));
+}
+
+void XdpHarness::add_tx_via(uint32_t key, uint32_t target) {
+  if (bpf_map_update_elem(bpf_map__fd(skel_->maps.fpm_tx_ports), &key, &target, BPF_ANY))
+    die("add_tx_via %u -> %u: %s", key, target, std::strerror(errno));
+}
+
+void XdpHarness::set_vlan(uint32_t parent, uint16_t vid, uint32_t sub) {
+  const fpm_vlan_key key{parent, vid, 0};
+  if (bpf_map_update_elem(bpf_map__fd(skel_->maps.fpm_vlans), &key, &sub, BPF_ANY))
+    die("set_vlan %u/%u", parent, vid);
 }
 
 void XdpHarness::set_nexthop(uint32_t index, const fpm_nexthop& nh) {

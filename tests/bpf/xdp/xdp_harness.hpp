@@ -61,6 +61,10 @@ class XdpHarness {
   // Map fillers.
   void set_iface(uint32_t ifindex, const fpm_iface& cfg);
   void add_tx_port(uint32_t ifindex);
+  // fpm_tx_ports[key] = target: a subinterface's redirects leave through its parent.
+  void add_tx_via(uint32_t key, uint32_t target);
+  // fpm_vlans[{parent, vid}] = sub.
+  void set_vlan(uint32_t parent, uint16_t vid, uint32_t sub);
   void set_nexthop(uint32_t index, const fpm_nexthop& nh);
   void set_group(uint32_t index, const std::vector<uint32_t>& buckets, uint32_t flags);
   void set_bucket(uint32_t group, uint32_t bucket, uint32_t nh);  // in place, via mmap

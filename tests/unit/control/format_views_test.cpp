@@ -97,6 +97,37 @@ TEST(FormatViews, InterfacesShowAttachForwardingMasterAndVerdicts) {
   EXPECT_FALSE(j["interfaces"][1].contains("punt_reasons"));
 }
 
+TEST(FormatViews, VlanSubinterfaceShowsParentVidAndWhetherRouted) {
+  InterfacesReply r;
+  r.set_fast_path(true);
+  auto* v = r.add_interfaces();
+  v->set_ifindex(12);
+  v->set_name("eth1.10");
+  v->set_kind("vlan");
+  v->set_attach(ATTACH_MODE_NONE);
+  v->set_not_attached("VLAN subinterface, routed through parent eth1");
+  v->set_vlan_parent_ifindex(3);
+  v->set_vlan_parent_name("eth1");
+  v->set_vlan_id(10);
+  v->set_vlan_protocol("802.1Q");
+  v->set_vlan_routed(true);
+  auto* plain = r.add_interfaces();
+  plain->set_ifindex(3);
+  plain->set_name("eth1");
+  plain->set_attach(ATTACH_MODE_NATIVE);
+  const std::string text = interfaces_text(r);
+  EXPECT_TRUE(has(text, "VLAN: id 10 (802.1Q) on eth1 (3), routed by the fast path")) << text;
+  EXPECT_TRUE(has(text, "not attached (VLAN subinterface, routed through parent eth1)")) << text;
+  EXPECT_EQ(text.find("VLAN:"), text.rfind("VLAN:")) << "eth1 itself has no VLAN line";
+  const Json j = interfaces_json(r)["interfaces"]["interfaces"];
+  EXPECT_EQ(j[0]["vlan"]["parent_ifindex"], 3);
+  EXPECT_EQ(j[0]["vlan"]["parent_name"], "eth1");
+  EXPECT_EQ(j[0]["vlan"]["id"], 10);
+  EXPECT_EQ(j[0]["vlan"]["protocol"], "802.1Q");
+  EXPECT_EQ(j[0]["vlan"]["routed"], true);
+  EXPECT_FALSE(j[1].contains("vlan"));
+}
+
 TEST(FormatViews, FlowPathInRoutesTextAndJson) {
   RoutesReply r;
   auto* route = r.add_routes();

@@ -12,6 +12,7 @@ after this process exits.
 Run inside a namespace (the netlink socket / ioctl act on the caller's netns):
     ip netns exec NS python3 -m fpmtest.xdp gro IFNAME on|off
     ip netns exec NS python3 -m fpmtest.xdp txcsum IFNAME on|off
+    ip netns exec NS python3 -m fpmtest.xdp txvlan IFNAME on|off
     ip netns exec NS python3 -m fpmtest.xdp pass IFNAME [--generic]
     ip netns exec NS python3 -m fpmtest.xdp redirect IFNAME TO_IFNAME
     ip netns exec NS python3 -m fpmtest.xdp off IFNAME
@@ -35,6 +36,9 @@ _ETHTOOL_GGRO = 0x2b
 _ETHTOOL_SGRO = 0x2c
 _ETHTOOL_GTXCSUM = 0x16
 _ETHTOOL_STXCSUM = 0x17
+_ETHTOOL_GFLAGS = 0x25
+_ETHTOOL_SFLAGS = 0x26
+_ETH_FLAG_TXVLAN = 1 << 7
 
 _RTM_SETLINK = 19
 _IFLA_XDP = 43
@@ -121,6 +125,17 @@ def set_tx_csum(ifname, on=True):
     return bool(_ethtool_value(ifname, _ETHTOOL_GTXCSUM))
 
 
+def set_tx_vlan(ifname, on=True):
+    """VLAN tag insertion on transmit. A VLAN device over a veth hands its tag
+    to the peer as skb metadata (tx-vlan-offload), which XDP on the peer does
+    not see: the frame looks untagged. Off, the tag is in the frame, as on a
+    NIC's wire."""
+    flags = _ethtool_value(ifname, _ETHTOOL_GFLAGS)
+    flags = (flags | _ETH_FLAG_TXVLAN) if on else (flags & ~_ETH_FLAG_TXVLAN)
+    _ethtool_value(ifname, _ETHTOOL_SFLAGS, flags)
+    return bool(_ethtool_value(ifname, _ETHTOOL_GFLAGS) & _ETH_FLAG_TXVLAN)
+
+
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     cmd, ifname = argv[0], argv[1]
@@ -134,6 +149,11 @@ def main(argv=None):
         on = argv[2] == "on"
         if set_tx_csum(ifname, on) != on:
             print(f"tx checksum offload on {ifname} did not change", file=sys.stderr)
+            return 1
+    elif cmd == "txvlan":
+        on = argv[2] == "on"
+        if set_tx_vlan(ifname, on) != on:
+            print(f"tx VLAN offload on {ifname} did not change", file=sys.stderr)
             return 1
     elif cmd == "pass":
         flags = XDP_FLAGS_SKB_MODE if "--generic" in argv else XDP_FLAGS_DRV_MODE
