@@ -38,8 +38,8 @@ class FakeMapWriter final : public MapWriter {
   // What the fast path holds.
   std::map<uint32_t, fpm_nexthop> nexthops;
   std::map<uint32_t, fpm_nhg> groups;
-  std::map<Prefix, uint32_t> routes;    // installed prefix -> action
-  std::set<Prefix> punted;              // prefixes that hit NoSpace and are not installed
+  std::map<Prefix, uint32_t> routes;  // installed prefix -> action
+  std::set<Prefix> punted;            // prefixes that hit NoSpace and are not installed
   struct VrfTrie {
     uint32_t max_routes = 0;  // per family
     std::map<Prefix, uint32_t> routes;

@@ -52,12 +52,12 @@ namespace fpm_sink {
 constexpr uint32_t kMainTable = 254;
 
 struct FastPathConfig {
-  uint32_t max_groups = FPM_MAX_NHG;         // entries of fpm_nhg
-  uint32_t max_nexthops = FPM_MAX_NEXTHOPS;  // entries of fpm_nexthops
-  uint32_t max_ports = FPM_MAX_IFACES;       // counter slots
-  uint32_t max_hosts = FPM_MAX_HOSTS;        // entries of fpm_hosts4, and of fpm_hosts6
-  uint32_t vrf_tables = FPM_VRF_TABLES_DEFAULT;  // VRF table slots (tables besides main)
-  uint32_t vrf_routes = FPM_VRF_ROUTES_DEFAULT;  // routes per family in a VRF table's trie
+  uint32_t max_groups = FPM_MAX_NHG;                 // entries of fpm_nhg
+  uint32_t max_nexthops = FPM_MAX_NEXTHOPS;          // entries of fpm_nexthops
+  uint32_t max_ports = FPM_MAX_IFACES;               // counter slots
+  uint32_t max_hosts = FPM_MAX_HOSTS;                // entries of fpm_hosts4, and of fpm_hosts6
+  uint32_t vrf_tables = FPM_VRF_TABLES_DEFAULT;      // VRF table slots (tables besides main)
+  uint32_t vrf_routes = FPM_VRF_ROUTES_DEFAULT;      // routes per family in a VRF table's trie
   std::map<uint32_t, uint32_t> vrf_routes_by_table;  // table id -> its own size, if not vrf_routes
   // How long a freed group / next-hop index stays unused (fpm_abi.h: >= 1 s).
   std::chrono::nanoseconds index_grace = std::chrono::seconds(1);
@@ -180,6 +180,7 @@ class FastPath final : public RibObserver {
   const NextHopTable& nexthops() const { return nexthops_; }
   const HostTable& hosts() const { return hosts_; }
   const IndexAllocator& group_slots() const { return group_alloc_; }
+  const IndexAllocator& vrf_slots() const { return vrf_alloc_; }
   // ifindex -> counter slot of fpm_iface_stats, for every port added.
   const std::map<uint32_t, uint32_t>& ports() const { return ports_; }
   // What fpm_ifaces holds for a port now (nullopt if it is not a port).
@@ -256,7 +257,8 @@ class FastPath final : public RibObserver {
   void vrf_release_slot(VrfTable& t);
   void vrf_overflow(uint32_t table, VrfTable& t);
   void vrf_retry();
-  void for_each_vrf_route(uint32_t table, const std::function<void(const Prefix&, RouteRecord&)>& fn);
+  void for_each_vrf_route(uint32_t table,
+                          const std::function<void(const Prefix&, RouteRecord&)>& fn);
   // Reprograms every route of every table (hold, route limit).
   void reprogram_all();
   // The table slot a port of this link gets, or FPM_TABLE_SLOT_NONE.

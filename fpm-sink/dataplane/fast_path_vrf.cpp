@@ -179,9 +179,8 @@ void FastPath::vrf_retry() {
   for (auto& [table, t] : vrf_tables_) {
     if (!t.slot) {
       if (!vrf_assign_slot(table, t)) continue;
-      for_each_vrf_route(table, [&](const Prefix& p, RouteRecord& rec) {
-        program_vrf(table, t, p, rec);
-      });
+      for_each_vrf_route(table,
+                         [&](const Prefix& p, RouteRecord& rec) { program_vrf(table, t, p, rec); });
       refresh_ports();
       continue;
     }

@@ -13,8 +13,8 @@ namespace fpm_sink {
 namespace {
 
 Error trie_error(const std::string& what, int err) {
-  return Error{"bpf.map.update", what + ": " + std::strerror(err) + " (-" + std::to_string(err) + ")",
-               err};
+  return Error{"bpf.map.update",
+               what + ": " + std::strerror(err) + " (-" + std::to_string(err) + ")", err};
 }
 
 // LPM trie key bytes: prefix length, then the address's leading bytes (wire order).

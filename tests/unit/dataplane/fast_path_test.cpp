@@ -666,8 +666,8 @@ TEST_F(OffloadChangesTest, PuntsThatLastUntilTheRouteSettlesAreNotReported) {
   connected.nh.ifindex = kEth1;
   fp->group_changed(ChangeKind::Added, group(2, {connected}));
   fp->route_changed(ChangeKind::Changed, route("10.1.0.0/16", 2));
-  EXPECT_EQ(take_all(), (std::map<std::string, OffloadState>{
-                            {"254 10.1.0.0/16", OffloadState::NotOffloaded}}));
+  EXPECT_EQ(take_all(),
+            (std::map<std::string, OffloadState>{{"254 10.1.0.0/16", OffloadState::NotOffloaded}}));
 }
 
 TEST_F(OffloadChangesTest, DroppedWithTheSessionAndOffCostsNothing) {

@@ -75,7 +75,9 @@ class FastPathVrfTest : public ::testing::Test {
     r.prefix = P(prefix);
     fp->route_changed(ChangeKind::Removed, r);
   }
-  uint32_t forward(uint32_t group) { return fpm_act_make(FPM_ACT_FORWARD, *fp->group_index(group)); }
+  uint32_t forward(uint32_t group) {
+    return fpm_act_make(FPM_ACT_FORWARD, *fp->group_index(group));
+  }
   uint16_t slot_of(uint32_t table) {
     for (const auto& t : fp->vrf_tables())
       if (t.table == table) return t.slot ? *t.slot : FPM_TABLE_SLOT_NONE;

@@ -102,7 +102,7 @@ TEST(KernelEvents, VrfTableFollowsTheMaster) {
   port(20);
   EXPECT_EQ(KernelView(state).link(7)->vrf_table, 1001u);
   EXPECT_EQ(state.link(7)->vrf_table, 0u);  // the port's own: it is no VRF
-  port(21);  // re-enslaved
+  port(21);                                 // re-enslaved
   EXPECT_EQ(KernelView(state).link(7)->vrf_table, 1002u);
   port(22);  // into a bridge: no table
   EXPECT_EQ(KernelView(state).link(7)->master_kind, "bridge");
