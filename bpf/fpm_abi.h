@@ -350,6 +350,9 @@ FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_iface, pad) == 18, "fpm_iface.pad");
 FPM_ABI_ASSERT(sizeof(struct fpm_in6) == 16, "fpm_in6 size");
 FPM_ABI_ASSERT(sizeof(struct fpm_vrf_key4) == 8, "fpm_vrf_key4 size");
 FPM_ABI_ASSERT(sizeof(struct fpm_vrf_key6) == 20, "fpm_vrf_key6 size");
+/* The keys reach no BTF (the tries are created by fpm-sink): these asserts, compiled
+ * for bpf, C and C++ alike, are their layout check. */
+FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_vrf_key4, addr) == 4, "fpm_vrf_key4.addr");
 FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_vrf_key6, addr) == 4, "fpm_vrf_key6.addr");
 FPM_ABI_ASSERT(sizeof(struct fpm_counter) == 16, "fpm_counter size");
 FPM_ABI_ASSERT(sizeof(struct fpm_iface_stats) == 16 * FPM_VERDICT_MAX, "fpm_iface_stats size");
