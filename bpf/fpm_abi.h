@@ -26,6 +26,9 @@
  *   fpm_iface_reasons PERCPU_ARRAY   __u32 slot * FPM_REASON_MAX + reason
  *                                                        struct fpm_counter     XDP program (not redirected only)
  *   fpm_abi         ARRAY            __u32 FPM_ABI_KEY_* __u32                  loader (pinned with the rest)
+ *   fpm_vrf4        ARRAY_OF_MAPS    __u32 table slot    LPM_TRIE fd (struct fpm_vrf_key4 -> __u32 action)
+ *   fpm_vrf6        ARRAY_OF_MAPS    __u32 table slot    LPM_TRIE fd (struct fpm_vrf_key6 -> __u32 action)
+ *                                                                               map writer (lib/vrf.h)
  *   .rodata         fpm_cfg          -                   struct fpm_config      loader, before load
  *
  * Indices (group, next hop, iface slot) are small dense numbers allocated by
@@ -72,8 +75,10 @@
  *   6  fpm_abi[FPM_ABI_KEY_HASH_SEED]: the ECMP hash seed, kept across restarts
  *   7  fpm_vlans, fpm_nexthop.flags FPM_NH_F_VLAN + vlan_tci (was pad),
  *      FPM_REASON_VLAN_UNKNOWN: 802.1Q subinterfaces (lib/vlan.h)
+ *   8  VRF tables: fpm_vrf4 / fpm_vrf6 by fpm_iface.table_slot, FPM_TABLE_SLOT_NONE;
+ *      FPM_IFACE_F_ENSLAVED only for masters other than a VRF
  */
-#define FPM_ABI_VERSION 7u
+#define FPM_ABI_VERSION 8u
 
 /*
  * Keys of fpm_abi, which the program never reads: what a later fpm-sink
@@ -136,9 +141,18 @@ static inline __u32 fpm_act_arg(__u32 act)
 #define FPM_MAX_HOSTS 16384u	/* connected hosts per family (fpm_hosts4 / 6) */
 #define FPM_MAX_TX_PORTS 256u
 
-/* LPM table slots. Only the main table (254) has a slot for now. */
+/*
+ * LPM table slots (fpm_iface.table_slot). Slot 0 is the main table (254), held
+ * in the DIR-24-8 / lpm6 arrays. Slots 1..n are VRF tables, one LPM_TRIE per
+ * family each in fpm_vrf4 / fpm_vrf6[slot] (lib/vrf.h); the loader sizes the
+ * outer arrays to n + 1 (entry 0 stays empty). A slot without a published
+ * trie, or FPM_TABLE_SLOT_NONE (a VRF whose table has no slot), punts
+ * FPM_REASON_NO_TABLE.
+ */
 #define FPM_TABLE_SLOT_MAIN 0u
-#define FPM_MAX_TABLE_SLOTS 1u
+#define FPM_TABLE_SLOT_NONE 0xffffu
+#define FPM_VRF_TABLES_DEFAULT 16u	 /* VRF table slots (1..16) */
+#define FPM_VRF_ROUTES_DEFAULT 65536u /* routes per family and VRF table */
 
 /* ---------------------------------------------------------- next hops */
 
@@ -189,7 +203,7 @@ struct fpm_nhg {
 
 #define FPM_IFACE_F_V4 0x1u	  /* forward IPv4 received on this port */
 #define FPM_IFACE_F_V6 0x2u	  /* forward IPv6 received on this port */
-#define FPM_IFACE_F_ENSLAVED 0x4u /* port has a master (VRF, bridge, bond) */
+#define FPM_IFACE_F_ENSLAVED 0x4u /* port has a master other than a VRF (bridge, bond) */
 /*
  * The kernel would route the family received on this port: IPv4 checks the
  * port's net.ipv4.conf.<port>.forwarding (IN_DEV_FORWARD), IPv6 checks
@@ -205,6 +219,7 @@ struct fpm_nhg {
  * the program's order (each failing one punts with its reason):
  *   no entry                               FPM_REASON_NO_IFACE
  *   FPM_IFACE_F_ENSLAVED set               FPM_REASON_ENSLAVED (every frame)
+ *   (after the checks below: table_slot without a table  FPM_REASON_NO_TABLE)
  *   Ethernet parse (see lib/eth.h)         MALFORMED / VLAN / NON_IP / MULTICAST
  *   tagged: one 802.1Q tag, VID 1..4094,   VLAN, VLAN_UNKNOWN; else every check here
  *   fpm_vlans[port, VID] known (lib/vlan.h) runs again on the subinterface's entry
@@ -214,7 +229,8 @@ struct fpm_nhg {
  */
 struct fpm_iface {
 	__u32 slot;	  /* host: < FPM_MAX_IFACES, counter slot */
-	__u16 table_slot; /* host: LPM table slot, FPM_TABLE_SLOT_MAIN for now */
+	__u16 table_slot; /* host: LPM table slot: FPM_TABLE_SLOT_MAIN, a VRF's slot
+			   * (its IFLA_MASTER is a VRF), or FPM_TABLE_SLOT_NONE */
 	__u16 flags;	  /* host: FPM_IFACE_F_* */
 	__u32 mtu;	  /* host: informational (ingress L3 MTU) */
 	__u8 mac[6];	  /* wire order: the port's own address (IFLA_ADDRESS) */
@@ -237,6 +253,21 @@ struct fpm_vlan_key {
 /* Key of fpm_local6: an IPv6 address in wire order. */
 struct fpm_in6 {
 	__u8 addr[16]; /* wire order */
+};
+
+/*
+ * Keys of a VRF table's tries (BPF_MAP_TYPE_LPM_TRIE, BPF_F_NO_PREALLOC,
+ * value __u32 action as in the main table). prefixlen counts the leading
+ * bits of addr that matter; the rest is zero.
+ */
+struct fpm_vrf_key4 {
+	__u32 prefixlen; /* host: 0..32 */
+	__u8 addr[4];	 /* wire order */
+};
+
+struct fpm_vrf_key6 {
+	__u32 prefixlen; /* host: 0..128 */
+	__u8 addr[16];	 /* wire order */
 };
 
 /* ------------------------------------------------------------ counters */
@@ -268,7 +299,7 @@ enum fpm_reason {
 	FPM_REASON_TTL = 9,	       /* TTL / hop limit <= 1: kernel sends ICMP */
 	FPM_REASON_IP_OPTIONS = 10,    /* IPv4 header with options */
 	FPM_REASON_IPV6_HBH = 11,      /* IPv6 hop-by-hop options header */
-	FPM_REASON_NO_TABLE = 12,      /* the port's table slot has no table */
+	FPM_REASON_NO_TABLE = 12,      /* the port's VRF table has no slot / no trie */
 	FPM_REASON_NO_ROUTE = 13,      /* LPM miss */
 	FPM_REASON_UNREACHABLE = 14,   /* unreachable route: kernel sends ICMP */
 	FPM_REASON_PROHIBIT = 15,      /* prohibit route: kernel sends ICMP */
@@ -282,7 +313,7 @@ enum fpm_reason {
 	FPM_REASON_BLACKHOLE = 23,     /* blackhole route (verdict DROP) */
 	FPM_REASON_MARTIAN = 24,       /* 0/8, 127/8, ::, ::1 and other never-forward addresses */
 	FPM_REASON_OTHER_HOST = 25,    /* unicast frame not addressed to the port's MAC */
-	FPM_REASON_ENSLAVED = 26,      /* ingress port has a master (VRF, bridge, bond) */
+	FPM_REASON_ENSLAVED = 26,      /* ingress port has a master other than a VRF */
 	FPM_REASON_FWD_DISABLED = 27,  /* forwarding sysctl off for the ingress port */
 	FPM_REASON_VLAN_UNKNOWN = 28,  /* 802.1Q tag whose VID has no routed subinterface
 					* on the port (FPM_REASON_VLAN: QinQ, 802.1ad, VID 0) */
@@ -365,6 +396,12 @@ FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_iface, mac) == 12, "fpm_iface.mac");
 FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_iface, pad) == 18, "fpm_iface.pad");
 
 FPM_ABI_ASSERT(sizeof(struct fpm_in6) == 16, "fpm_in6 size");
+FPM_ABI_ASSERT(sizeof(struct fpm_vrf_key4) == 8, "fpm_vrf_key4 size");
+FPM_ABI_ASSERT(sizeof(struct fpm_vrf_key6) == 20, "fpm_vrf_key6 size");
+/* The keys reach no BTF (the tries are created by fpm-sink): these asserts, compiled
+ * for bpf, C and C++ alike, are their layout check. */
+FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_vrf_key4, addr) == 4, "fpm_vrf_key4.addr");
+FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_vrf_key6, addr) == 4, "fpm_vrf_key6.addr");
 FPM_ABI_ASSERT(sizeof(struct fpm_counter) == 16, "fpm_counter size");
 FPM_ABI_ASSERT(sizeof(struct fpm_iface_stats) == 16 * FPM_VERDICT_MAX, "fpm_iface_stats size");
 FPM_ABI_ASSERT(sizeof(struct fpm_config) == 8, "fpm_config size");

@@ -6,7 +6,7 @@
  *
  *   port configured? -> enslaved? -> parse [-> tagged: subinterface, lib/vlan.h]
  *   -> own MAC? -> family forwarded? -> addresses
- *   -> local? -> TTL -> LPM
+ *   -> local? -> TTL -> LPM of the port's table (main, or a VRF's: lib/vrf.h)
  *   -> group -> bucket[hash] -> next hop -> MTU -> devmap -> rewrite
  *      (connected punt -> host entry of the destination, if any -> MTU -> ...)
  *   -> [tag pushed / popped / rewritten, lib/vlan.h] -> TTL -> MACs
@@ -31,6 +31,7 @@
 #include "lib/ipv4.h"
 #include "lib/ipv6.h"
 #include "lib/vlan.h"
+#include "lib/vrf.h"
 
 const volatile struct fpm_config fpm_cfg = {};
 
@@ -121,10 +122,10 @@ static __always_inline void fpm_use_nexthop(const struct fpm_nexthop *nh, __u32 
  * Turns an LPM action into a next hop, or into the reason there is none.
  * hosts / host_key: the family's connected-host map and the destination,
  * looked up only when the route is a connected punt, so routed traffic pays
- * nothing for them.
+ * nothing for them; use_hosts is clear for a VRF table (lib/vrf.h).
  */
 static __always_inline void fpm_resolve(__u32 act, __u32 hash, __u32 l3_len, void *hosts,
-					const void *host_key, struct fpm_route *r)
+					const void *host_key, int use_hosts, struct fpm_route *r)
 {
 	const struct fpm_nexthop *nh;
 	const struct fpm_nhg *grp;
@@ -139,7 +140,7 @@ static __always_inline void fpm_resolve(__u32 act, __u32 hash, __u32 l3_len, voi
 		return;
 	case FPM_ACT_PUNT:
 		reason = fpm_act_arg(act);
-		if (reason == FPM_REASON_CONNECTED) {
+		if (reason == FPM_REASON_CONNECTED && use_hosts) {
 			/* A resolved neighbour on the subnet: forward to it directly. */
 			nh = bpf_map_lookup_elem(hosts, host_key);
 			if (nh) {
@@ -183,15 +184,14 @@ static __always_inline void fpm_route_v4(const struct fpm_iface *iface, struct i
 		reason = FPM_REASON_LOCAL;
 	if (reason == FPM_REASON_NONE && iph->ttl <= 1)
 		reason = FPM_REASON_TTL;
-	if (reason == FPM_REASON_NONE && iface->table_slot != FPM_TABLE_SLOT_MAIN)
-		reason = FPM_REASON_NO_TABLE;
 	if (reason != FPM_REASON_NONE) {
 		fpm_route_punt(r, reason);
 		return;
 	}
-	act = lpm4_lookup(NULL, bpf_ntohl(iph->daddr));
+	act = fpm_table_lookup4(iface->table_slot, iph->daddr);
 	fpm_resolve(act, fpm_ipv4_hash(iph, data_end, fpm_cfg.hash_seed),
-		    bpf_ntohs(iph->tot_len), &fpm_hosts4, &iph->daddr, r);
+		    bpf_ntohs(iph->tot_len), &fpm_hosts4, &iph->daddr,
+		    fpm_vrf_hosts_ok(iface->table_slot), r);
 }
 
 static __always_inline void fpm_route_v6(const struct fpm_iface *iface, struct ipv6hdr *ip6h,
@@ -206,15 +206,14 @@ static __always_inline void fpm_route_v6(const struct fpm_iface *iface, struct i
 		reason = FPM_REASON_LOCAL;
 	if (reason == FPM_REASON_NONE && ip6h->hop_limit <= 1)
 		reason = FPM_REASON_TTL;
-	if (reason == FPM_REASON_NONE && iface->table_slot != FPM_TABLE_SLOT_MAIN)
-		reason = FPM_REASON_NO_TABLE;
 	if (reason != FPM_REASON_NONE) {
 		fpm_route_punt(r, reason);
 		return;
 	}
-	act = lpm6_lookup(NULL, ip6h->daddr.in6_u.u6_addr8);
+	act = fpm_table_lookup6(iface->table_slot, &ip6h->daddr);
 	fpm_resolve(act, fpm_ipv6_hash(ip6h, data_end, fpm_cfg.hash_seed),
-		    sizeof(*ip6h) + bpf_ntohs(ip6h->payload_len), &fpm_hosts6, &ip6h->daddr, r);
+		    sizeof(*ip6h) + bpf_ntohs(ip6h->payload_len), &fpm_hosts6, &ip6h->daddr,
+		    fpm_vrf_hosts_ok(iface->table_slot), r);
 }
 
 SEC("xdp")
@@ -236,7 +235,7 @@ int fpm_xdp(struct xdp_md *ctx)
 	}
 
 	if (iface->flags & FPM_IFACE_F_ENSLAVED) {
-		/* Its master (VRF, bridge, bond) decides, with tables we do not have. */
+		/* Its master (bridge, bond) decides; a VRF's port has a table_slot instead. */
 		r.reason = FPM_REASON_ENSLAVED;
 		goto out;
 	}

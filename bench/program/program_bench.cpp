@@ -67,6 +67,12 @@ class NullMapWriter final : public MapWriter {
   Status publish_group(uint32_t, uint32_t) override { return ok_status(); }
   Result<RouteWrite> route_set(const Prefix&, uint32_t) override { return RouteWrite::Installed; }
   Status route_remove(const Prefix&) override { return ok_status(); }
+  Status vrf_table_attach(uint16_t, uint32_t) override { return ok_status(); }
+  Status vrf_table_detach(uint16_t) override { return ok_status(); }
+  Result<RouteWrite> vrf_route_set(uint16_t, const Prefix&, uint32_t) override {
+    return RouteWrite::Installed;
+  }
+  Status vrf_route_remove(uint16_t, const Prefix&) override { return ok_status(); }
   Status write_host(const IpAddr&, const fpm_nexthop&) override { return ok_status(); }
   Status remove_host(const IpAddr&) override { return ok_status(); }
   Status write_iface(uint32_t, const fpm_iface&) override { return ok_status(); }

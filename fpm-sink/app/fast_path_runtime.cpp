@@ -86,6 +86,7 @@ Status FastPathRuntime::init() {
   pc.max_groups = options_.max_groups;
   pc.max_nexthops = options_.max_nexthops;
   pc.max_hosts = options_.max_hosts;
+  pc.vrf_tables = options_.vrf_tables;
   auto program = XdpProgram::load(pc);
   if (!program) return program.error();
   program_ = std::move(*program);
@@ -103,6 +104,9 @@ Status FastPathRuntime::init() {
   fc.max_nexthops = pc.max_nexthops;
   fc.max_ports = pc.max_ifaces;
   fc.max_hosts = pc.max_hosts;
+  fc.vrf_tables = options_.vrf_tables;
+  fc.vrf_routes = options_.vrf_routes;
+  fc.vrf_routes_by_table = options_.vrf_routes_by_table;
   fast_path_ = std::make_unique<FastPath>(fc, *writer_, view_, view_);
   if (writer_->staging()) {
     const auto live = writer_->live_indices();

@@ -44,6 +44,10 @@ struct FastPathOptions {
   uint32_t max_nexthops = FPM_MAX_NEXTHOPS;
   // Connected hosts XDP forwards to directly, per family (fpm_hosts4 / 6).
   uint32_t max_hosts = FPM_MAX_HOSTS;
+  // VRF tables (dataplane/fast_path_vrf.cpp): slots, default size, own sizes.
+  uint32_t vrf_tables = FPM_VRF_TABLES_DEFAULT;
+  uint32_t vrf_routes = FPM_VRF_ROUTES_DEFAULT;
+  std::map<uint32_t, uint32_t> vrf_routes_by_table;
   std::chrono::milliseconds retry_interval{200};
   // Warm restart: when every forwarding map of a previous run is adopted from
   // its pin, that run's tables keep forwarding while the new ones are staged,

@@ -132,6 +132,7 @@ void fill_table_usage(const FastPathRuntime& fp, control::TableUsage* out) {
   fill_pool(fp.writer().v6().stats(), out->mutable_v6_nodes());
   fill_pool(fp.fast_path().group_slots(), out->mutable_groups());
   fill_pool(fp.fast_path().nexthops().allocator(), out->mutable_nexthops());
+  fill_pool(fp.fast_path().vrf_slots(), out->mutable_vrf_tables());
 }
 
 }  // namespace

@@ -120,11 +120,23 @@ Status fill_interfaces(const FastPathRuntime* fp, control::InterfacesReply* out)
     const auto port = static_cast<int32_t>(link->ifindex);
     e->set_forwarding_v4(switch_name(kernel.forwarding(Family::V4, port)));
     e->set_forwarding_v6(switch_name(kernel.forwarding(Family::V6, port)));
+    e->set_vrf_table(link->vrf_table);
+    const LinkInfo* master = link->master ? kernel.link(link->master) : nullptr;
     if (link->master) {
       e->set_master_ifindex(link->master);
-      if (const LinkInfo* m = kernel.link(link->master)) {
-        e->set_master_name(m->name);
-        e->set_master_kind(m->kind);
+      if (master) {
+        e->set_master_name(master->name);
+        e->set_master_kind(master->kind);
+      }
+    }
+    // The entry XDP reads now, not what the links suggest it should be.
+    if (auto entry = is_attached ? fp->fast_path().port_entry_now(link->ifindex) : std::nullopt) {
+      if (entry->flags & FPM_IFACE_F_ENSLAVED) {
+        e->set_table(0);
+        e->set_table_slot(-1);
+      } else {
+        e->set_table(master && master->kind == "vrf" ? master->vrf_table : kMainTable);
+        e->set_table_slot(entry->table_slot == FPM_TABLE_SLOT_NONE ? -1 : entry->table_slot);
       }
     }
     if (auto it = port_counters.find(link->ifindex); it != port_counters.end()) {

@@ -110,6 +110,9 @@ int main(int argc, char** argv) {
     fo.max_groups = opts.nexthop_groups;
     fo.max_nexthops = opts.nexthops;
     fo.max_hosts = opts.max_hosts;
+    fo.vrf_tables = opts.vrf_tables;
+    fo.vrf_routes = opts.vrf_routes;
+    fo.vrf_routes_by_table = vrf_routes_by_table(opts);
     fo.reserve_routes = opts.rib_reserve;
     fo.warm_restart_timeout = std::chrono::seconds(opts.warm_restart_timeout_seconds);
     fo.neighbour_refresh.period =

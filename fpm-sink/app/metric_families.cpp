@@ -248,6 +248,7 @@ void fast_path(Families& fs, const FastPathSnapshot& fp, const control::Counters
   pool(entries, capacity, t.v6_nodes(), "v6_nodes");
   pool(entries, capacity, t.groups(), "groups");
   pool(entries, capacity, t.nexthops(), "nexthops");
+  pool(entries, capacity, t.vrf_tables(), "vrf_tables");
 
   fs.gauge("fpm_sink_xdp_counters_up",
            "1 when this scrape read the XDP program's per-CPU counter maps", counters_read ? 1 : 0);

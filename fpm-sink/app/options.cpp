@@ -9,7 +9,9 @@
 
 namespace fpm_sink {
 
-static_assert(Options{}.nexthop_groups == FPM_MAX_NHG && Options{}.nexthops == FPM_MAX_NEXTHOPS,
+static_assert(Options{}.nexthop_groups == FPM_MAX_NHG && Options{}.nexthops == FPM_MAX_NEXTHOPS &&
+                  Options{}.vrf_tables == FPM_VRF_TABLES_DEFAULT &&
+                  Options{}.vrf_routes == FPM_VRF_ROUTES_DEFAULT,
               "the defaults are the BPF maps' own sizes");
 
 namespace {
@@ -170,6 +172,33 @@ void add_options(CLI::App& app, Options& opts) {
                  "family; past it the others punt to the kernel (counted in show nexthops)")
       ->capture_default_str()
       ->check(CLI::Range(1u, 1u << 24));
+  // Slots are 16 bits in fpm_iface.table_slot, 0xffff meaning none.
+  app.add_option("--vrf-tables", opts.vrf_tables,
+                 "tables besides main (VRFs) XDP routes in, each in its own LPM tries; routes "
+                 "of further tables, and the ports of their VRFs, are left to the kernel")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 4096u));
+  app.add_option("--vrf-routes", opts.vrf_routes,
+                 "routes per family a VRF table holds (its LPM tries' size); a table that "
+                 "outgrows it is left to the kernel whole until it fits again")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1u << 24));
+  app.add_option("--vrf-table-routes", opts.vrf_table_routes,
+                 "TABLE=ROUTES: the size of one VRF table instead of --vrf-routes (repeatable)")
+      ->check([](const std::string& v) {
+        const auto eq = v.find('=');
+        uint32_t table = 0, routes = 0;
+        auto num = [](std::string_view t, uint32_t& out) {
+          auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
+          return ec == std::errc() && p == t.data() + t.size();
+        };
+        if (eq == std::string::npos || !num(std::string_view(v).substr(0, eq), table) ||
+            !num(std::string_view(v).substr(eq + 1), routes) || table == 0 || table == 254 ||
+            routes == 0 || routes > (1u << 24))
+          return "expected TABLE=ROUTES (table not 0 or 254, routes 1.." +
+                 std::to_string(1u << 24) + "), got '" + v + "'";
+        return std::string();
+      });
   app.option_defaults()->group("Options");
   app.add_option("--log-level", opts.log_level, "log level")
       ->capture_default_str()
@@ -218,6 +247,17 @@ void finish_options(Options& opts) {
     boost::asio::ip::make_address(p, ec);
     if (ec) throw CLI::ValidationError("--fpm-allow-peer", "not an IP address: '" + p + "'");
   }
+}
+
+std::map<uint32_t, uint32_t> vrf_routes_by_table(const Options& opts) {
+  std::map<uint32_t, uint32_t> out;
+  for (const auto& v : opts.vrf_table_routes) {
+    const auto eq = v.find('=');
+    if (eq == std::string::npos) continue;  // the option's check refused it already
+    out[static_cast<uint32_t>(std::stoul(v.substr(0, eq)))] =
+        static_cast<uint32_t>(std::stoul(v.substr(eq + 1)));
+  }
+  return out;
 }
 
 }  // namespace fpm_sink

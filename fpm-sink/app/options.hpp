@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -72,6 +73,10 @@ struct Options {
   uint32_t max_hosts = 16384;
   uint32_t nexthop_groups = 8192;  // entries of fpm_nhg (FPM_MAX_NHG)
   uint32_t nexthops = 65536;       // entries of fpm_nexthops (FPM_MAX_NEXTHOPS)
+  // VRF tables (tables besides main) in the fast path, and their sizes.
+  uint32_t vrf_tables = 16;                   // FPM_VRF_TABLES_DEFAULT
+  uint32_t vrf_routes = 65536;                // per family and table, FPM_VRF_ROUTES_DEFAULT
+  std::vector<std::string> vrf_table_routes;  // "TABLE=ROUTES" (vrf_routes_by_table())
 
   // Where the rest may come from (app/config_file.hpp), and whether to stop
   // after validating it.
@@ -91,5 +96,8 @@ struct Options {
 void add_options(CLI::App& app, Options& opts);
 // Throws CLI::ValidationError on a bad value (config errors end start-up).
 void finish_options(Options& opts);
+
+// --vrf-table-routes as table id -> routes (the option's check validated each).
+std::map<uint32_t, uint32_t> vrf_routes_by_table(const Options& opts);
 
 }  // namespace fpm_sink

@@ -217,6 +217,7 @@ Json counters_json(const CountersReply& reply) {
     c["tables"]["v6_nodes"] = pool(t.v6_nodes());
     c["tables"]["groups"] = pool(t.groups());
     c["tables"]["nexthops"] = pool(t.nexthops());
+    c["tables"]["vrf_tables"] = pool(t.vrf_tables());
   }
   Json out;
   out["counters"] = std::move(c);
@@ -297,6 +298,11 @@ Json interfaces_json(const InterfacesReply& reply) {
                        {"routed", i.vlan_routed()}};
     }
     j["master_ifindex"] = i.master_ifindex();
+    if (i.vrf_table()) j["vrf_table"] = i.vrf_table();
+    if (i.attach() != ATTACH_MODE_NONE) {
+      j["table"] = i.table();
+      j["table_slot"] = i.table_slot();
+    }
     if (i.master_ifindex()) {
       j["master_name"] = i.master_name();
       j["master_kind"] = i.master_kind();

@@ -193,6 +193,7 @@ std::string counters_text(const CountersReply& reply) {
   add("IPv6 trie nodes", t.v6_nodes());
   add("next-hop groups", t.groups());
   add("next hops", t.nexthops());
+  add("VRF table slots", t.vrf_tables());
   return out + u.render();
 }
 
@@ -258,9 +259,17 @@ std::string interfaces_text(const InterfacesReply& reply) {
                          interface_text(i.vlan_parent_name(), i.vlan_parent_ifindex()),
                          i.vlan_routed() ? ", routed by the fast path" : "");
     if (i.master_ifindex())
-      out += fmt::format("  Master: {}{} (enslaved: XDP passes everything to the kernel)\n",
-                         interface_text(i.master_name(), i.master_ifindex()),
-                         i.master_kind().empty() ? "" : ", " + i.master_kind());
+      out += fmt::format(
+          "  Master: {}{}{}\n", interface_text(i.master_name(), i.master_ifindex()),
+          i.master_kind().empty() ? "" : ", " + i.master_kind(),
+          i.master_kind() == "vrf" ? "" : " (enslaved: XDP passes everything to the kernel)");
+    if (i.vrf_table()) out += fmt::format("  VRF table: {}\n", i.vrf_table());
+    if (i.attach() != ATTACH_MODE_NONE && i.table()) {
+      out += fmt::format(
+          "  Table: {}{}\n", i.table() == 254 ? "main (254)" : std::to_string(i.table()),
+          i.table_slot() >= 0 ? fmt::format(", fast-path slot {}", i.table_slot())
+                              : std::string(", no fast-path slot: punted (no_table)"));
+    }
     for (const auto& c : i.verdicts()) {
       std::string_view what = c.name() == "redirect" ? "forwarded"
                               : c.name() == "pass"   ? "punted"

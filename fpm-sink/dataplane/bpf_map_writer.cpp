@@ -25,7 +25,9 @@ BpfMapWriter::BpfMapWriter(XdpProgram& program, lpm::LpmOptions lpm_options)
       tx_ports_fd_(program.map_fd("fpm_tx_ports")),
       hosts4_fd_(program.map_fd("fpm_hosts4")),
       hosts6_fd_(program.map_fd("fpm_hosts6")),
-      vlans_fd_(program.map_fd("fpm_vlans")) {
+      vlans_fd_(program.map_fd("fpm_vlans")),
+      vrf_(program.map_fd("fpm_vrf4"), program.map_fd("fpm_vrf6"),
+           program.config().vrf_tables + 1) {
   const MapMemory& m = program.memory();
   v4_ = std::make_unique<lpm::Lpm4Table>(
       std::span<uint32_t>(m.lpm4_tbl24, size_t{LPM4_TBL24_ROWS} * LPM_ROW_ENTRIES),

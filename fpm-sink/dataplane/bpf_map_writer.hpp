@@ -9,6 +9,7 @@
 
 #include "dataplane/lpm/lpm_table.hpp"
 #include "dataplane/map_writer.hpp"
+#include "dataplane/vrf_tries.hpp"
 #include "dataplane/xdp_program.hpp"
 
 namespace fpm_sink {
@@ -32,6 +33,16 @@ class BpfMapWriter final : public MapWriter {
   std::vector<Prefix> take_punted_ranges() override;
   void reserve_routes(size_t v4, size_t v6) override;
   void prefetch_route(const Prefix& prefix) const override;
+  Status vrf_table_attach(uint16_t slot, uint32_t max_routes) override {
+    return vrf_.attach(slot, max_routes);
+  }
+  Status vrf_table_detach(uint16_t slot) override { return vrf_.detach(slot); }
+  Result<RouteWrite> vrf_route_set(uint16_t slot, const Prefix& prefix, uint32_t action) override {
+    return vrf_.set(slot, prefix, action);
+  }
+  Status vrf_route_remove(uint16_t slot, const Prefix& prefix) override {
+    return vrf_.remove(slot, prefix);
+  }
   Status write_host(const IpAddr& addr, const fpm_nexthop& nh) override;
   Status remove_host(const IpAddr& addr) override;
   Status write_iface(uint32_t ifindex, const fpm_iface& iface) override;
@@ -62,6 +73,7 @@ class BpfMapWriter final : public MapWriter {
   int nexthops_fd_, ifaces_fd_, tx_ports_fd_, hosts4_fd_, hosts6_fd_, vlans_fd_;
   std::unique_ptr<lpm::Lpm4Table> v4_;
   std::unique_ptr<lpm::Lpm6Table> v6_;
+  VrfTries vrf_;
 };
 
 }  // namespace fpm_sink

@@ -1,5 +1,7 @@
 #include "dataplane/fake_map_writer.hpp"
 
+#include <cerrno>
+
 namespace fpm_sink {
 
 std::optional<Error> FakeMapWriter::injected() {
@@ -118,6 +120,53 @@ Status FakeMapWriter::remove_tx_port(uint32_t ifindex) {
   tx_ports.erase(ifindex);
   tx_via.erase(ifindex);
   return ok_status();
+}
+
+Status FakeMapWriter::vrf_table_attach(uint16_t slot, uint32_t max_routes) {
+  if (auto e = injected()) return *e;
+  ++writes.vrf_table;
+  vrf[slot] = VrfTrie{max_routes, {}};
+  return ok_status();
+}
+
+Status FakeMapWriter::vrf_table_detach(uint16_t slot) {
+  if (auto e = injected()) return *e;
+  ++writes.vrf_table;
+  vrf.erase(slot);
+  return ok_status();
+}
+
+Result<RouteWrite> FakeMapWriter::vrf_route_set(uint16_t slot, const Prefix& prefix,
+                                                uint32_t action) {
+  if (auto e = injected()) return *e;
+  auto t = vrf.find(slot);
+  if (t == vrf.end())
+    return Error{"bpf.map.update", "no VRF trie in slot " + std::to_string(slot), ENOENT};
+  if (!t->second.routes.contains(prefix)) {
+    size_t same_family = 0;
+    for (const auto& [p, _] : t->second.routes) same_family += p.family() == prefix.family();
+    if (same_family >= t->second.max_routes) return RouteWrite::NoSpace;
+  }
+  ++writes.vrf_route;
+  t->second.routes[prefix] = action;
+  return RouteWrite::Installed;
+}
+
+Status FakeMapWriter::vrf_route_remove(uint16_t slot, const Prefix& prefix) {
+  if (auto e = injected()) return *e;
+  ++writes.vrf_route;
+  if (auto t = vrf.find(slot); t != vrf.end()) t->second.routes.erase(prefix);
+  return ok_status();
+}
+
+uint32_t FakeMapWriter::vrf_lookup(uint16_t slot, const IpAddr& addr) const {
+  auto t = vrf.find(slot);
+  if (t == vrf.end()) return fpm_act_make(FPM_ACT_PUNT, FPM_REASON_NO_TABLE);
+  for (int len = static_cast<int>(max_prefix_len(addr.family)); len >= 0; --len) {
+    auto p = Prefix::make(addr, static_cast<unsigned>(len));
+    if (auto it = t->second.routes.find(*p); it != t->second.routes.end()) return it->second;
+  }
+  return 0;
 }
 
 uint32_t FakeMapWriter::lookup(const IpAddr& addr) const {

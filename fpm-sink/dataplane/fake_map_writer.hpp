@@ -24,6 +24,10 @@ class FakeMapWriter final : public MapWriter {
   Status publish_group(uint32_t group, uint32_t flags) override;
   Result<RouteWrite> route_set(const Prefix& prefix, uint32_t action) override;
   Status route_remove(const Prefix& prefix) override;
+  Status vrf_table_attach(uint16_t slot, uint32_t max_routes) override;
+  Status vrf_table_detach(uint16_t slot) override;
+  Result<RouteWrite> vrf_route_set(uint16_t slot, const Prefix& prefix, uint32_t action) override;
+  Status vrf_route_remove(uint16_t slot, const Prefix& prefix) override;
   Status write_host(const IpAddr& addr, const fpm_nexthop& nh) override;
   Status remove_host(const IpAddr& addr) override;
   Status write_iface(uint32_t ifindex, const fpm_iface& iface) override;
@@ -37,8 +41,13 @@ class FakeMapWriter final : public MapWriter {
   // What the fast path holds.
   std::map<uint32_t, fpm_nexthop> nexthops;
   std::map<uint32_t, fpm_nhg> groups;
-  std::map<Prefix, uint32_t> routes;    // installed prefix -> action
-  std::set<Prefix> punted;              // prefixes that hit NoSpace and are not installed
+  std::map<Prefix, uint32_t> routes;  // installed prefix -> action
+  std::set<Prefix> punted;            // prefixes that hit NoSpace and are not installed
+  struct VrfTrie {
+    uint32_t max_routes = 0;  // per family
+    std::map<Prefix, uint32_t> routes;
+  };
+  std::map<uint16_t, VrfTrie> vrf;      // published VRF tables by slot
   std::map<IpAddr, fpm_nexthop> hosts;  // both families
   size_t host_capacity = SIZE_MAX;      // per family, like the two BPF maps
   std::map<uint32_t, fpm_iface> ifaces;
@@ -48,12 +57,15 @@ class FakeMapWriter final : public MapWriter {
 
   // Longest-prefix match over the installed routes (0 = no route, like the LPM).
   uint32_t lookup(const IpAddr& addr) const;
+  // The same over a VRF slot's trie; FPM_VRF_NO_TABLE's action if the slot has none.
+  uint32_t vrf_lookup(uint16_t slot, const IpAddr& addr) const;
 
   struct Counts {
     uint64_t nexthop = 0, bucket = 0, bucket_calls = 0, publish = 0, route_set = 0,
-             route_remove = 0, iface = 0, tx_port = 0, host = 0;
+             route_remove = 0, iface = 0, tx_port = 0, host = 0, vrf_route = 0, vrf_table = 0;
     uint64_t total() const {
-      return nexthop + bucket_calls + publish + route_set + route_remove + iface + tx_port + host;
+      return nexthop + bucket_calls + publish + route_set + route_remove + iface + tx_port + host +
+             vrf_route + vrf_table;
     }
   } writes;
 

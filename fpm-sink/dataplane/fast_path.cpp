@@ -30,8 +30,8 @@ std::string_view to_string(OffloadReason r) {
       return "write-error";
     case OffloadReason::UnknownGroup:
       return "unknown-group";
-    case OffloadReason::NotMainTable:
-      return "not-main-table";
+    case OffloadReason::NoTableSlot:
+      return "no-table-slot";
     case OffloadReason::KernelRouteType:
       return "kernel-route-type";
     case OffloadReason::Connected:
@@ -56,7 +56,9 @@ FastPath::FastPath(const FastPathConfig& config, MapWriter& writer,
       hosts_(writer, neighbours, links, config.max_hosts),
       group_alloc_(0, config.max_groups, config.index_grace, config.clock),
       // Counter slots carry no forwarding state, so they need no quarantine.
-      port_alloc_(0, config.max_ports, std::chrono::nanoseconds(0), config.clock) {}
+      port_alloc_(0, config.max_ports, std::chrono::nanoseconds(0), config.clock),
+      // Slot 0 is the main table; a freed slot waits like a group index (fast_path_vrf.cpp).
+      vrf_alloc_(1, config.vrf_tables + 1, config.index_grace, config.clock) {}
 
 FastPath::~FastPath() = default;
 
@@ -94,6 +96,12 @@ Status FastPath::local_address_changed(const IpAddr& addr) {
 Result<size_t> FastPath::link_changed(uint32_t ifindex) {
   // The XDP program routes only frames sent to the port's own MAC: follow its changes.
   if (auto s = refresh_port(ifindex); !s) return s.error();
+  // A master (VRF) appeared, vanished or changed its table: its ports' entries follow.
+  for (const auto& [port, _] : ports_) {
+    if (port == ifindex) continue;
+    if (auto l = links_.link(port); l && l->master == ifindex)
+      if (auto s = refresh_port(port); !s) return s.error();
+  }
   if (auto s = hosts_.link_changed(ifindex); !s) note(s.error());
   auto r = nexthops_.refresh_link(ifindex);
   if (!r) return r;

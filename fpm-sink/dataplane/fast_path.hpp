@@ -8,9 +8,11 @@
 //   neighbour / link changes -> one next-hop entry rewrite each
 //   connected routes + resolved neighbours -> host entries (host_table.hpp)
 //
-// Only the main table is in the fast path: the XDP program has one table slot
-// and ports map to it, so routes of other tables are recorded as
-// not-offloaded(NotMainTable) and left to the kernel, which holds them anyway.
+// VRF tables (fast_path_vrf.cpp, bpf/lib/vrf.h): routes of any other table
+// go into that table's own tries, in a table slot taken when its first route
+// arrives (up to vrf_tables slots; the rest stay not-offloaded(NoTableSlot)
+// and punt). A port enslaved to a VRF gets its table's slot, other masters
+// (bridge, bond) make it punt every frame (FPM_IFACE_F_ENSLAVED).
 //
 // Capacity: when an LPM table, the group array or the next-hop array is full
 // the route is marked offload-failed and its range punted to the kernel;
@@ -51,10 +53,13 @@ namespace fpm_sink {
 constexpr uint32_t kMainTable = 254;
 
 struct FastPathConfig {
-  uint32_t max_groups = FPM_MAX_NHG;         // entries of fpm_nhg
-  uint32_t max_nexthops = FPM_MAX_NEXTHOPS;  // entries of fpm_nexthops
-  uint32_t max_ports = FPM_MAX_IFACES;       // counter slots
-  uint32_t max_hosts = FPM_MAX_HOSTS;        // entries of fpm_hosts4, and of fpm_hosts6
+  uint32_t max_groups = FPM_MAX_NHG;                 // entries of fpm_nhg
+  uint32_t max_nexthops = FPM_MAX_NEXTHOPS;          // entries of fpm_nexthops
+  uint32_t max_ports = FPM_MAX_IFACES;               // counter slots
+  uint32_t max_hosts = FPM_MAX_HOSTS;                // entries of fpm_hosts4, and of fpm_hosts6
+  uint32_t vrf_tables = FPM_VRF_TABLES_DEFAULT;      // VRF table slots (tables besides main)
+  uint32_t vrf_routes = FPM_VRF_ROUTES_DEFAULT;      // routes per family in a VRF table's trie
+  std::map<uint32_t, uint32_t> vrf_routes_by_table;  // table id -> its own size, if not vrf_routes
   // How long a freed group / next-hop index stays unused (fpm_abi.h: >= 1 s).
   std::chrono::nanoseconds index_grace = std::chrono::seconds(1);
   // Routes retried per poll(), so a retry storm cannot stall event handling.
@@ -75,7 +80,7 @@ enum class OffloadReason : uint8_t {
   NextHopFull,      // no free next-hop index
   WriteError,       // a map write failed
   UnknownGroup,     // the RIB pointed at a group we never saw (should not happen)
-  NotMainTable,     // only table 254 is in the fast path
+  NoTableSlot,      // a table besides main, and every VRF table slot is taken
   KernelRouteType,  // unreachable / prohibit / local / other: punted, kernel answers
   Connected,        // on-link next hop without gateway: the kernel resolves each host
   PendingGroup,     // the RIB still waits for the route's next-hop group: punted
@@ -103,6 +108,15 @@ struct RouteOffload {
 // Routes of one family by offload state.
 struct RouteStateCounts {
   uint64_t installed = 0, failed = 0, not_offloaded = 0;
+};
+
+// A table besides main that has routes, for show commands and metrics.
+struct VrfTableInfo {
+  uint32_t table = 0;
+  std::optional<uint16_t> slot;  // nullopt: no slot (over --vrf-tables), the kernel routes it
+  bool overflowed = false;       // more routes than its trie holds: its ports punt (NO_TABLE)
+  uint32_t capacity = 0;         // routes per family its trie holds
+  uint64_t routes_v4 = 0, routes_v6 = 0;
 };
 
 struct FastPathStats {
@@ -183,15 +197,20 @@ class FastPath final : public RibObserver {
   // Fast-path group index of a FibGroup id (nullopt if none is assigned).
   std::optional<uint32_t> group_index(uint32_t group_id) const;
   // Every forwarding group (one with an fpm_nhg slot): its next-hop indices
-  // (one per member) and how many main-table routes use it. For the CLI.
+  // (one per member) and how many routes (of every table) use it. For the CLI.
   using GroupUseFn = std::function<void(std::span<const uint32_t> nexthops, uint64_t routes)>;
   void for_each_forwarding_group(const GroupUseFn& fn) const;
   FastPathStats stats() const;
   const NextHopTable& nexthops() const { return nexthops_; }
   const HostTable& hosts() const { return hosts_; }
   const IndexAllocator& group_slots() const { return group_alloc_; }
+  const IndexAllocator& vrf_slots() const { return vrf_alloc_; }
   // ifindex -> counter slot of fpm_iface_stats, for every port added.
   const std::map<uint32_t, uint32_t>& ports() const { return ports_; }
+  // What fpm_ifaces holds for a port now (nullopt if it is not a port).
+  std::optional<fpm_iface> port_entry_now(uint32_t ifindex) const;
+  // Every table besides main that has routes, by table id.
+  std::vector<VrfTableInfo> vrf_tables() const;
   const std::optional<Error>& last_error() const { return last_error_; }
   // Pre-sizes (and faults in) the per-route records for the expected table
   // sizes, so a full replay allocates nothing: call once at start-up.
@@ -203,7 +222,7 @@ class FastPath final : public RibObserver {
   void hold_indices(std::span<const uint32_t> groups, std::span<const uint32_t> nexthops);
   void release_held();
 
-  // Session hold expired (app/session_hold.hpp): every main-table route punts
+  // Session hold expired (app/session_hold.hpp): every route punts
   // to the kernel (HoldExpired) while the model is kept; false reprograms
   // them as they are. One pass over the routes on each change.
   void set_withheld(bool withheld);
@@ -211,7 +230,7 @@ class FastPath final : public RibObserver {
 
   // RibObserver: the RIB refused a route, so it no longer knows every
   // more-specific zebra installed, and any route of ours might cover one.
-  // Every main-table route punts (RouteLimit) until the process restarts,
+  // Every route punts (RouteLimit) until the process restarts,
   // as BGP's maximum-prefix keeps a session down until it is cleared.
   void routes_refused() override;
   bool incomplete() const { return incomplete_; }
@@ -243,7 +262,34 @@ class FastPath final : public RibObserver {
     OffloadReason reason;
   };
 
+  // A table besides main: its records live in other_, its routes in its own tries.
+  struct VrfTable {
+    uint16_t slot = 0;  // 0: none
+    bool overflowed = false;
+    uint32_t capacity = 0;
+    uint64_t records4 = 0, records6 = 0;  // routes of the table (other_)
+    uint64_t in_trie4 = 0, in_trie6 = 0;
+    std::set<Prefix> in_trie;  // prefixes the tries hold
+  };
+
   Decision decide(RouteType type, uint32_t group_id) const;
+  // fast_path_vrf.cpp
+  void vrf_route_changed(ChangeKind kind, const RouteView& route);
+  void program_vrf(uint32_t table, VrfTable& t, const Prefix& prefix, RouteRecord& rec);
+  // One trie write; false (and why) if the prefix is not in the trie now.
+  bool vrf_write(VrfTable& t, const Prefix& prefix, uint32_t action, OffloadReason& why);
+  void remove_vrf_route(VrfTable& t, const Prefix& prefix, RouteRecord& rec);
+  bool vrf_assign_slot(uint32_t table, VrfTable& t);
+  void vrf_release_slot(VrfTable& t);
+  void vrf_overflow(uint32_t table, VrfTable& t);
+  void vrf_retry();
+  void for_each_vrf_route(uint32_t table,
+                          const std::function<void(const Prefix&, RouteRecord&)>& fn);
+  // Reprograms every route of every table (hold, route limit).
+  void reprogram_all();
+  // The table slot a port of this link gets, or FPM_TABLE_SLOT_NONE.
+  uint16_t port_table_slot(const LinkEntry& link) const;
+  void refresh_ports();
   void program(const Prefix& prefix, RouteRecord& rec);
   // Marks the installed routes inside ranges the table just punted as failed.
   void fail_routes_in_punted_ranges();
@@ -275,6 +321,8 @@ class FastPath final : public RibObserver {
   std::unordered_map<uint32_t, std::unique_ptr<Group>> groups_;  // by FibGroup id
   RouteRecords<RouteRecord> main_;                               // table 254
   std::map<std::pair<uint32_t, Prefix>, RouteRecord> other_;     // other tables
+  std::map<uint32_t, VrfTable> vrf_tables_;                      // tables of other_
+  IndexAllocator vrf_alloc_;                                     // VRF table slots
   std::set<Prefix> failed_routes_;                               // retry queue
   std::set<uint32_t> failed_groups_;
   std::map<uint32_t, uint32_t> ports_;  // ifindex -> counter slot

@@ -17,6 +17,9 @@ void FastPath::reprogram_routes_of(uint32_t group_id) {
   main_.for_each([&](const Prefix& prefix, RouteRecord& rec) {
     if (rec.group_id == group_id && rec.type == RouteType::Unicast) program(prefix, rec);
   });
+  for (auto& [key, rec] : other_)
+    if (rec.group_id == group_id && rec.type == RouteType::Unicast)
+      program_vrf(key.first, vrf_tables_[key.first], key.second, rec);
 }
 
 void FastPath::drop_group(Group& g) {

@@ -1,4 +1,4 @@
-// FastPath, ports: fpm_ifaces entries (MAC, MTU, master, forwarding switches)
+// FastPath, ports: fpm_ifaces entries (MAC, MTU, master and its table, forwarding switches)
 // and the redirect ports of fpm_tx_ports, with their counter slots.
 #include "dataplane/fast_path.hpp"
 
@@ -49,6 +49,12 @@ Status FastPath::add_port(uint32_t ifindex, bool v4, bool v6) {
   return ok_status();
 }
 
+std::optional<fpm_iface> FastPath::port_entry_now(uint32_t ifindex) const {
+  auto it = port_entries_.find(ifindex);
+  if (it == port_entries_.end()) return std::nullopt;
+  return it->second;
+}
+
 fpm_iface FastPath::port_entry(uint32_t ifindex, uint32_t slot, uint16_t flags) const {
   fpm_iface iface{};
   iface.slot = slot;
@@ -58,8 +64,12 @@ fpm_iface FastPath::port_entry(uint32_t ifindex, uint32_t slot, uint16_t flags) 
   if (auto l = links_.link(ifindex)) {
     iface.mtu = l->mtu;
     std::copy(l->mac.begin(), l->mac.end(), iface.mac);
-    // Until VRF tables exist, a port with any master punts every frame to it.
-    if (l->master) iface.flags |= FPM_IFACE_F_ENSLAVED;
+    // A VRF's port routes in the VRF's table (its slot, or none: NO_TABLE);
+    // a port with any other master (bridge, bond) punts every frame to it.
+    if (l->master && l->master_kind == "vrf" && l->vrf_table != 0)
+      iface.table_slot = port_table_slot(*l);
+    else if (l->master)
+      iface.flags |= FPM_IFACE_F_ENSLAVED;
     if (l->forward_v4) iface.flags |= FPM_IFACE_F_FWD4;
     if (l->forward_v6) iface.flags |= FPM_IFACE_F_FWD6;
   }

@@ -122,7 +122,7 @@ void FastPath::fail_routes_in_punted_ranges() {
 void FastPath::set_withheld(bool withheld) {
   if (withheld == withheld_) return;
   withheld_ = withheld;
-  main_.for_each([this](const Prefix& prefix, RouteRecord& rec) { program(prefix, rec); });
+  reprogram_all();
 }
 
 void FastPath::routes_refused() {
@@ -131,28 +131,12 @@ void FastPath::routes_refused() {
   last_error_ = Error{"dataplane.route_limit",
                       "the RIB refused a route (--max-routes): every route punts to the "
                       "kernel until fpm-sink restarts with a higher limit"};
-  main_.for_each([this](const Prefix& prefix, RouteRecord& rec) { program(prefix, rec); });
+  reprogram_all();
 }
 
 void FastPath::route_changed(ChangeKind kind, const RouteView& route) {
   if (route.table != kMainTable) {
-    const auto key = std::make_pair(route.table, route.prefix);
-    if (kind == ChangeKind::Removed) {
-      if (auto it = other_.find(key); it != other_.end()) {
-        count(route.prefix, it->second, -1);
-        other_.erase(it);
-      }
-      return;
-    }
-    auto [it, fresh] = other_.try_emplace(key);
-    RouteRecord& rec = it->second;
-    if (!fresh) count(route.prefix, rec, -1);
-    rec.group_id = route.group_id;
-    rec.type = route.type;
-    rec.state = OffloadState::NotOffloaded;
-    rec.reason = OffloadReason::NotMainTable;
-    count(route.prefix, rec, +1);
-    reply_due(route.table, route.prefix, rec);
+    vrf_route_changed(kind, route);
     return;
   }
 
@@ -287,6 +271,7 @@ size_t FastPath::poll() {
   // were withdrawn) and still punts the shorter routes around it.
   writer_.route_retry();
   fail_routes_in_punted_ranges();
+  vrf_retry();
   size_t installed = 0, tried = 0;
   for (auto it = failed_routes_.begin();
        it != failed_routes_.end() && tried < config_.retry_batch;) {

@@ -52,6 +52,19 @@ class MapWriter {
   // Start-up sizing of whatever the LPM writers keep per route.
   virtual void reserve_routes(size_t /*v4*/, size_t /*v6*/) {}
 
+  // VRF tables (bpf/lib/vrf.h), slot >= 1. vrf_table_attach creates the
+  // slot's two empty tries (max_routes entries per family) and publishes them
+  // in fpm_vrf4 / fpm_vrf6[slot]; vrf_table_detach unpublishes and frees
+  // them, after which XDP punts the slot's ports with NO_TABLE.
+  virtual Status vrf_table_attach(uint16_t slot, uint32_t max_routes) = 0;
+  virtual Status vrf_table_detach(uint16_t slot) = 0;
+  // One trie write; NoSpace when the slot's trie of that family is full
+  // (nothing written: the caller must keep the table's ports from using it).
+  virtual Result<RouteWrite> vrf_route_set(uint16_t slot, const Prefix& prefix,
+                                           uint32_t action) = 0;
+  // Removing a prefix the trie does not hold is not an error.
+  virtual Status vrf_route_remove(uint16_t slot, const Prefix& prefix) = 0;
+
   // Connected hosts: fpm_hosts4 / fpm_hosts6[addr] = nh, one whole-value write
   // (a packet sees the old entry or the new one). Error id "dataplane.host.full"
   // (ENOSPC) when the family's map has no room for a new address.

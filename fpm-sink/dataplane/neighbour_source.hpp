@@ -47,6 +47,7 @@ struct LinkEntry {
   bool up = false;          // admin up and carrier
   uint32_t master = 0;      // ifindex of its VRF / bridge / bond, 0 = routed in the main table
   std::string master_kind;  // that master's kind ("vrf", "bridge", "bond"), "" if unknown
+  uint32_t vrf_table = 0;   // a "vrf" master's table (IFLA_VRF_TABLE), 0 if none / unknown
   // The kernel would route IPv4 / IPv6 received on this port (its forwarding
   // switches, see kernel/netconf_events.hpp). Unknown counts as off: punted.
   bool forward_v4 = false;

@@ -25,7 +25,8 @@ namespace {
 // Maps the writers need; the loader refuses an object without them.
 constexpr const char* kRequiredMaps[] = {"lpm4_tbl24", "lpm4_tbl8",    "lpm6_root",  "lpm6_nodes",
                                          "fpm_nhg",    "fpm_nexthops", "fpm_ifaces", "fpm_tx_ports",
-                                         "fpm_hosts4", "fpm_hosts6",   "fpm_vlans"};
+                                         "fpm_hosts4", "fpm_hosts6",   "fpm_vlans",
+                                         "fpm_vrf4",   "fpm_vrf6"};
 constexpr const char* kLinkPrefix = "xdp_link_";
 
 Error bpf_error(std::string id, const std::string& what, int err) {
@@ -99,7 +100,9 @@ Status XdpProgram::open_and_load() {
       {"fpm_iface_stats", config_.max_ifaces},
       {"fpm_iface_reasons", config_.max_ifaces * FPM_REASON_MAX},
       {"fpm_hosts4", config_.max_hosts},
-      {"fpm_hosts6", config_.max_hosts}};
+      {"fpm_hosts6", config_.max_hosts},
+      {"fpm_vrf4", config_.vrf_tables + 1},
+      {"fpm_vrf6", config_.vrf_tables + 1}};
   for (auto [name, n] : sizes) {
     bpf_map* m = bpf_object__find_map_by_name(obj, name);
     if (!m) continue;

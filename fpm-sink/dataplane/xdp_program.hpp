@@ -54,6 +54,7 @@ struct XdpProgramConfig {
   uint32_t max_groups = FPM_MAX_NHG;
   uint32_t max_ifaces = FPM_MAX_IFACES;
   uint32_t max_hosts = FPM_MAX_HOSTS;            // connected hosts per family
+  uint32_t vrf_tables = FPM_VRF_TABLES_DEFAULT;  // VRF table slots (fpm_vrf4 / 6: one more entry)
   uint32_t buckets_per_group = FPM_NHG_BUCKETS;  // fixed by the ABI; anything else is refused
   std::optional<uint32_t> hash_seed;             // random per start when unset
 };

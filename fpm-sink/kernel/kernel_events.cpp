@@ -49,6 +49,15 @@ std::optional<IpAddr> read_addr(const nlattr* attr, int family) {
       f, {static_cast<const uint8_t*>(mnl_attr_get_payload(attr)), mnl_attr_get_payload_len(attr)});
 }
 
+// IFLA_INFO_DATA of a "vrf" link: the table its ports route in.
+void read_vrf_data(const nlattr* data, LinkInfo& link) {
+  if (!data || mnl_attr_validate(data, MNL_TYPE_NESTED) < 0) return;
+  AttrTable<IFLA_VRF_MAX> vrf;
+  if (mnl_attr_parse_nested(data, collect_attr<IFLA_VRF_MAX>, &vrf) < 0) return;
+  if (const nlattr* t = vrf.at[IFLA_VRF_TABLE]; t && mnl_attr_validate(t, MNL_TYPE_U32) >= 0)
+    link.vrf_table = mnl_attr_get_u32(t);
+}
+
 // A port with a master is routed by it (a VRF's table, a bridge's FDB, a
 // bond's own address), not by the main table: the fast path needs both.
 void read_master_and_kind(const AttrTable<IFLA_MAX>& attrs, LinkInfo& link) {
@@ -62,6 +71,7 @@ void read_master_and_kind(const AttrTable<IFLA_MAX>& attrs, LinkInfo& link) {
     link.kind = std::string(
         static_cast<const char*>(mnl_attr_get_payload(k)),
         ::strnlen(static_cast<const char*>(mnl_attr_get_payload(k)), mnl_attr_get_payload_len(k)));
+  if (link.kind == "vrf") read_vrf_data(nested.at[IFLA_INFO_DATA], link);
 }
 
 // A VLAN subinterface's parent, VID and tag protocol. IFLA_LINK names the parent

@@ -37,8 +37,9 @@ struct LinkInfo {
   uint32_t mtu = 1500;
   bool up = false;  // administratively up AND carrier (IFF_UP && IFF_LOWER_UP / oper up)
   bool is_loopback = false;
-  uint32_t master = 0;  // IFLA_MASTER: the VRF, bridge or bond it is enslaved to, 0 = none
-  std::string kind;     // IFLA_LINKINFO / IFLA_INFO_KIND ("vrf", "bridge", "bond", "veth"...)
+  uint32_t master = 0;     // IFLA_MASTER: the VRF, bridge or bond it is enslaved to, 0 = none
+  std::string kind;        // IFLA_LINKINFO / IFLA_INFO_KIND ("vrf", "bridge", "bond", "veth"...)
+  uint32_t vrf_table = 0;  // a "vrf" link's routing table (IFLA_INFO_DATA / IFLA_VRF_TABLE)
   std::optional<VlanLinkInfo> vlan;  // set for kind "vlan" only
 
   auto operator<=>(const LinkInfo&) const = default;

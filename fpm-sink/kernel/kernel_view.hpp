@@ -33,6 +33,7 @@ class KernelView final : public NeighbourSource, public LinkSource {
     if (!l) return std::nullopt;
     const LinkInfo* master = l->master ? state_.link(l->master) : nullptr;
     LinkEntry entry{l->mac, l->mtu, l->up, l->master, master ? master->kind : std::string()};
+    if (master && master->kind == "vrf") entry.vrf_table = master->vrf_table;
     const auto port = static_cast<int32_t>(ifindex);
     // See kernel/netconf_events.hpp for which switches the kernel consults.
     entry.forward_v4 = state_.forwarding(Family::V4, port).value_or(false);

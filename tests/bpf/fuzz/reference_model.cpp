@@ -225,6 +225,7 @@ RefDecision ReferenceModel::decide(const Bytes& f, uint32_t ingress_ifindex) con
     Ip4 d{l3[16], l3[17], l3[18], l3[19]};
     if (local4_.count(d)) return punt(FPM_REASON_LOCAL);
     if (l3[8] <= 1) return punt(FPM_REASON_TTL);
+    // The fuzzed FIB has no VRF tries (lib/vrf.h): any other slot has no table.
     if (iface.table_slot != FPM_TABLE_SLOT_MAIN) return punt(FPM_REASON_NO_TABLE);
     // 6a. Route and next hop.
     auto host = hosts4_.find(d);
@@ -243,6 +244,7 @@ RefDecision ReferenceModel::decide(const Bytes& f, uint32_t ingress_ifindex) con
   std::copy(&l3[24], &l3[40], d.begin());
   if (local6_.count(d)) return punt(FPM_REASON_LOCAL);
   if (l3[7] <= 1) return punt(FPM_REASON_TTL);
+  // The fuzzed FIB has no VRF tries (lib/vrf.h): any other slot has no table.
   if (iface.table_slot != FPM_TABLE_SLOT_MAIN) return punt(FPM_REASON_NO_TABLE);
   // 6b. Route and next hop.
   auto host = hosts6_.find(d);

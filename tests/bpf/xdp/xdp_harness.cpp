@@ -159,6 +159,10 @@ void XdpHarness::reset() {
   clear_hash(skel_->maps.fpm_hosts6);
   clear_hash(skel_->maps.fpm_tx_ports);
   clear_hash(skel_->maps.fpm_vlans);
+  // VRF tables: an array of maps always has a next key, so clear it by index.
+  for (bpf_map* outer : {skel_->maps.fpm_vrf4, skel_->maps.fpm_vrf6})
+    for (uint32_t k = 0; k < bpf_map__max_entries(outer); k++)
+      bpf_map_delete_elem(bpf_map__fd(outer), &k);
   clear_percpu_array(skel_->maps.fpm_stats, ncpus_);
   clear_percpu_array(skel_->maps.fpm_iface_stats, ncpus_);
   clear_percpu_array(skel_->maps.fpm_iface_reasons, ncpus_);

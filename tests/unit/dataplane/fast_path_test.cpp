@@ -129,9 +129,9 @@ TEST_F(FastPathTest, RouteTypesMapToActions) {
   EXPECT_EQ(writer->routes[P("10.8.0.0/16")], fpm_act_make(FPM_ACT_PUNT, FPM_REASON_UNREACHABLE));
   EXPECT_EQ(writer->routes[P("10.7.0.0/16")], fpm_act_make(FPM_ACT_PUNT, FPM_REASON_PROHIBIT));
   EXPECT_EQ(writer->routes[P("10.6.0.1/32")], fpm_act_make(FPM_ACT_PUNT, FPM_REASON_LOCAL));
-  // Other tables never reach the LPM.
+  // Other tables never reach the main LPM: they have their own (fast_path_vrf_test.cpp).
   EXPECT_EQ(writer->routes.count(P("10.5.0.0/16")), 0u);
-  EXPECT_EQ(fp->offload_state(100, P("10.5.0.0/16"))->reason, OffloadReason::NotMainTable);
+  EXPECT_EQ(fp->offload_state(100, P("10.5.0.0/16"))->reason, OffloadReason::PendingGroup);
   EXPECT_EQ(fp->offload_state(254, P("10.9.0.0/16"))->state, OffloadState::Installed);
   EXPECT_EQ(fp->offload_state(254, P("10.8.0.0/16"))->state, OffloadState::NotOffloaded);
   auto s = fp->stats();
@@ -531,7 +531,9 @@ TEST_F(FastPathTest, WithheldRoutesPuntWhateverTheirTypeAndComeBackAsTheyAre) {
     EXPECT_EQ(st->reason, OffloadReason::HoldExpired) << p;
     EXPECT_EQ(st->action, held) << p;
   }
-  EXPECT_EQ(fp->offload_state(100, P("203.0.113.0/24"))->reason, OffloadReason::NotMainTable);
+  // A VRF table's routes are withheld too.
+  EXPECT_EQ(fp->offload_state(100, P("203.0.113.0/24"))->reason, OffloadReason::HoldExpired);
+  EXPECT_EQ(writer->vrf_lookup(1, A("203.0.113.1")), held);
   EXPECT_EQ(fp->stats().routes_installed, 0u);
   // A route zebra sends while withheld (a replay before it settles) punts too.
   fp->route_changed(ChangeKind::Added, route("192.0.2.128/25", 7));
@@ -542,7 +544,8 @@ TEST_F(FastPathTest, WithheldRoutesPuntWhateverTheirTypeAndComeBackAsTheyAre) {
   EXPECT_EQ(writer->routes.at(P("192.0.2.128/25")), forward(7));
   EXPECT_EQ(writer->routes.at(P("198.51.100.0/24")), fpm_act_make(FPM_ACT_DROP, 0));
   EXPECT_EQ(fp->offload_state(254, P("192.0.2.0/24"))->state, OffloadState::Installed);
-  EXPECT_EQ(fp->stats().routes_installed, 3u);
+  EXPECT_EQ(writer->vrf_lookup(1, A("203.0.113.1")), forward(7));
+  EXPECT_EQ(fp->stats().routes_installed, 4u);  // table 100's route too
 }
 
 TEST_F(FastPathTest, RefusedRoutesMakeEveryRoutePuntUntilRestart) {
@@ -603,7 +606,8 @@ TEST_F(OffloadChangesTest, EachRouteIsQueuedOnceWithItsStateWhenTaken) {
   EXPECT_EQ(fp->offload_state(254, P("10.1.0.0/16"))->reported, std::nullopt);
   const std::map<std::string, OffloadState> want{{"254 10.1.0.0/16", OffloadState::Installed},
                                                  {"254 10.9.0.0/16", OffloadState::NotOffloaded},
-                                                 {"100 10.7.0.0/16", OffloadState::NotOffloaded}};
+                                                 // a VRF table's route: its own slot
+                                                 {"100 10.7.0.0/16", OffloadState::Installed}};
   EXPECT_EQ(take_all(), want);
   EXPECT_EQ(fp->offload_changes_queued(), 0u);
   EXPECT_EQ(fp->offload_state(254, P("10.1.0.0/16"))->reported, OffloadState::Installed);
@@ -662,8 +666,8 @@ TEST_F(OffloadChangesTest, PuntsThatLastUntilTheRouteSettlesAreNotReported) {
   connected.nh.ifindex = kEth1;
   fp->group_changed(ChangeKind::Added, group(2, {connected}));
   fp->route_changed(ChangeKind::Changed, route("10.1.0.0/16", 2));
-  EXPECT_EQ(take_all(), (std::map<std::string, OffloadState>{
-                            {"254 10.1.0.0/16", OffloadState::NotOffloaded}}));
+  EXPECT_EQ(take_all(),
+            (std::map<std::string, OffloadState>{{"254 10.1.0.0/16", OffloadState::NotOffloaded}}));
 }
 
 TEST_F(OffloadChangesTest, DroppedWithTheSessionAndOffCostsNothing) {

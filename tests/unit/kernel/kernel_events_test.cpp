@@ -70,6 +70,54 @@ TEST(KernelEvents, VrfPortCarriesItsMasterAndTheMasterItsKind) {
   EXPECT_EQ(KernelView(state).link(7)->master, 0u);
 }
 
+// The VRF tables issue: a VRF's table travels with the VRF device, and its
+// ports pick it up through KernelView (LinkEntry::vrf_table), following
+// enslaving, re-enslaving and the master's removal.
+TEST(KernelEvents, VrfTableFollowsTheMaster) {
+  KernelState state;
+  auto apply = [&](test::RtnlMessage m) {
+    auto r = parse_kernel_message(m.span());
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+    ASSERT_TRUE(r->has_value());
+    state.apply(**r);
+  };
+  auto red = link_msg(RTM_NEWLINK, 20, "vrf-red", kMac, 65575, true);
+  red.vrf_kind(1001);
+  const auto v = expect_event<Upsert<LinkInfo>>(parse_kernel_message(red.span()));
+  EXPECT_EQ(v.value.kind, "vrf");
+  EXPECT_EQ(v.value.vrf_table, 1001u);
+  apply(std::move(red));
+  auto blue = link_msg(RTM_NEWLINK, 21, "vrf-blue", kMac, 65575, true);
+  apply(std::move(blue.vrf_kind(1002)));
+  // A bridge has IFLA_INFO_DATA too, never a VRF table.
+  auto br = link_msg(RTM_NEWLINK, 22, "br0", kMac, 1500, true);
+  apply(std::move(br.link_kind("bridge")));
+  EXPECT_EQ(state.link(22)->vrf_table, 0u);
+
+  auto port = [&](uint32_t master) {
+    auto m = link_msg(RTM_NEWLINK, 7, "eth1", kMac, 1500, true);
+    if (master) m.u32(IFLA_MASTER, master);
+    apply(std::move(m.link_kind("veth")));
+  };
+  port(20);
+  EXPECT_EQ(KernelView(state).link(7)->vrf_table, 1001u);
+  EXPECT_EQ(state.link(7)->vrf_table, 0u);  // the port's own: it is no VRF
+  port(21);                                 // re-enslaved
+  EXPECT_EQ(KernelView(state).link(7)->vrf_table, 1002u);
+  port(22);  // into a bridge: no table
+  EXPECT_EQ(KernelView(state).link(7)->master_kind, "bridge");
+  EXPECT_EQ(KernelView(state).link(7)->vrf_table, 0u);
+  port(21);
+  // The master goes first (the kernel's release of the port may follow): no table.
+  auto gone = link_msg(RTM_DELLINK, 21, "vrf-blue", kMac, 65575, true);
+  apply(std::move(gone.vrf_kind(1002)));
+  EXPECT_EQ(KernelView(state).link(7)->master, 21u);
+  EXPECT_EQ(KernelView(state).link(7)->master_kind, "");
+  EXPECT_EQ(KernelView(state).link(7)->vrf_table, 0u);
+  port(0);
+  EXPECT_EQ(KernelView(state).link(7)->master, 0u);
+}
+
 // A bridge reports its ports with ifi_family AF_BRIDGE, and RTM_DELLINK when it
 // releases one: the port itself is still there.
 TEST(KernelEvents, BridgePortMessagesAreNotTheLink) {

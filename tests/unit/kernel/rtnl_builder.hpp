@@ -45,6 +45,16 @@ class RtnlMessage {
     mnl_attr_nest_end(nlh_, nest);
     return *this;
   }
+  // IFLA_LINKINFO { IFLA_INFO_KIND "vrf", IFLA_INFO_DATA { IFLA_VRF_TABLE table } }.
+  RtnlMessage& vrf_kind(uint32_t table) {
+    nlattr* nest = mnl_attr_nest_start(nlh_, IFLA_LINKINFO);
+    mnl_attr_put_strz(nlh_, IFLA_INFO_KIND, "vrf");
+    nlattr* data = mnl_attr_nest_start(nlh_, IFLA_INFO_DATA);
+    mnl_attr_put_u32(nlh_, IFLA_VRF_TABLE, table);
+    mnl_attr_nest_end(nlh_, data);
+    mnl_attr_nest_end(nlh_, nest);
+    return *this;
+  }
   std::span<const uint8_t> span() const { return {buf_.data(), nlh_->nlmsg_len}; }
   nlmsghdr* header() { return nlh_; }
 

@@ -67,19 +67,24 @@ def nexthop_del(nh_id):
     return _message(RTM_DELNEXTHOP, NLM_F_REQUEST | NLM_F_CREATE, body)
 
 
-def _rtmsg(net, rtype):
+def _rtmsg(net, rtype, table=RT_TABLE_MAIN):
+    """rtmsg as zebra fills it: tables past 255 only in RTA_TABLE (see _table)."""
     fam = AF_INET6 if net.version == 6 else AF_INET
-    return struct.pack("=BBBBBBBBI", fam, net.prefixlen, 0, 0, RT_TABLE_MAIN, PROTO_BGP, 0,
-                       rtype, 0)
+    return struct.pack("=BBBBBBBBI", fam, net.prefixlen, 0, 0, table if table < 256 else 0,
+                       PROTO_BGP, 0, rtype, 0)
 
 
-def route_add(prefix, nh_id=0, hops=(), replace=True):
+def _table(table):
+    return b"" if table == RT_TABLE_MAIN else _attr(RTA_TABLE, _u32(table))
+
+
+def route_add(prefix, nh_id=0, hops=(), replace=True, table=RT_TABLE_MAIN):
     """A route through next-hop object nh_id (RTA_NH_ID, with the resolved hops
     zebra also encodes), or, with nh_id 0, inline hops [(gateway, ifindex)]:
     RTA_GATEWAY + RTA_OIF for one, RTA_MULTIPATH for several."""
     net = ipaddress.ip_network(prefix)
-    body = _rtmsg(net, RTN_UNICAST) + _attr(RTA_DST, net.network_address.packed) + \
-        _attr(RTA_PRIORITY, _u32(METRIC))
+    body = _rtmsg(net, RTN_UNICAST, table) + _attr(RTA_DST, net.network_address.packed) + \
+        _attr(RTA_PRIORITY, _u32(METRIC)) + _table(table)
     if nh_id:
         body += _attr(RTA_NH_ID, _u32(nh_id))
     if len(hops) == 1:
@@ -95,10 +100,10 @@ def route_add(prefix, nh_id=0, hops=(), replace=True):
     return _message(RTM_NEWROUTE, flags, body)
 
 
-def route_del(prefix):
+def route_del(prefix, table=RT_TABLE_MAIN):
     net = ipaddress.ip_network(prefix)
-    body = _rtmsg(net, RTN_UNSPEC) + _attr(RTA_DST, net.network_address.packed) + \
-        _attr(RTA_PRIORITY, _u32(METRIC)) + _attr(RTA_TABLE, _u32(RT_TABLE_MAIN))
+    body = _rtmsg(net, RTN_UNSPEC, table) + _attr(RTA_DST, net.network_address.packed) + \
+        _attr(RTA_PRIORITY, _u32(METRIC)) + _attr(RTA_TABLE, _u32(table))
     return _message(RTM_DELROUTE, NLM_F_REQUEST | NLM_F_CREATE, body)
 
 

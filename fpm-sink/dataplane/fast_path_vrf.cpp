@@ -1,0 +1,233 @@
+// FastPath, VRF tables: routes of every table besides main, each table in
+// its own pair of LPM tries (bpf/lib/vrf.h) under a table slot, and the slot
+// a port enslaved to a VRF device gets.
+//
+// Slots: a table takes a slot (1..vrf_tables) with its first route and gives
+// it back with its last; a freed slot stays quarantined like a group index
+// (config.index_grace) before it names another table, and the ports of the
+// table that had it are rewritten to FPM_TABLE_SLOT_NONE before it is freed,
+// so a port never reaches another table's routes. Tables without a slot keep
+// their routes as not-offloaded(NoTableSlot); poll() gives them a slot when
+// one frees.
+//
+// Capacity: each table's tries hold `capacity` routes per family (the
+// table's own size, or vrf_routes). A route that does not fit cannot be
+// punted alone (a trie has no range punts: a less specific route of the
+// table would take its packets), so the whole table overflows: its ports
+// punt (NO_TABLE), its routes report failed(LpmFull), and poll() rebuilds it
+// once it fits again.
+//
+// Next hops are the same objects as the main table's, keyed by (gateway,
+// ifindex) and resolved from the neighbours of that interface, so they
+// resolve in the next hop's own VRF; a route leaked from another VRF simply
+// names an interface of that VRF and is forwarded there.
+#include "dataplane/fast_path.hpp"
+
+#include "dataplane/fast_path_group.hpp"
+
+namespace fpm_sink {
+
+void FastPath::vrf_route_changed(ChangeKind kind, const RouteView& route) {
+  const auto key = std::make_pair(route.table, route.prefix);
+  const bool v4 = route.prefix.family() == Family::V4;
+  if (kind == ChangeKind::Removed) {
+    auto it = other_.find(key);
+    if (it == other_.end()) return;
+    VrfTable& t = vrf_tables_[route.table];
+    remove_vrf_route(t, route.prefix, it->second);
+    other_.erase(it);
+    --(v4 ? t.records4 : t.records6);
+    if (t.records4 + t.records6 == 0) {
+      vrf_release_slot(t);
+      vrf_tables_.erase(route.table);
+    }
+    return;
+  }
+  VrfTable& t = vrf_tables_[route.table];
+  auto [it, fresh] = other_.try_emplace(key);
+  RouteRecord& rec = it->second;
+  if (fresh) {
+    rec.state = OffloadState::NotOffloaded;
+    count(route.prefix, rec, +1);  // program_vrf() moves it to its real state
+    ++(v4 ? t.records4 : t.records6);
+  }
+  const uint32_t new_group = route.type == RouteType::Unicast ? route.group_id : 0;
+  if (!fresh && rec.group_id != new_group) {
+    if (auto g = groups_.find(rec.group_id); g != groups_.end()) --g->second->routes;
+  }
+  if (fresh || rec.group_id != new_group) {
+    if (auto g = groups_.find(new_group); g != groups_.end()) ++g->second->routes;
+  }
+  rec.group_id = new_group;
+  rec.type = route.type;
+  const bool new_slot = !t.slot && vrf_assign_slot(route.table, t);
+  program_vrf(route.table, t, route.prefix, rec);
+  // The table's ports use the slot only once its first route is in it.
+  if (new_slot) refresh_ports();
+  reply_due(route.table, route.prefix, rec);  // zebra sent it: it waits for an answer
+}
+
+bool FastPath::vrf_write(VrfTable& t, const Prefix& prefix, uint32_t action, OffloadReason& why) {
+  const bool v4 = prefix.family() == Family::V4;
+  const bool present = t.in_trie.contains(prefix);
+  // Counted here, so a table that would not fit overflows before any packet sees it half-written.
+  if (!present && (v4 ? t.in_trie4 : t.in_trie6) >= t.capacity) {
+    why = OffloadReason::LpmFull;
+    return false;
+  }
+  ++stats_.route_writes;
+  auto w = writer_.vrf_route_set(t.slot, prefix, action);
+  if (!w || *w != RouteWrite::Installed) {
+    if (!w) note(w.error());
+    why = w ? OffloadReason::LpmFull : OffloadReason::WriteError;
+    return false;
+  }
+  if (!present) {
+    t.in_trie.insert(prefix);
+    ++(v4 ? t.in_trie4 : t.in_trie6);
+  }
+  return true;
+}
+
+void FastPath::program_vrf(uint32_t table, VrfTable& t, const Prefix& prefix, RouteRecord& rec) {
+  count(prefix, rec, -1);
+  const Decision d = decide(rec.type, rec.group_id);
+  bool overflow = false;
+  OffloadReason why = OffloadReason::None;
+  if (!t.slot) {
+    rec.action = 0;
+    rec.state = OffloadState::NotOffloaded;
+    rec.reason = OffloadReason::NoTableSlot;
+  } else if (!vrf_write(t, prefix, d.action, why)) {
+    // The trie may miss the prefix (or hold its previous action): no port may use the table.
+    rec.action = fpm_act_make(FPM_ACT_PUNT, FPM_REASON_NO_TABLE);
+    rec.state = OffloadState::Failed;
+    rec.reason = why;
+    overflow = true;
+  } else if (t.overflowed) {
+    rec.action = d.action;
+    rec.state = OffloadState::Failed;
+    rec.reason = OffloadReason::LpmFull;
+  } else {
+    rec.action = d.action;
+    rec.state = d.state;
+    rec.reason = d.reason;
+  }
+  count(prefix, rec, +1);
+  if ((rec.reply & ~kReplyDue) != static_cast<uint8_t>(rec.state) + 1)
+    reply_due(table, prefix, rec);
+  if (overflow && !t.overflowed) vrf_overflow(table, t);
+}
+
+void FastPath::vrf_overflow(uint32_t table, VrfTable& t) {
+  t.overflowed = true;
+  refresh_ports();  // first: the table's ports stop using its tries
+  last_error_ = Error{"dataplane.vrf.full",
+                      "VRF table " + std::to_string(table) + " does not fit its tries (" +
+                          std::to_string(t.capacity) +
+                          " routes per family): its ports punt to the kernel until it fits"};
+  ++stats_.write_errors;
+  for_each_vrf_route(table, [&](const Prefix& p, RouteRecord& rec) {
+    if (rec.state != OffloadState::Installed) return;
+    count(p, rec, -1);
+    rec.state = OffloadState::Failed;
+    rec.reason = OffloadReason::LpmFull;
+    count(p, rec, +1);
+    reply_due(table, p, rec);
+  });
+}
+
+void FastPath::remove_vrf_route(VrfTable& t, const Prefix& prefix, RouteRecord& rec) {
+  if (t.slot && t.in_trie.erase(prefix) > 0) {
+    --(prefix.family() == Family::V4 ? t.in_trie4 : t.in_trie6);
+    ++stats_.route_writes;
+    if (auto s = writer_.vrf_route_remove(t.slot, prefix); !s) note(s.error());
+  }
+  if (auto g = groups_.find(rec.group_id); g != groups_.end()) --g->second->routes;
+  count(prefix, rec, -1);
+}
+
+bool FastPath::vrf_assign_slot(uint32_t table, VrfTable& t) {
+  auto slot = vrf_alloc_.allocate();
+  if (!slot) return false;
+  auto size = config_.vrf_routes_by_table.find(table);
+  t.capacity = size != config_.vrf_routes_by_table.end() ? size->second : config_.vrf_routes;
+  if (auto s = writer_.vrf_table_attach(static_cast<uint16_t>(*slot), t.capacity); !s) {
+    note(s.error());
+    vrf_alloc_.release(*slot);
+    return false;
+  }
+  t.slot = static_cast<uint16_t>(*slot);
+  t.overflowed = false;
+  t.in_trie.clear();
+  t.in_trie4 = t.in_trie6 = 0;
+  return true;
+}
+
+void FastPath::vrf_release_slot(VrfTable& t) {
+  if (!t.slot) return;
+  const uint16_t slot = t.slot;
+  t.slot = 0;
+  refresh_ports();  // first: no port may name the slot once it is reused
+  if (auto s = writer_.vrf_table_detach(slot); !s) note(s.error());
+  vrf_alloc_.release(slot);
+  t.in_trie.clear();
+  t.in_trie4 = t.in_trie6 = 0;
+}
+
+void FastPath::vrf_retry() {
+  for (auto& [table, t] : vrf_tables_) {
+    if (!t.slot) {
+      if (!vrf_assign_slot(table, t)) continue;
+      for_each_vrf_route(table,
+                         [&](const Prefix& p, RouteRecord& rec) { program_vrf(table, t, p, rec); });
+      refresh_ports();
+      continue;
+    }
+    if (!t.overflowed || t.records4 > t.capacity || t.records6 > t.capacity) continue;
+    // Fits again: rewrite it all; a route that still fails overflows it anew.
+    t.overflowed = false;
+    for_each_vrf_route(table, [&](const Prefix& p, RouteRecord& rec) {
+      if (!t.overflowed) program_vrf(table, t, p, rec);
+    });
+    if (t.overflowed) continue;
+    refresh_ports();
+    ++stats_.retries;
+  }
+}
+
+void FastPath::for_each_vrf_route(uint32_t table,
+                                  const std::function<void(const Prefix&, RouteRecord&)>& fn) {
+  for (auto& [key, rec] : other_)
+    if (key.first == table) fn(key.second, rec);
+}
+
+void FastPath::reprogram_all() {
+  main_.for_each([this](const Prefix& prefix, RouteRecord& rec) { program(prefix, rec); });
+  for (auto& [key, rec] : other_) program_vrf(key.first, vrf_tables_[key.first], key.second, rec);
+}
+
+uint16_t FastPath::port_table_slot(const LinkEntry& link) const {
+  if (link.vrf_table == kMainTable) return FPM_TABLE_SLOT_MAIN;
+  auto it = vrf_tables_.find(link.vrf_table);
+  if (it == vrf_tables_.end() || !it->second.slot || it->second.overflowed)
+    return FPM_TABLE_SLOT_NONE;
+  return it->second.slot;
+}
+
+void FastPath::refresh_ports() {
+  for (const auto& [ifindex, _] : ports_)
+    if (auto s = refresh_port(ifindex); !s) note(s.error());
+}
+
+std::vector<VrfTableInfo> FastPath::vrf_tables() const {
+  std::vector<VrfTableInfo> out;
+  for (const auto& [table, t] : vrf_tables_) {
+    VrfTableInfo info{table, std::nullopt, t.overflowed, t.capacity, t.records4, t.records6};
+    if (t.slot) info.slot = t.slot;
+    out.push_back(info);
+  }
+  return out;
+}
+
+}  // namespace fpm_sink
