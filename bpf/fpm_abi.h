@@ -76,7 +76,8 @@
  *   7  fpm_vlans, fpm_nexthop.flags FPM_NH_F_VLAN + vlan_tci (was pad),
  *      FPM_REASON_VLAN_UNKNOWN: 802.1Q subinterfaces (lib/vlan.h)
  *   8  VRF tables: fpm_vrf4 / fpm_vrf6 by fpm_iface.table_slot, FPM_TABLE_SLOT_NONE;
- *      FPM_IFACE_F_ENSLAVED only for masters other than a VRF
+ *      FPM_IFACE_F_ENSLAVED only for masters other than a VRF;
+ *      FPM_IFACE_F_TAGS_STRIPPED, FPM_REASON_TAGS_STRIPPED
  */
 #define FPM_ABI_VERSION 8u
 
@@ -213,12 +214,19 @@ struct fpm_nhg {
  */
 #define FPM_IFACE_F_FWD4 0x8u
 #define FPM_IFACE_F_FWD6 0x10u
+/*
+ * The NIC strips 802.1Q tags on receive (rx-vlan-offload) and the port has
+ * VLAN subinterfaces: a subinterface's frames reach XDP looking untagged, so
+ * which device a frame arrived on cannot be told. Every frame punts.
+ */
+#define FPM_IFACE_F_TAGS_STRIPPED 0x20u
 
 /*
  * Value of fpm_ifaces[ifindex]. slot indexes fpm_iface_stats. Checks, in
  * the program's order (each failing one punts with its reason):
  *   no entry                               FPM_REASON_NO_IFACE
  *   FPM_IFACE_F_ENSLAVED set               FPM_REASON_ENSLAVED (every frame)
+ *   FPM_IFACE_F_TAGS_STRIPPED set          FPM_REASON_TAGS_STRIPPED (every frame)
  *   (after the checks below: table_slot without a table  FPM_REASON_NO_TABLE)
  *   Ethernet parse (see lib/eth.h)         MALFORMED / VLAN / NON_IP / MULTICAST
  *   tagged: one 802.1Q tag, VID 1..4094,   VLAN, VLAN_UNKNOWN; else every check here
@@ -317,7 +325,8 @@ enum fpm_reason {
 	FPM_REASON_FWD_DISABLED = 27,  /* forwarding sysctl off for the ingress port */
 	FPM_REASON_VLAN_UNKNOWN = 28,  /* 802.1Q tag whose VID has no routed subinterface
 					* on the port (FPM_REASON_VLAN: QinQ, 802.1ad, VID 0) */
-	FPM_REASON_LAST = FPM_REASON_VLAN_UNKNOWN,
+	FPM_REASON_TAGS_STRIPPED = 29, /* port's NIC strips tags and it has VLAN subinterfaces */
+	FPM_REASON_LAST = FPM_REASON_TAGS_STRIPPED,
 	FPM_REASON_MAX = 32,
 };
 

@@ -234,9 +234,13 @@ int fpm_xdp(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 
-	if (iface->flags & FPM_IFACE_F_ENSLAVED) {
-		/* Its master (bridge, bond) decides; a VRF's port has a table_slot instead. */
-		r.reason = FPM_REASON_ENSLAVED;
+	if (iface->flags & (FPM_IFACE_F_ENSLAVED | FPM_IFACE_F_TAGS_STRIPPED)) {
+		/*
+		 * Its master (bridge, bond) decides; a VRF's port has a table_slot
+		 * instead. Or its NIC hid the tags that say which device it is.
+		 */
+		r.reason = iface->flags & FPM_IFACE_F_ENSLAVED ? FPM_REASON_ENSLAVED
+							       : FPM_REASON_TAGS_STRIPPED;
 		goto out;
 	}
 	r.reason = fpm_parse_eth(data, data_end, &l2);

@@ -196,6 +196,30 @@ void FastPathRuntime::sync_vlans_of(uint32_t parent) {
   for (const auto& [ifindex, sub] : fast_path_->subinterfaces())
     if (sub.parent == parent) vlans.push_back(ifindex);
   for (uint32_t ifindex : vlans) sync_subinterface(ifindex);
+  check_tag_stripping(parent);
+}
+
+void FastPathRuntime::check_tag_stripping(uint32_t port) {
+  const LinkInfo* link = kernel_.link(port);
+  if (!link || !ports_.contains(port)) return;
+  bool has_vlans = false;
+  for (const auto& [ifindex, l] : kernel_.links()) has_vlans |= l.vlan && l.vlan->parent == port;
+  // veth reports rx-vlan-offload but never strips (its sender's tx offload does).
+  const bool stripped =
+      has_vlans && link->kind != "veth" && strips_vlan_tags(link->name).value_or(false);
+  if (stripped == fast_path_->tags_stripped(port)) return;
+  if (auto st = fast_path_->set_tags_stripped(port, stripped); !st) {
+    spdlog::error("{} (interface {})", st.error().to_string(), link->name);
+    return;
+  }
+  if (stripped)
+    spdlog::warn(
+        "dataplane.port.tags_stripped {} strips VLAN tags in hardware (rx-vlan-offload on) and "
+        "has VLAN subinterfaces: XDP cannot tell their frames from {}'s, so every frame on {} "
+        "goes to the kernel (reason tags_stripped); run ethtool -K {} rxvlan off",
+        link->name, link->name, link->name, link->name);
+  else
+    spdlog::info("dataplane.port.tags_visible {}: routed again", link->name);
 }
 
 void FastPathRuntime::sync_subinterface(uint32_t ifindex) {
@@ -211,13 +235,6 @@ void FastPathRuntime::sync_subinterface(uint32_t ifindex) {
     spdlog::info("dataplane.port.vlan_routed {} ifindex={} parent={} vid={}{}",
                  link ? link->name : "?", ifindex, it->second.parent, it->second.vid,
                  it->second.egress ? "" : " (egress-qos-map set: egress punts)");
-    // veth reports rx-vlan-offload but never strips (its sender's tx offload does).
-    const LinkInfo* parent = kernel_.link(it->second.parent);
-    if (parent && parent->kind != "veth" && strips_vlan_tags(parent->name).value_or(false))
-      spdlog::warn(
-          "dataplane.port.vlan_stripping {} strips VLAN tags in hardware (rx-vlan-offload on): "
-          "XDP sees {}'s frames untagged and handles them as {}'s; run ethtool -K {} rxvlan off",
-          parent->name, link ? link->name : "?", parent->name, parent->name);
   } else if (it == subs.end() && was) {
     spdlog::info("dataplane.port.vlan_unrouted ifindex={}", ifindex);
   }
@@ -286,8 +303,22 @@ void FastPathRuntime::link_changed(uint32_t ifindex, const LinkInfo* link) {
     add_port(*link);
   }
   // A VLAN link appeared, changed (VID, parent, MAC, master) or vanished.
-  if ((link && link->vlan) || fast_path_->subinterfaces().contains(ifindex))
+  std::optional<uint32_t> vlan_parent;
+  if (link && link->vlan) vlan_parent = link->vlan->parent;
+  if (auto sub = fast_path_->subinterfaces().find(ifindex); sub != fast_path_->subinterfaces().end())
+    vlan_parent = sub->second.parent;
+  if (vlan_parent) {
     sync_subinterface(ifindex);
+    check_tag_stripping(*vlan_parent);
+  } else if (ports_.contains(ifindex)) {
+    // The kernel reports a feature change (ethtool -K rxvlan) as a link change.
+    check_tag_stripping(ifindex);
+  } else if (!link) {
+    // A vanished link no longer says whose VLAN it was: the ports it may have
+    // kept punting look again.
+    for (uint32_t port : ports_)
+      if (fast_path_->tags_stripped(port)) check_tag_stripping(port);
+  }
   // Carrier, MAC or MTU changed: one rewrite per next hop on that link, whatever
   // the number of routes (a dead link fails its next hops before zebra reacts).
   if (staging_since_) fail_held_nexthops(ifindex);

@@ -133,6 +133,9 @@ class FastPathRuntime final : private KernelListener {
   // Routes (or stops routing) the VLAN links of `parent` / one VLAN link, and logs it.
   void sync_vlans_of(uint32_t parent);
   void sync_subinterface(uint32_t ifindex);
+  // A port whose NIC strips 802.1Q tags punts every frame while it has VLAN
+  // subinterfaces (FastPath::set_tags_stripped); checked when those change.
+  void check_tag_stripping(uint32_t port);
   void add_port(const LinkInfo& link);
   void drop_port(uint32_t ifindex);
   void arm_retry();

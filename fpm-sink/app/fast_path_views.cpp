@@ -86,6 +86,8 @@ std::string_view reason_name(uint32_t r) {
       return "fwd_disabled";
     case FPM_REASON_VLAN_UNKNOWN:
       return "vlan_unknown";
+    case FPM_REASON_TAGS_STRIPPED:
+      return "tags_stripped";
     default:
       return "";
   }

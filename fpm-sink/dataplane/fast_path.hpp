@@ -10,7 +10,7 @@
 //
 // VRF tables (fast_path_vrf.cpp, bpf/lib/vrf.h): routes of any other table
 // go into that table's own tries, in a table slot taken when its first route
-// arrives (up to vrf_tables slots; the rest stay not-offloaded(NoTableSlot)
+// arrives (up to vrf_tables slots; the rest stay failed(NoTableSlot)
 // and punt). A port enslaved to a VRF gets its table's slot, other masters
 // (bridge, bond) make it punt every frame (FPM_IFACE_F_ENSLAVED).
 //
@@ -152,6 +152,11 @@ class FastPath final : public RibObserver {
   // Rewrites a port's fpm_ifaces entry from what the LinkSource now says (MAC,
   // MTU, master, forwarding switches): one map write if it changed, none otherwise.
   Status refresh_port(uint32_t ifindex);
+  // The port's NIC strips 802.1Q tags on receive while it has VLAN
+  // subinterfaces (true): XDP cannot tell their frames from the port's own,
+  // so the port punts every frame (FPM_IFACE_F_TAGS_STRIPPED). One write.
+  Status set_tags_stripped(uint32_t ifindex, bool stripped);
+  bool tags_stripped(uint32_t ifindex) const { return tags_stripped_.contains(ifindex); }
 
   // Ports the fast path receives on (fpm_ifaces) and may redirect to
   // (fpm_tx_ports). The XDP attachment itself is XdpProgram's job.
@@ -329,6 +334,7 @@ class FastPath final : public RibObserver {
   // ifindex -> what fpm_ifaces holds, for ports and routed subinterfaces
   std::map<uint32_t, fpm_iface> port_entries_;
   std::map<uint32_t, Subinterface> subs_;
+  std::set<uint32_t> tags_stripped_;  // ports whose frames may be a subinterface's, untagged
   FastPathStats stats_;
   std::optional<Error> last_error_;
   bool withheld_ = false;

@@ -73,7 +73,14 @@ fpm_iface FastPath::port_entry(uint32_t ifindex, uint32_t slot, uint16_t flags) 
     if (l->forward_v4) iface.flags |= FPM_IFACE_F_FWD4;
     if (l->forward_v6) iface.flags |= FPM_IFACE_F_FWD6;
   }
+  if (tags_stripped_.contains(ifindex)) iface.flags |= FPM_IFACE_F_TAGS_STRIPPED;
   return iface;
+}
+
+Status FastPath::set_tags_stripped(uint32_t ifindex, bool stripped) {
+  if (stripped ? !tags_stripped_.insert(ifindex).second : tags_stripped_.erase(ifindex) == 0)
+    return ok_status();
+  return refresh_port(ifindex);
 }
 
 Status FastPath::remove_port(uint32_t ifindex) {
@@ -91,6 +98,7 @@ Status FastPath::remove_port(uint32_t ifindex) {
   Status b = writer_.remove_tx_port(ifindex);
   port_alloc_.release(it->second);
   ports_.erase(it);
+  tags_stripped_.erase(ifindex);
   port_entries_.erase(ifindex);
   if (!a) return a;
   return b;

@@ -7,7 +7,7 @@
 // (config.index_grace) before it names another table, and the ports of the
 // table that had it are rewritten to FPM_TABLE_SLOT_NONE before it is freed,
 // so a port never reaches another table's routes. Tables without a slot keep
-// their routes as not-offloaded(NoTableSlot); poll() gives them a slot when
+// their routes as failed(NoTableSlot); poll() gives them a slot when
 // one frees.
 //
 // Capacity: each table's tries hold `capacity` routes per family (the
@@ -95,8 +95,10 @@ void FastPath::program_vrf(uint32_t table, VrfTable& t, const Prefix& prefix, Ro
   bool overflow = false;
   OffloadReason why = OffloadReason::None;
   if (!t.slot) {
+    // No room, like a full LPM: Failed, not NotOffloaded, because zebra keeps
+    // "trapped" on a route for good and the table gets a slot once one frees.
     rec.action = 0;
-    rec.state = OffloadState::NotOffloaded;
+    rec.state = OffloadState::Failed;
     rec.reason = OffloadReason::NoTableSlot;
   } else if (!vrf_write(t, prefix, d.action, why)) {
     // The trie may miss the prefix (or hold its previous action): no port may use the table.

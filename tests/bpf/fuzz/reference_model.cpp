@@ -173,6 +173,8 @@ RefDecision ReferenceModel::decide(const Bytes& f, uint32_t ingress_ifindex) con
   const RefIface& iface = port->second;
   // A port enslaved to a VRF, bridge or bond is not routed in the main table.
   if (iface.flags & FPM_IFACE_F_ENSLAVED) return punt(FPM_REASON_ENSLAVED);
+  // Tags stripped by the NIC: the arrival device is unknown.
+  if (iface.flags & FPM_IFACE_F_TAGS_STRIPPED) return punt(FPM_REASON_TAGS_STRIPPED);
 
   // 2. Ethernet: walk up to two VLAN tags, then IP unicast only.
   if (f.size() < kEthLen) return punt(FPM_REASON_MALFORMED);

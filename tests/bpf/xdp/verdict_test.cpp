@@ -67,6 +67,10 @@ std::vector<Case> cases() {
     h.set_iface(h.ingress().ifindex,
                 make_iface(h.ingress(), kIngressSlot, kRoutesBoth | FPM_IFACE_F_ENSLAVED));
   };
+  auto tags_stripped = [](XdpHarness& h) {
+    h.set_iface(h.ingress().ifindex,
+                make_iface(h.ingress(), kIngressSlot, kRoutesBoth | FPM_IFACE_F_TAGS_STRIPPED));
+  };
   // net.ipv4.conf.<port>.forwarding off (FWD4 clear), IPv6's switches on; and the reverse.
   auto v4_fwd_off = [](XdpHarness& h) {
     h.set_iface(h.ingress().ifindex,
@@ -126,11 +130,14 @@ std::vector<Case> cases() {
       {"v4_mac_differs_in_last_byte",
        V4X("10.1.7.7", .eth(static_cast<const Verdicts&>(f).near_miss_mac(), kClientMac)), P,
        FPM_REASON_OTHER_HOST},
-      // Until VRF tables exist, a port with a master (VRF, bridge, bond) punts everything.
+      // A port with a master other than a VRF (bridge, bond) punts everything.
       {"v4_enslaved_port", V4("10.1.7.7"), P, FPM_REASON_ENSLAVED, 0, enslaved},
       {"v6_enslaved_port", V6("2001:db8:1::9"), P, FPM_REASON_ENSLAVED, 0, enslaved},
       {"arp_enslaved_port", V4X("10.1.7.7", .ethertype(0x0806)), P, FPM_REASON_ENSLAVED, 0,
        enslaved},
+      // The NIC strips tags and the port has subinterfaces: whose frame is it?
+      {"v4_tags_stripped", V4("10.1.7.7"), P, FPM_REASON_TAGS_STRIPPED, 0, tags_stripped},
+      {"v6_tags_stripped", V6("2001:db8:1::9"), P, FPM_REASON_TAGS_STRIPPED, 0, tags_stripped},
       {"arp", V4X("10.1.7.7", .ethertype(0x0806)), P, FPM_REASON_NON_IP},
       {"lldp", V4X("10.1.7.7", .ethertype(0x88cc)), P, FPM_REASON_NON_IP},
       // No subinterface on the port (vlan_test.cpp has them): an unknown VID.

@@ -227,6 +227,24 @@ TEST_F(FastPathVlan, EnslavedSubinterfaceIsMarked) {
   EXPECT_EQ(writer.ifaces.at(kEth1v10).flags, kAll | FPM_IFACE_F_ENSLAVED);
 }
 
+// A NIC that strips tags hides which device a frame arrived on: the port
+// punts everything while that lasts, its subinterfaces keep their entries.
+TEST_F(FastPathVlan, StrippedTagsMakeThePortPuntEverything) {
+  ASSERT_TRUE(fp->add_port(kEth1));
+  ASSERT_TRUE(fp->sync_subinterface(kEth1v10));
+  const uint64_t writes = writer.writes.total();
+  ASSERT_TRUE(fp->set_tags_stripped(kEth1, true));
+  EXPECT_EQ(writer.ifaces.at(kEth1).flags, kAll | FPM_IFACE_F_TAGS_STRIPPED);
+  EXPECT_EQ(writer.ifaces.at(kEth1v10).flags, kAll) << "only the port that receives is marked";
+  EXPECT_EQ(writer.writes.total(), writes + 1);
+  ASSERT_TRUE(fp->set_tags_stripped(kEth1, true));
+  EXPECT_EQ(writer.writes.total(), writes + 1) << "no change, no write";
+  ASSERT_TRUE(fp->refresh_port(kEth1));
+  EXPECT_EQ(writer.ifaces.at(kEth1).flags, kAll | FPM_IFACE_F_TAGS_STRIPPED) << "kept on refresh";
+  ASSERT_TRUE(fp->set_tags_stripped(kEth1, false));
+  EXPECT_EQ(writer.ifaces.at(kEth1).flags, kAll);
+}
+
 TEST_F(FastPathVlan, ConnectedHostsOnASubinterface) {
   ASSERT_TRUE(fp->add_port(kEth1));
   ASSERT_TRUE(fp->sync_subinterface(kEth1v10));

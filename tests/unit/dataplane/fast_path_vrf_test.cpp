@@ -171,7 +171,7 @@ TEST_F(FastPathVrfTest, TablesBeyondTheLimitStayWithTheKernelUntilASlotFrees) {
   EXPECT_EQ(slot_of(kBlue), FPM_TABLE_SLOT_NONE);
   EXPECT_EQ(writer->vrf.size(), 1u);
   auto blue = fp->offload_state(kBlue, P("10.6.0.0/16"));
-  EXPECT_EQ(blue->state, OffloadState::NotOffloaded);
+  EXPECT_EQ(blue->state, OffloadState::Failed);
   EXPECT_EQ(blue->reason, OffloadReason::NoTableSlot);
   EXPECT_EQ(writer->ifaces.at(kEth3).table_slot, FPM_TABLE_SLOT_NONE);
 
