@@ -17,6 +17,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -136,6 +137,23 @@ void fill_trie(bpf_map* m, const std::vector<Prefix>& ps) {
     if (bpf_map__update_elem(m, &k, sizeof k, &v, sizeof v, BPF_ANY))
       die("lpm trie update failed for " + ps[i].to_string());
   }
+}
+
+// Dependent table reads per IPv6 lookup (root entry + trie nodes) over the
+// destinations, walked on the mmap'ed maps as lpm6_lookup() walks them: what
+// the lookup's cost scales with (each read is one cache line, see bpf/lpm6.h).
+double v6_reads_per_lookup(const lpm6_view& v, std::span<const uint32_t> dests) {
+  const auto* d = reinterpret_cast<const uint8_t*>(dests.data());
+  uint64_t reads = 0;
+  for (uint32_t i = 0; i < kDests; ++i) {
+    const uint8_t* a = d + size_t(i) * 16;
+    const uint32_t root = uint32_t(a[0]) << 16 | uint32_t(a[1]) << 8 | a[2];
+    uint32_t e = v.root[root];
+    ++reads;
+    for (int b = LPM6_ROOT_BYTES; b < 16 && (e & LPM_ENTRY_NODE); ++b, ++reads)
+      e = v.nodes[size_t(e & LPM_INDEX_MASK) << LPM_ROW_SHIFT | a[b]];
+  }
+  return double(reads) / kDests;
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -260,6 +278,8 @@ int main(int argc, char** argv) {
     const auto dir = run(P->bench_lpm6, bss, o.passes, 0);
     j["v6_ns"] = r2(dir.ns);
     j["v6_hit"] = dir.hit;
+    static_assert(LPM6_ROOT_BITS == 24, "v6_reads_per_lookup walks a 24-bit root");
+    j["v6_reads_per_lookup"] = r3(v6_reads_per_lookup(t.view(), dests->entries()));
     j["v6_lpm_trie_ns"] = r2(run(P->bench_trie6, bss, 1, 0).ns);
     if (ifindex && fib6) {
       const auto fib = run(P->bench_fib6, bss, 1, ifindex);
@@ -305,6 +325,7 @@ int main(int argc, char** argv) {
     return r2(j[a].get<double>() / j[b].get<double>());
   };
   j["v4_vs_array_read"] = ratio("v4_ns", "array_read_ns");
+  j["v6_vs_array_read"] = ratio("v6_ns", "array_read_ns");
   j["v4_fib_vs_v4"] = ratio("v4_fib_lookup_ns", "v4_ns");
   j["v4_lpm_trie_vs_v4"] = ratio("v4_lpm_trie_ns", "v4_ns");
   j["v6_fib_vs_v6"] = ratio("v6_fib_lookup_ns", "v6_ns");

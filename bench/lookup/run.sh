@@ -7,6 +7,8 @@
 #   bpf_fib_lookup   the same routes in a netns kernel FIB (via a resolved gateway)
 #   LPM_TRIE         BPF_MAP_TYPE_LPM_TRIE with the same routes
 #   array read       one random read of a 64 MiB BPF array
+# v4_vs_array_read / v6_vs_array_read: lookup ns over the array read ns of the
+# same run; v6_reads_per_lookup: dependent table reads per IPv6 lookup.
 # Sets: the real table (@ip-location-db/asn split into CIDRs by bench/ingest's
 # prefix_tool) and the synthetic 1M IPv4 table with nested more-specifics.
 #
