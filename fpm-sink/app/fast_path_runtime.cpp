@@ -305,7 +305,8 @@ void FastPathRuntime::link_changed(uint32_t ifindex, const LinkInfo* link) {
   // A VLAN link appeared, changed (VID, parent, MAC, master) or vanished.
   std::optional<uint32_t> vlan_parent;
   if (link && link->vlan) vlan_parent = link->vlan->parent;
-  if (auto sub = fast_path_->subinterfaces().find(ifindex); sub != fast_path_->subinterfaces().end())
+  if (auto sub = fast_path_->subinterfaces().find(ifindex);
+      sub != fast_path_->subinterfaces().end())
     vlan_parent = sub->second.parent;
   if (vlan_parent) {
     sync_subinterface(ifindex);

@@ -25,8 +25,8 @@ namespace {
 // Maps the writers need; the loader refuses an object without them.
 constexpr const char* kRequiredMaps[] = {"lpm4_tbl24", "lpm4_tbl8",    "lpm6_root",  "lpm6_nodes",
                                          "fpm_nhg",    "fpm_nexthops", "fpm_ifaces", "fpm_tx_ports",
-                                         "fpm_hosts4", "fpm_hosts6",   "fpm_vlans",
-                                         "fpm_vrf4",   "fpm_vrf6"};
+                                         "fpm_hosts4", "fpm_hosts6",   "fpm_vlans",  "fpm_vrf4",
+                                         "fpm_vrf6"};
 constexpr const char* kLinkPrefix = "xdp_link_";
 
 Error bpf_error(std::string id, const std::string& what, int err) {
@@ -135,7 +135,7 @@ Status XdpProgram::open_and_load() {
 
   if (int err = fpm_xdp__load(skel_)) return bpf_error("bpf.load", "loading fpm_xdp", err);
   const std::pair<uint32_t, uint32_t> abi[] = {{FPM_ABI_KEY_VERSION, FPM_ABI_VERSION},
-                                                {FPM_ABI_KEY_HASH_SEED, hash_seed_}};
+                                               {FPM_ABI_KEY_HASH_SEED, hash_seed_}};
   for (auto [key, value] : abi)
     if (bpf_map_update_elem(bpf_map__fd(skel_->maps.fpm_abi), &key, &value, BPF_ANY) != 0)
       return bpf_error("bpf.load", "write fpm_abi", errno);
