@@ -218,7 +218,10 @@ uint16_t FastPath::port_table_slot(const LinkEntry& link) const {
 }
 
 void FastPath::refresh_ports() {
-  for (const auto& [ifindex, _] : ports_)
+  // Routed subinterfaces have entries of their own, with their own table.
+  std::vector<uint32_t> entries;
+  for (const auto& [ifindex, _] : port_entries_) entries.push_back(ifindex);
+  for (uint32_t ifindex : entries)
     if (auto s = refresh_port(ifindex); !s) note(s.error());
 }
 

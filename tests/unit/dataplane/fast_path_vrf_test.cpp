@@ -191,6 +191,30 @@ TEST_F(FastPathVrfTest, TablesBeyondTheLimitStayWithTheKernelUntilASlotFrees) {
   EXPECT_EQ(writer->ifaces.at(kEth1).table_slot, FPM_TABLE_SLOT_NONE);
 }
 
+// A VLAN subinterface in a VRF has an fpm_ifaces entry of its own: it must
+// stop naming a slot before the slot goes to another table, like a port.
+TEST_F(FastPathVrfTest, SubinterfacesFollowTheirTablesSlot) {
+  constexpr uint32_t kEth2v10 = 40;
+  make(/*vrf_tables=*/1);
+  LinkEntry sub = port_link(kVrfRed, "vrf", kRed);
+  sub.vlan = VlanEntry{kEth2, 10, 0x8100, false};
+  kernel.set_link(kEth2v10, sub);
+  ASSERT_TRUE(fp->add_port(kEth2));
+  ASSERT_TRUE(fp->sync_subinterface(kEth2v10));
+  add("10.5.0.0/16", 1, kRed);
+  add("10.6.0.0/16", 3, kBlue);
+  EXPECT_EQ(writer->ifaces.at(kEth2v10).table_slot, 1u);
+
+  remove("10.5.0.0/16", kRed);
+  EXPECT_EQ(writer->ifaces.at(kEth2v10).table_slot, FPM_TABLE_SLOT_NONE)
+      << "red's slot is freed: its subinterface must not keep naming it";
+  now += 2s;
+  fp->poll();
+  EXPECT_EQ(slot_of(kBlue), 1u);
+  EXPECT_EQ(writer->ifaces.at(kEth2v10).table_slot, FPM_TABLE_SLOT_NONE)
+      << "blue's routes must never serve red's subinterface";
+}
+
 TEST_F(FastPathVrfTest, ATableThatOutgrowsItsTriesGoesToTheKernelWhole) {
   make(4, /*vrf_routes=*/2);
   ASSERT_TRUE(fp->add_port(kEth1));
