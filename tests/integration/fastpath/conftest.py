@@ -97,6 +97,18 @@ def use_nhg(mode):
     return MODES[mode]
 
 
+@pytest.fixture
+def run(sink_bins):
+    """A Run of the test's own (no FRR): for tests that play zebra themselves."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root (network namespaces, XDP)")
+    r = Run()
+    try:
+        yield r
+    finally:
+        r.close()
+
+
 @pytest.fixture(scope="module")
 def module_run(request, frr, mode):
     """A Run for the whole module (one per FRR version and mode); logs kept on failure."""

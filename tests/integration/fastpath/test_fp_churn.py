@@ -28,7 +28,7 @@ import os
 
 import pytest
 
-from fpmtest import FpmSink, Run, wait_until
+from fpmtest import FpmSink, wait_until
 from fpmtest.churn import ChurnPlan
 from fpmtest.fastpath import (UdpReceiver, counter_delta, enable_napi, nonzero, ping, tx_csum_off,
                               udp_send, write_result)
@@ -48,17 +48,6 @@ POOLS = ("v4_tbl8_groups", "v6_nodes", "groups", "nexthops")
 # bucket arrays of their peak size. A leak grows with the churn's length
 # (~1M updates in a 10-minute soak), far above this.
 RSS_TOLERANCE = 4 * 1024 * 1024
-
-
-@pytest.fixture
-def run(sink_bins):
-    if os.geteuid() != 0:
-        pytest.skip("needs root (network namespaces, XDP)")
-    r = Run()
-    try:
-        yield r
-    finally:
-        r.close()
 
 
 def rss_bytes(pid):

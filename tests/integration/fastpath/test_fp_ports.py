@@ -13,19 +13,8 @@ import os
 
 import pytest
 
-from fpmtest import FpmSink, Run, wait_until
+from fpmtest import FpmSink, wait_until
 from fpmtest.netns import sh
-
-
-@pytest.fixture
-def run(sink_bins):
-    if os.geteuid() != 0:
-        pytest.skip("needs root (network namespaces, XDP)")
-    r = Run()
-    try:
-        yield r
-    finally:
-        r.close()
 
 
 def xdp_prog_id(ns, ifname):

@@ -17,26 +17,14 @@ development VM). The BPF and mirror levels are tested without it
 (tests/bpf/xdp/vlan_test.cpp, tests/unit/kernel/vlan_link_test.cpp).
 """
 
-import os
 
 import pytest
 
-from fpmtest import FpmSink, Run, wait_until
+from fpmtest import FpmSink, wait_until
 from fpmtest import fpmclient as nl
 from fpmtest.fastpath import enable_napi, ns_python
 
 PINGS = 50
-
-
-@pytest.fixture
-def run(sink_bins):
-    if os.geteuid() != 0:
-        pytest.skip("needs root (network namespaces, XDP)")
-    r = Run()
-    try:
-        yield r
-    finally:
-        r.close()
 
 
 def add_vlan(ns, parent, vid, addr=None):

@@ -11,25 +11,13 @@ map writer) and the BPF_PROG_TEST_RUN tests (tests/bpf/xdp/vrf_test.cpp).
 The second test (main and bridge ports) runs on any kernel.
 """
 
-import os
 
 import pytest
 
-from fpmtest import FpmSink, Run, wait_until
+from fpmtest import FpmSink, wait_until
 from fpmtest.fpmclient import FpmClient, nexthop_add, route_add, route_del
 
 TABLE = 1001
-
-
-@pytest.fixture
-def run(sink_bins):
-    if os.geteuid() != 0:
-        pytest.skip("needs root (network namespaces, XDP)")
-    r = Run()
-    try:
-        yield r
-    finally:
-        r.close()
 
 
 def require_vrf(ns):
