@@ -78,8 +78,9 @@
  *   8  VRF tables: fpm_vrf4 / fpm_vrf6 by fpm_iface.table_slot, FPM_TABLE_SLOT_NONE;
  *      FPM_IFACE_F_ENSLAVED only for masters other than a VRF;
  *      FPM_IFACE_F_TAGS_STRIPPED, FPM_REASON_TAGS_STRIPPED
+ *   9  FPM_IFACE_F_RULES4 / RULES6, FPM_REASON_POLICY_RULES
  */
-#define FPM_ABI_VERSION 8u
+#define FPM_ABI_VERSION 9u
 
 /*
  * Keys of fpm_abi, which the program never reads: what a later fpm-sink
@@ -220,6 +221,13 @@ struct fpm_nhg {
  * which device a frame arrived on cannot be told. Every frame punts.
  */
 #define FPM_IFACE_F_TAGS_STRIPPED 0x20u
+/*
+ * The kernel holds a policy routing rule (ip rule) for the family that could
+ * route a packet through another table than the one XDP looks up: the
+ * family's packets go to the kernel, which applies the rules.
+ */
+#define FPM_IFACE_F_RULES4 0x40u
+#define FPM_IFACE_F_RULES6 0x80u
 
 /*
  * Value of fpm_ifaces[ifindex]. slot indexes fpm_iface_stats. Checks, in
@@ -234,6 +242,7 @@ struct fpm_nhg {
  *   destination MAC != mac                 FPM_REASON_OTHER_HOST
  *   family flag (F_V4 / F_V6) clear        FPM_REASON_NO_IFACE
  *   forwarding flag (F_FWD4 / F_FWD6) clear FPM_REASON_FWD_DISABLED
+ *   rules flag (F_RULES4 / F_RULES6) set   FPM_REASON_POLICY_RULES
  */
 struct fpm_iface {
 	__u32 slot;	  /* host: < FPM_MAX_IFACES, counter slot */
@@ -326,7 +335,8 @@ enum fpm_reason {
 	FPM_REASON_VLAN_UNKNOWN = 28,  /* 802.1Q tag whose VID has no routed subinterface
 					* on the port (FPM_REASON_VLAN: QinQ, 802.1ad, VID 0) */
 	FPM_REASON_TAGS_STRIPPED = 29, /* port's NIC strips tags and it has VLAN subinterfaces */
-	FPM_REASON_LAST = FPM_REASON_TAGS_STRIPPED,
+	FPM_REASON_POLICY_RULES = 30,  /* policy routing rules the fast path does not apply */
+	FPM_REASON_LAST = FPM_REASON_POLICY_RULES,
 	FPM_REASON_MAX = 32,
 };
 

@@ -256,12 +256,17 @@ int fpm_xdp(struct xdp_md *ctx)
 	}
 	/* Untagged, or one 802.1Q tag (fpm_vlan_ingress said so): no branch. */
 	l3 = data + sizeof(struct ethhdr) + (l2.tags & 1) * sizeof(struct fpm_vlan_hdr);
-	/* The kernel routes nothing a port's forwarding switch keeps out: neither do we. */
+	/*
+	 * The kernel routes nothing a port's forwarding switch keeps out: neither
+	 * do we. Nor what its policy rules could send to another table.
+	 */
 	if (l2.proto == bpf_htons(ETH_P_IP)) {
 		if (!(iface->flags & FPM_IFACE_F_V4))
 			r.reason = FPM_REASON_NO_IFACE;
 		else if (!(iface->flags & FPM_IFACE_F_FWD4))
 			r.reason = FPM_REASON_FWD_DISABLED;
+		else if (iface->flags & FPM_IFACE_F_RULES4)
+			r.reason = FPM_REASON_POLICY_RULES;
 		else
 			fpm_route_v4(iface, l3, data_end, &r);
 	} else {
@@ -269,6 +274,8 @@ int fpm_xdp(struct xdp_md *ctx)
 			r.reason = FPM_REASON_NO_IFACE;
 		else if (!(iface->flags & FPM_IFACE_F_FWD6))
 			r.reason = FPM_REASON_FWD_DISABLED;
+		else if (iface->flags & FPM_IFACE_F_RULES6)
+			r.reason = FPM_REASON_POLICY_RULES;
 		else
 			fpm_route_v6(iface, l3, data_end, &r);
 	}

@@ -346,6 +346,25 @@ void FastPathRuntime::forwarding_changed(Family family, int32_t ifindex) {
   }
 }
 
+// XDP knows one table per port: while a rule could pick another, the kernel
+// routes the whole family.
+void FastPathRuntime::policy_rules_changed(Family family) {
+  const bool present = kernel_.policy_rules(family);
+  const char* name = family == Family::V4 ? "ipv4" : "ipv6";
+  if (auto st = fast_path_->set_policy_rules(family, present); !st)
+    spdlog::error("{} (policy rules, {})", st.error().to_string(), name);
+  const RuleInfo* rule = kernel_.nonstandard_rule(family);  // set while present
+  if (present && rule)
+    spdlog::warn(
+        "dataplane.policy_rules {} punts: the kernel has policy routing rules the fast path does "
+        "not apply (first: priority {}, {}), so every {} packet goes to the kernel (reason "
+        "policy_rules) until only the standard rules are left",
+        name, rule->priority, rule->nonstandard, name);
+  else
+    spdlog::info("dataplane.policy_rules {} routes again: only standard policy rules are left",
+                 name);
+}
+
 void FastPathRuntime::neighbour_changed(const IpAddr& addr, uint32_t ifindex, const NeighInfo*) {
   auto r = fast_path_->neighbour_changed(addr, ifindex);
   if (!r) spdlog::warn("{}", r.error().to_string());

@@ -126,6 +126,7 @@ class FastPathRuntime final : private KernelListener {
   void neighbour_changed(const IpAddr& addr, uint32_t ifindex, const NeighInfo* neigh) override;
   void local_address_changed(const IpAddr& addr, bool present) override;
   void forwarding_changed(Family family, int32_t ifindex) override;
+  void policy_rules_changed(Family family) override;
   bool wanted(const LinkInfo& link) const;
   bool named(const LinkInfo& link) const;
   // Logs every VLAN device named in --interface: its parent must be named instead.

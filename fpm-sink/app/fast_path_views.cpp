@@ -88,6 +88,8 @@ std::string_view reason_name(uint32_t r) {
       return "vlan_unknown";
     case FPM_REASON_TAGS_STRIPPED:
       return "tags_stripped";
+    case FPM_REASON_POLICY_RULES:
+      return "policy_rules";
     default:
       return "";
   }

@@ -157,6 +157,15 @@ class FastPath final : public RibObserver {
   // so the port punts every frame (FPM_IFACE_F_TAGS_STRIPPED). One write.
   Status set_tags_stripped(uint32_t ifindex, bool stripped);
   bool tags_stripped(uint32_t ifindex) const { return tags_stripped_.contains(ifindex); }
+  // The kernel holds policy routing rules for the family that could route a
+  // packet through another table than the one XDP looks up (true): every port
+  // and routed subinterface, now and later, punts the family
+  // (FPM_IFACE_F_RULES4 / RULES6). One write per entry. The first error is
+  // returned; the other entries are still written.
+  Status set_policy_rules(Family family, bool present);
+  bool policy_rules(Family family) const {
+    return family == Family::V4 ? policy_rules_v4_ : policy_rules_v6_;
+  }
 
   // Ports the fast path receives on (fpm_ifaces) and may redirect to
   // (fpm_tx_ports). The XDP attachment itself is XdpProgram's job.
@@ -335,6 +344,8 @@ class FastPath final : public RibObserver {
   std::map<uint32_t, fpm_iface> port_entries_;
   std::map<uint32_t, Subinterface> subs_;
   std::set<uint32_t> tags_stripped_;  // ports whose frames may be a subinterface's, untagged
+  bool policy_rules_v4_ = false;      // set_policy_rules()
+  bool policy_rules_v6_ = false;
   FastPathStats stats_;
   std::optional<Error> last_error_;
   bool withheld_ = false;

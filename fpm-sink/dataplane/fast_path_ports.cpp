@@ -1,4 +1,5 @@
-// FastPath, ports: fpm_ifaces entries (MAC, MTU, master and its table, forwarding switches)
+// FastPath, ports: fpm_ifaces entries (MAC, MTU, master and its table, forwarding switches,
+// policy rules)
 // and the redirect ports of fpm_tx_ports, with their counter slots.
 #include "dataplane/fast_path.hpp"
 
@@ -74,7 +75,22 @@ fpm_iface FastPath::port_entry(uint32_t ifindex, uint32_t slot, uint16_t flags) 
     if (l->forward_v6) iface.flags |= FPM_IFACE_F_FWD6;
   }
   if (tags_stripped_.contains(ifindex)) iface.flags |= FPM_IFACE_F_TAGS_STRIPPED;
+  if (policy_rules_v4_) iface.flags |= FPM_IFACE_F_RULES4;
+  if (policy_rules_v6_) iface.flags |= FPM_IFACE_F_RULES6;
   return iface;
+}
+
+Status FastPath::set_policy_rules(Family family, bool present) {
+  bool& flag = family == Family::V4 ? policy_rules_v4_ : policy_rules_v6_;
+  if (flag == present) return ok_status();
+  flag = present;
+  // Routed subinterfaces have entries of their own: a tagged frame is checked against those.
+  std::vector<uint32_t> entries;
+  for (const auto& [ifindex, _] : port_entries_) entries.push_back(ifindex);
+  Status first = ok_status();
+  for (uint32_t ifindex : entries)
+    if (auto s = refresh_port(ifindex); !s && first) first = std::move(s);
+  return first;
 }
 
 Status FastPath::set_tags_stripped(uint32_t ifindex, bool stripped) {

@@ -218,6 +218,15 @@ Result<std::optional<KernelEvent>> parse_kernel_message(std::span<const uint8_t>
         return std::optional<KernelEvent>{Removal<ForwardingInfo>{(*change)->info}};
       return std::optional<KernelEvent>{Upsert<ForwardingInfo>{(*change)->info}};
     }
+    case RTM_NEWRULE:
+    case RTM_DELRULE: {
+      auto change = parse_rule(nlh);
+      if (!change) return change.error();
+      if (!*change) return std::optional<KernelEvent>{};
+      if ((*change)->removed)
+        return std::optional<KernelEvent>{Removal<RuleInfo>{std::move((*change)->info)}};
+      return std::optional<KernelEvent>{Upsert<RuleInfo>{std::move((*change)->info)}};
+    }
     default:
       return std::optional<KernelEvent>{};
   }

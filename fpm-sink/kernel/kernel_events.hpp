@@ -1,7 +1,8 @@
 // What fpm-sink mirrors from the kernel over rtnetlink: links (for egress MAC,
 // MTU and carrier), neighbours (for next-hop MACs), the router's own
-// addresses (punted to the kernel) and the forwarding switches
-// (netconf_events.hpp). Parsing is pure: bytes in, values out.
+// addresses (punted to the kernel), the forwarding switches
+// (netconf_events.hpp) and the policy routing rules (rule_events.hpp).
+// Parsing is pure: bytes in, values out.
 #pragma once
 
 #include <array>
@@ -14,6 +15,7 @@
 #include "common/ip.hpp"
 #include "common/result.hpp"
 #include "kernel/netconf_events.hpp"
+#include "kernel/rule_events.hpp"
 
 namespace fpm_sink {
 
@@ -86,14 +88,15 @@ struct Removal {
   T value;
 };
 
-using KernelEvent = std::variant<Upsert<LinkInfo>, Removal<LinkInfo>, Upsert<NeighInfo>,
-                                 Removal<NeighInfo>, Upsert<AddrInfo>, Removal<AddrInfo>,
-                                 Upsert<ForwardingInfo>, Removal<ForwardingInfo>>;
+using KernelEvent =
+    std::variant<Upsert<LinkInfo>, Removal<LinkInfo>, Upsert<NeighInfo>, Removal<NeighInfo>,
+                 Upsert<AddrInfo>, Removal<AddrInfo>, Upsert<ForwardingInfo>,
+                 Removal<ForwardingInfo>, Upsert<RuleInfo>, Removal<RuleInfo>>;
 
 NeighState classify_nud(uint16_t nud_state, bool has_lladdr);
 
 // Parses one rtnetlink message (RTM_NEW/DELLINK, RTM_NEW/DELNEIGH, RTM_NEW/DELADDR,
-// RTM_NEW/DELNETCONF).
+// RTM_NEW/DELNETCONF, RTM_NEW/DELRULE).
 // nullopt for message types or families that are not mirrored (bridge FDB entries,
 // neighbours without an address); Error for malformed messages.
 Result<std::optional<KernelEvent>> parse_kernel_message(std::span<const uint8_t> nlmsg);

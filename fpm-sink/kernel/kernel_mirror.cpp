@@ -49,10 +49,12 @@ Status KernelMirror::start() {
   const unsigned groups = RTMGRP_LINK | RTMGRP_NEIGH | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
   if (mnl_socket_bind(events_, groups, MNL_SOCKET_AUTOPID) < 0)
     return sys_error("kernel.socket", "bind rtnetlink groups");
-  // The netconf groups have no legacy RTMGRP_* bit: join them by number.
-  for (int group : {RTNLGRP_IPV4_NETCONF, RTNLGRP_IPV6_NETCONF})
+  // The netconf groups have no legacy RTMGRP_* bit, and IPv6's rule group
+  // none at all: join them by number.
+  for (int group :
+       {RTNLGRP_IPV4_NETCONF, RTNLGRP_IPV6_NETCONF, RTNLGRP_IPV4_RULE, RTNLGRP_IPV6_RULE})
     if (mnl_socket_setsockopt(events_, NETLINK_ADD_MEMBERSHIP, &group, sizeof group) < 0)
-      return sys_error("kernel.socket", "join rtnetlink netconf group");
+      return sys_error("kernel.socket", "join rtnetlink netconf / rule group");
   // Subscribe before dumping: an event racing with the dump is then applied after it,
   // and events arrive in order, so the state converges to the newest.
   if (auto st = dump(); !st) return st;
@@ -69,16 +71,16 @@ Status KernelMirror::dump() {
   if (mnl_socket_bind(s, 0, MNL_SOCKET_AUTOPID) < 0) return sys_error("kernel.dump", "bind");
   const unsigned portid = mnl_socket_get_portid(s);
 
-  // Forwarding switches first: a port attached while the link dump is read
-  // then gets its final fpm_ifaces entry at once (no punting moment on a warm restart).
+  // Forwarding switches and policy rules first: a port attached while the
+  // link dump is read then gets its final fpm_ifaces entry at once (no
+  // punting moment on a warm restart, no forwarding one past a rule).
   struct Request {
     uint16_t type;
     uint8_t family;
   };
-  static constexpr Request kDumps[] = {{RTM_GETNETCONF, AF_INET},
-                                       {RTM_GETNETCONF, AF_INET6},
-                                       {RTM_GETLINK, AF_UNSPEC},
-                                       {RTM_GETADDR, AF_UNSPEC},
+  static constexpr Request kDumps[] = {{RTM_GETNETCONF, AF_INET}, {RTM_GETNETCONF, AF_INET6},
+                                       {RTM_GETRULE, AF_INET},    {RTM_GETRULE, AF_INET6},
+                                       {RTM_GETLINK, AF_UNSPEC},  {RTM_GETADDR, AF_UNSPEC},
                                        {RTM_GETNEIGH, AF_UNSPEC}};
   uint32_t seq = static_cast<uint32_t>(time(nullptr));
   for (const auto [type, family] : kDumps) {
@@ -87,7 +89,8 @@ Status KernelMirror::dump() {
     nlh->nlmsg_type = type;
     nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
     nlh->nlmsg_seq = ++seq;
-    // rtgenmsg and netconfmsg are both one family byte.
+    // rtgenmsg and netconfmsg are both one family byte; a rule dump reads
+    // the family from the first byte of fib_rule_hdr, the rest is zero.
     auto* gen = static_cast<rtgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtgenmsg)));
     gen->rtgen_family = family;
     if (mnl_socket_sendto(s, nlh, nlh->nlmsg_len) < 0) return sys_error("kernel.dump", "send");
@@ -126,8 +129,8 @@ void KernelMirror::drain() {
       if (errno == ENOBUFS) {
         ++stats_.resyncs;
         spdlog::warn(
-            "kernel.events.lost: rtnetlink overrun, dumping forwarding switches, links, "
-            "addresses and neighbours again");
+            "kernel.events.lost: rtnetlink overrun, dumping forwarding switches, policy rules, "
+            "links, addresses and neighbours again");
         state_.begin_resync();
         if (auto st = dump(); !st) {
           state_.abort_resync();

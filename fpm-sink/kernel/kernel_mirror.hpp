@@ -1,5 +1,5 @@
 // Keeps a KernelState in step with the kernel: one dump of forwarding switches,
-// links, addresses and neighbours at start, then rtnetlink multicast events read
+// policy rules, links, addresses and neighbours at start, then rtnetlink multicast events read
 // on the io_context.
 // If the kernel reports that events were lost (ENOBUFS), the dump is repeated and
 // whatever it no longer lists is removed (KernelState::begin_resync/end_resync).

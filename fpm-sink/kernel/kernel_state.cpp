@@ -8,7 +8,8 @@ void KernelState::apply(const KernelEvent& event) {
         using T = std::decay_t<decltype(e)>;
         if constexpr (std::is_same_v<T, Upsert<LinkInfo>> || std::is_same_v<T, Upsert<NeighInfo>> ||
                       std::is_same_v<T, Upsert<AddrInfo>> ||
-                      std::is_same_v<T, Upsert<ForwardingInfo>>)
+                      std::is_same_v<T, Upsert<ForwardingInfo>> ||
+                      std::is_same_v<T, Upsert<RuleInfo>>)
           upsert(e.value);
         else
           remove(e.value);
@@ -36,6 +37,13 @@ std::optional<bool> KernelState::forwarding(Family family, int32_t ifindex) cons
   auto it = forwarding_.find({family, ifindex});
   if (it == forwarding_.end()) return std::nullopt;
   return it->second;
+}
+
+const RuleInfo* KernelState::nonstandard_rule(Family family) const {
+  const RuleInfo* first = nullptr;
+  for (const auto& [_, r] : rules_)
+    if (r.family == family && !r.standard() && (!first || r.priority < first->priority)) first = &r;
+  return first;
 }
 
 std::vector<IpAddr> KernelState::local_addresses() const {
@@ -68,6 +76,10 @@ void KernelState::end_resync() {
   for (const auto& [key, _] : forwarding_)
     if (!seen.forwarding.contains(key)) gone_switches.push_back({key.first, key.second, false});
   for (const auto& f : gone_switches) remove(f);
+  std::vector<RuleInfo> gone_rules;
+  for (const auto& [key, r] : rules_)
+    if (!seen.rules.contains(key)) gone_rules.push_back(r);
+  for (const auto& r : gone_rules) remove(r);
 }
 
 void KernelState::upsert(const LinkInfo& l) {
@@ -153,6 +165,32 @@ void KernelState::upsert(const ForwardingInfo& f) {
 void KernelState::remove(const ForwardingInfo& f) {
   if (forwarding_.erase({f.family, f.ifindex}) == 0) return;
   for (auto* x : listeners_) x->forwarding_changed(f.family, f.ifindex);
+}
+
+// Rules are told apart by their bytes: the kernel refuses a second rule
+// identical in all its attributes (EEXIST), and a rule's notifications and
+// dump entries are filled by the same code.
+void KernelState::upsert(const RuleInfo& r) {
+  if (resync_) resync_->rules.insert(r.key);
+  if (!rules_.try_emplace(r.key, r).second) return;
+  if (!r.standard()) count_nonstandard(r.family, true);
+}
+
+void KernelState::remove(const RuleInfo& r) {
+  auto it = rules_.find(r.key);
+  if (it == rules_.end()) return;
+  const bool standard = it->second.standard();
+  const Family family = it->second.family;
+  rules_.erase(it);
+  if (!standard) count_nonstandard(family, false);
+}
+
+void KernelState::count_nonstandard(Family family, bool added) {
+  size_t& n = nonstandard_[family == Family::V4 ? 0 : 1];
+  const bool before = n != 0;
+  n = added ? n + 1 : n - 1;
+  if (before != (n != 0))
+    for (auto* x : listeners_) x->policy_rules_changed(family);
 }
 
 }  // namespace fpm_sink

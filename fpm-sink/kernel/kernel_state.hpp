@@ -1,9 +1,10 @@
 // The mirrored kernel state (no I/O): links, neighbours, the router's own addresses,
-// the forwarding switches.
+// the forwarding switches, the policy routing rules.
 // Listeners hear only about changes that matter to a forwarding plane: a neighbour
 // moving from REACHABLE to STALE keeps its MAC and stays usable, so it is silent.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -27,6 +28,9 @@ class KernelListener {
   // A forwarding switch changed, appeared or vanished (forwarding() says which);
   // ifindex is kNetconfIfindexAll when IPv6's "all" switch did.
   virtual void forwarding_changed(Family family, int32_t ifindex) = 0;
+  // Whether the family has a non-standard policy routing rule
+  // (KernelState::policy_rules) flipped.
+  virtual void policy_rules_changed(Family family) = 0;
 };
 
 class KernelState {
@@ -48,6 +52,10 @@ class KernelState {
   bool is_local(const IpAddr& addr) const { return local_.contains(addr); }
   // net.ipv{4,6}.conf.<port>.forwarding (or IPv6's "all"); nullopt until reported.
   std::optional<bool> forwarding(Family family, int32_t ifindex) const;
+  // The family has a policy routing rule that is not standard (rule_events.hpp).
+  bool policy_rules(Family family) const { return nonstandard_rules(family) != 0; }
+  // The first such rule by priority, for logs; null when there is none.
+  const RuleInfo* nonstandard_rule(Family family) const;
 
   const std::unordered_map<uint32_t, LinkInfo>& links() const { return links_; }
   const std::map<std::pair<IpAddr, uint32_t>, NeighInfo>& neighbours() const { return neighs_; }
@@ -62,6 +70,14 @@ class KernelState {
   void remove(const AddrInfo& a);
   void upsert(const ForwardingInfo& f);
   void remove(const ForwardingInfo& f);
+  void upsert(const RuleInfo& r);
+  void remove(const RuleInfo& r);
+  size_t nonstandard_rules(Family family) const {
+    return nonstandard_[family == Family::V4 ? 0 : 1];
+  }
+  // Tells the listeners when the family's count of non-standard rules moved
+  // from or to zero.
+  void count_nonstandard(Family family, bool added);
 
   std::vector<KernelListener*> listeners_;
   std::unordered_map<uint32_t, LinkInfo> links_;
@@ -70,6 +86,8 @@ class KernelState {
   std::map<IpAddr, uint32_t> local_;
   std::set<std::pair<IpAddr, uint32_t>> local_on_;
   std::map<std::pair<Family, int32_t>, bool> forwarding_;
+  std::map<std::vector<uint8_t>, RuleInfo> rules_;  // by RuleInfo::key
+  std::array<size_t, 2> nonstandard_{};             // IPv4, IPv6
 
   // Keys a running re-dump has mentioned; set between begin_resync and end_resync.
   struct Seen {
@@ -77,6 +95,7 @@ class KernelState {
     std::set<std::pair<IpAddr, uint32_t>> neighs;
     std::set<std::pair<IpAddr, uint32_t>> addrs;
     std::set<std::pair<Family, int32_t>> forwarding;
+    std::set<std::vector<uint8_t>> rules;
   };
   std::optional<Seen> resync_;
 };

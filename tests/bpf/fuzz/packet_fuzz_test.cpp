@@ -146,11 +146,14 @@ void PacketFuzz::build_fib() {
   XdpHarness& h = *h_;
   Fib fib(h, model_);
   // Ingress choices: v4+v6 forwarded on the main table; v4+v6 with IPv6
-  // forwarding off; v6 only (v4's forwarding switch on but the family off) in
-  // another table slot; a port enslaved to a master.
+  // forwarding off and IPv4 policy rules; v6 only (v4's forwarding switch on
+  // but the family off) in another table slot; a port enslaved to a master.
   constexpr uint16_t kFwd = FPM_IFACE_F_FWD4 | FPM_IFACE_F_FWD6;
   fib.iface(h.ingress(), FPM_IFACE_F_V4 | FPM_IFACE_F_V6 | kFwd, FPM_TABLE_SLOT_MAIN);
-  fib.iface(h.spare(), FPM_IFACE_F_V4 | FPM_IFACE_F_V6 | FPM_IFACE_F_FWD4, FPM_TABLE_SLOT_MAIN);
+  fib.iface(
+      h.spare(),
+      FPM_IFACE_F_V4 | FPM_IFACE_F_V6 | FPM_IFACE_F_FWD4 | FPM_IFACE_F_RULES4 | FPM_IFACE_F_RULES6,
+      FPM_TABLE_SLOT_MAIN);
   fib.iface(h.egress(0), FPM_IFACE_F_V6 | kFwd, 1);
   fib.iface(h.egress(1), FPM_IFACE_F_V4 | FPM_IFACE_F_V6 | kFwd | FPM_IFACE_F_ENSLAVED,
             FPM_TABLE_SLOT_MAIN);

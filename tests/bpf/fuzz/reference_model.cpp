@@ -207,6 +207,9 @@ RefDecision ReferenceModel::decide(const Bytes& f, uint32_t ingress_ifindex) con
   // ... and the kernel's forwarding switch for it on (else the kernel would not route it).
   if (!(iface.flags & (v4 ? FPM_IFACE_F_FWD4 : FPM_IFACE_F_FWD6)))
     return punt(FPM_REASON_FWD_DISABLED);
+  // ... and no policy routing rule the fast path does not apply.
+  if (iface.flags & (v4 ? FPM_IFACE_F_RULES4 : FPM_IFACE_F_RULES6))
+    return punt(FPM_REASON_POLICY_RULES);
 
   const uint8_t* l3 = &f[kEthLen];
   const size_t avail = f.size() - kEthLen;

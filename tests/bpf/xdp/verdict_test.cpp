@@ -80,6 +80,15 @@ std::vector<Case> cases() {
     h.set_iface(h.ingress().ifindex,
                 make_iface(h.ingress(), kIngressSlot, kRoutesBoth & ~FPM_IFACE_F_FWD6));
   };
+  // The kernel holds a non-standard IPv4 policy rule: IPv4 goes to it, IPv6 is still routed.
+  auto rules4 = [](XdpHarness& h) {
+    h.set_iface(h.ingress().ifindex,
+                make_iface(h.ingress(), kIngressSlot, kRoutesBoth | FPM_IFACE_F_RULES4));
+  };
+  auto rules6 = [](XdpHarness& h) {
+    h.set_iface(h.ingress().ifindex,
+                make_iface(h.ingress(), kIngressSlot, kRoutesBoth | FPM_IFACE_F_RULES6));
+  };
   return {
       // forwarded
       {"v4_udp", V4("10.1.7.7"), R, FPM_REASON_NONE, 1},
@@ -119,6 +128,18 @@ std::vector<Case> cases() {
          h.set_iface(h.ingress().ifindex,
                      make_iface(h.ingress(), kIngressSlot,
                                 FPM_IFACE_F_V4 | FPM_IFACE_F_FWD4 | FPM_IFACE_F_FWD6));
+       }},
+      // Policy routing rules could pick another table than the one XDP looks up.
+      {"v4_policy_rules", V4("10.1.7.7"), P, FPM_REASON_POLICY_RULES, 0, rules4},
+      {"v6_policy_rules", V6("2001:db8:1::9"), P, FPM_REASON_POLICY_RULES, 0, rules6},
+      {"v6_other_family_rules", V6("2001:db8:1::9"), R, FPM_REASON_NONE, 1, rules4},
+      {"v4_other_family_rules", V4("10.1.7.7"), R, FPM_REASON_NONE, 1, rules6},
+      // The forwarding switch is checked first: the kernel would not route it either.
+      {"v4_fwd_disabled_before_rules", V4("10.1.7.7"), P, FPM_REASON_FWD_DISABLED, 0,
+       [](XdpHarness& h) {
+         h.set_iface(h.ingress().ifindex,
+                     make_iface(h.ingress(), kIngressSlot,
+                                (kRoutesBoth & ~FPM_IFACE_F_FWD4) | FPM_IFACE_F_RULES4));
        }},
       {"v4_no_table", V4("10.1.7.7"), P, FPM_REASON_NO_TABLE, 0, other_table},
       {"v6_no_table", V6("2001:db8:1::9"), P, FPM_REASON_NO_TABLE, 0, other_table},

@@ -14,6 +14,10 @@ Lab (fpmtest.fastpath.StaticLab): h1 - dut - r2 - h2, statics on the DUT.
   IPv4 is redirected again. net.ipv6.conf.eth1.forwarding=0 punts IPv6 alike;
   the kernel routes it anyway (ip6_forward checks the "all" switch), which its
   forwarding counter shows.
+- A policy routing rule the fast path does not apply (ip rule with a selector
+  or another table): the kernel routes the whole family ("policy_rules"), the
+  traffic still arrives, the other family stays in XDP; deleted, XDP routes
+  the family again.
 """
 
 import pytest
@@ -132,4 +136,38 @@ def test_forwarding_sysctl_of_the_ingress_port(lab):
     # Punted, and the kernel routed every one: the punt lost nothing.
     assert got["n"] == summary["sent"], (summary, got["n"])
     assert kernel["v6"] >= summary["sent"], kernel
+    lab.wait_fast_path("h1", "h2", V4 + V6)
+
+
+def test_policy_rule_leaves_the_family_to_the_kernel(lab):
+    lab.wait_fast_path("h1", "h2", V4 + V6)
+    dut = lab.run.ns("dut")
+    # Unmarked traffic does not match it, so the kernel still routes it in main:
+    # whatever arrives was routed by the kernel, nothing is lost by the punt.
+    rule = ["fwmark", "0x1", "lookup", "100", "pref", "1000"]
+
+    def punts():
+        _s, _g, d = lab.send_and_count("h1", "h2", V4, count=3, timeout=0.5)
+        return d["reasons"].get("policy_rules", 0) >= 3
+
+    dut.exec(["ip", "-4", "rule", "add"] + rule)
+    try:
+        wait_until(punts, 15, interval=0.3, what="IPv4 policy rule seen by fpm-sink",
+                   describe=lab.describe)
+        before = kernel_forwarded(dut)
+        summary, got, delta = lab.send_and_count("h1", "h2", V4, count=COUNT, pps=2000)
+        kernel = kernel_forwarded_delta(before, kernel_forwarded(dut))
+        summary6, got6, delta6 = lab.send_and_count("h1", "h2", V6, count=COUNT, pps=2000)
+    finally:
+        dut.exec(["ip", "-4", "rule", "del"] + rule, check=False)
+    assert summary["sent"] == summary["planned"], summary
+    assert delta["verdicts"].get("redirect", 0) == 0, nonzero(delta)
+    assert delta["reasons"].get("policy_rules", 0) >= summary["sent"], nonzero(delta)
+    assert got["n"] == summary["sent"], (summary, got["n"])
+    assert kernel["v4"] >= summary["sent"], kernel
+    # IPv6 has no such rule: still XDP's.
+    assert got6["n"] == summary6["sent"], (summary6, got6["n"])
+    assert delta6["verdicts"].get("redirect", 0) >= summary6["sent"], nonzero(delta6)
+    assert delta6["reasons"].get("policy_rules", 0) == 0, nonzero(delta6)
+    # Deleted: routed by XDP again.
     lab.wait_fast_path("h1", "h2", V4 + V6)

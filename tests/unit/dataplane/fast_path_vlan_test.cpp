@@ -245,6 +245,42 @@ TEST_F(FastPathVlan, StrippedTagsMakeThePortPuntEverything) {
   EXPECT_EQ(writer.ifaces.at(kEth1).flags, kAll);
 }
 
+// XDP applies no policy routing rule: while the kernel has one for a family,
+// every entry a frame can be checked against punts that family, ports and
+// routed subinterfaces alike, including those routed later.
+TEST_F(FastPathVlan, PolicyRulesMarkPortsAndSubinterfaces) {
+  ASSERT_TRUE(fp->add_port(kEth1));
+  ASSERT_TRUE(fp->sync_subinterface(kEth1v10));
+  const uint64_t writes = writer.writes.total();
+  ASSERT_TRUE(fp->set_policy_rules(Family::V4, true));
+  EXPECT_TRUE(fp->policy_rules(Family::V4));
+  EXPECT_FALSE(fp->policy_rules(Family::V6));
+  EXPECT_EQ(writer.ifaces.at(kEth1).flags, kAll | FPM_IFACE_F_RULES4);
+  EXPECT_EQ(writer.ifaces.at(kEth1v10).flags, kAll | FPM_IFACE_F_RULES4);
+  EXPECT_EQ(writer.writes.total(), writes + 2);
+  ASSERT_TRUE(fp->set_policy_rules(Family::V4, true));
+  EXPECT_EQ(writer.writes.total(), writes + 2) << "no change, no write";
+
+  // Kept on a refresh (MTU change), and given to what is routed later.
+  kernel.set_link(kEth1, routed(kMacEth1, 1400));
+  ASSERT_TRUE(fp->refresh_port(kEth1));
+  EXPECT_EQ(writer.ifaces.at(kEth1).flags, kAll | FPM_IFACE_F_RULES4);
+  ASSERT_TRUE(fp->add_port(kEth2));
+  kernel.set_link(kEth1v20, vlan(kEth1, 20));
+  ASSERT_TRUE(fp->sync_subinterface(kEth1v20));
+  EXPECT_EQ(writer.ifaces.at(kEth2).flags, kAll | FPM_IFACE_F_RULES4);
+  EXPECT_EQ(writer.ifaces.at(kEth1v20).flags, kAll | FPM_IFACE_F_RULES4);
+
+  ASSERT_TRUE(fp->set_policy_rules(Family::V6, true));
+  for (uint32_t e : {kEth1, kEth2, kEth1v10, kEth1v20})
+    EXPECT_EQ(writer.ifaces.at(e).flags, kAll | FPM_IFACE_F_RULES4 | FPM_IFACE_F_RULES6) << e;
+  ASSERT_TRUE(fp->set_policy_rules(Family::V4, false));
+  for (uint32_t e : {kEth1, kEth2, kEth1v10, kEth1v20})
+    EXPECT_EQ(writer.ifaces.at(e).flags, kAll | FPM_IFACE_F_RULES6) << e;
+  ASSERT_TRUE(fp->set_policy_rules(Family::V6, false));
+  for (uint32_t e : {kEth1, kEth2, kEth1v10, kEth1v20}) EXPECT_EQ(writer.ifaces.at(e).flags, kAll);
+}
+
 TEST_F(FastPathVlan, ConnectedHostsOnASubinterface) {
   ASSERT_TRUE(fp->add_port(kEth1));
   ASSERT_TRUE(fp->sync_subinterface(kEth1v10));

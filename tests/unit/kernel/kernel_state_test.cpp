@@ -35,6 +35,10 @@ struct Recorder : KernelListener {
     log.push_back(std::string(f == Family::V4 ? "fwd4 " : "fwd6 ") + std::to_string(ifindex) +
                   (now ? (*now ? " on" : " off") : " gone"));
   }
+  void policy_rules_changed(Family f) override {
+    log.push_back(std::string(f == Family::V4 ? "rules4 " : "rules6 ") +
+                  (state->policy_rules(f) ? "on" : "off"));
+  }
 };
 
 NeighInfo neigh(const char* a, uint32_t ifindex, NeighState s, MacAddr mac, uint16_t nud) {

@@ -1,7 +1,9 @@
-// Builds rtnetlink link / neighbour / address / netconf messages for the kernel-mirror tests.
+// Builds rtnetlink link / neighbour / address / netconf / rule messages for the kernel-mirror
+// tests.
 #pragma once
 
 #include <libmnl/libmnl.h>
+#include <linux/fib_rules.h>
 #include <linux/if.h>
 #include <linux/if_addr.h>
 #include <linux/if_arp.h>
@@ -110,6 +112,21 @@ inline RtnlMessage netconf_msg(uint16_t type, int family, int32_t ifindex,
   m.u32(NETCONFA_IFINDEX, static_cast<uint32_t>(ifindex));
   if (forwarding) m.u32(NETCONFA_FORWARDING, static_cast<uint32_t>(*forwarding));
   if (rp_filter) m.u32(NETCONFA_RP_FILTER, static_cast<uint32_t>(*rp_filter));
+  return m;
+}
+
+// A rule as fib_nl_fill_rule reports it: FRA_TABLE, FRA_SUPPRESS_PREFIXLEN
+// (-1: unset) and FRA_PROTOCOL always, FRA_PRIORITY when not 0. Selectors
+// are added by the caller.
+inline RtnlMessage rule_msg(uint16_t type, int family, uint32_t priority, uint32_t table,
+                            uint8_t action = FR_ACT_TO_TBL) {
+  RtnlMessage m(type);
+  auto* frh = m.extra<fib_rule_hdr>();
+  frh->family = static_cast<uint8_t>(family);
+  frh->table = static_cast<uint8_t>(table < 256 ? table : RT_TABLE_COMPAT);
+  frh->action = action;
+  m.u32(FRA_TABLE, table).u32(FRA_SUPPRESS_PREFIXLEN, 0xffffffff).u8(FRA_PROTOCOL, RTPROT_KERNEL);
+  if (priority) m.u32(FRA_PRIORITY, priority);
   return m;
 }
 

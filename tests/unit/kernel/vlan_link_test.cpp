@@ -109,6 +109,7 @@ struct Changes : KernelListener {
   void neighbour_changed(const IpAddr&, uint32_t, const NeighInfo*) override {}
   void local_address_changed(const IpAddr&, bool) override {}
   void forwarding_changed(Family, int32_t) override {}
+  void policy_rules_changed(Family) override {}
 };
 
 // What FastPath reads through KernelView, across a change and a removal.
