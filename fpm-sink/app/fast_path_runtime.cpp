@@ -320,6 +320,10 @@ void FastPathRuntime::link_changed(uint32_t ifindex, const LinkInfo* link) {
     for (uint32_t port : ports_)
       if (fast_path_->tags_stripped(port)) check_tag_stripping(port);
   }
+  // A rule names an interface that appeared, was renamed or changed master.
+  for (Family f : {Family::V4, Family::V6})
+    if (!kernel_.policy_rule_iifs(f).empty() || fast_path_->has_policy_rule_ports(f))
+      mark_rule_ports(f);
   // Carrier, MAC or MTU changed: one rewrite per next hop on that link, whatever
   // the number of routes (a dead link fails its next hops before zebra reacts).
   if (staging_since_) fail_held_nexthops(ifindex);
@@ -347,22 +351,45 @@ void FastPathRuntime::forwarding_changed(Family family, int32_t ifindex) {
 }
 
 // XDP knows one table per port: while a rule could pick another, the kernel
-// routes the whole family.
+// routes the family: on every port, or on those an iif rule names.
 void FastPathRuntime::policy_rules_changed(Family family) {
-  const bool present = kernel_.policy_rules(family);
+  const bool everywhere = kernel_.policy_rules(family);
   const char* name = family == Family::V4 ? "ipv4" : "ipv6";
-  if (auto st = fast_path_->set_policy_rules(family, present); !st)
+  if (auto st = fast_path_->set_policy_rules(family, everywhere); !st)
     spdlog::error("{} (policy rules, {})", st.error().to_string(), name);
-  const RuleInfo* rule = kernel_.nonstandard_rule(family);  // set while present
-  if (present && rule)
+  mark_rule_ports(family);
+  const RuleInfo* rule = kernel_.nonstandard_rule(family);  // set while either is
+  std::string iifs;
+  for (const auto& iif : kernel_.policy_rule_iifs(family)) iifs += (iifs.empty() ? "" : ", ") + iif;
+  if (everywhere && rule)
     spdlog::warn(
         "dataplane.policy_rules {} punts: the kernel has policy routing rules the fast path does "
         "not apply (first: priority {}, {}), so every {} packet goes to the kernel (reason "
         "policy_rules) until only the standard rules are left",
         name, rule->priority, rule->nonstandard, name);
+  else if (!iifs.empty() && rule)
+    spdlog::warn(
+        "dataplane.policy_rules {} punts on {} only: the kernel has policy routing rules the fast "
+        "path does not apply for packets received there (first: priority {}, {}); they go to the "
+        "kernel (reason policy_rules)",
+        name, iifs, rule->priority, rule->nonstandard);
   else
     spdlog::info("dataplane.policy_rules {} routes again: only standard policy rules are left",
                  name);
+}
+
+void FastPathRuntime::mark_rule_ports(Family family) {
+  const auto iifs = kernel_.policy_rule_iifs(family);
+  std::set<uint32_t> marked;
+  if (!iifs.empty())
+    for (const auto& [ifindex, link] : kernel_.links()) {
+      // A VRF port's packets are routed as received on the VRF device.
+      const LinkInfo* master = link.master ? kernel_.link(link.master) : nullptr;
+      if (iifs.contains(link.name) || (master && iifs.contains(master->name)))
+        marked.insert(ifindex);
+    }
+  if (auto st = fast_path_->set_policy_rule_ports(family, std::move(marked)); !st)
+    spdlog::error("{} (policy rules by interface)", st.error().to_string());
 }
 
 void FastPathRuntime::neighbour_changed(const IpAddr& addr, uint32_t ifindex, const NeighInfo*) {

@@ -127,6 +127,9 @@ class FastPathRuntime final : private KernelListener {
   void local_address_changed(const IpAddr& addr, bool present) override;
   void forwarding_changed(Family family, int32_t ifindex) override;
   void policy_rules_changed(Family family) override;
+  // Marks the ports and subinterfaces the family's iif rules name, or whose
+  // master (a VRF) they name; checked when those rules or links change.
+  void mark_rule_ports(Family family);
   bool wanted(const LinkInfo& link) const;
   bool named(const LinkInfo& link) const;
   // Logs every VLAN device named in --interface: its parent must be named instead.

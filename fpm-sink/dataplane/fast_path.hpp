@@ -166,6 +166,13 @@ class FastPath final : public RibObserver {
   bool policy_rules(Family family) const {
     return family == Family::V4 ? policy_rules_v4_ : policy_rules_v6_;
   }
+  // The same for the entries of these ports and subinterfaces only: the
+  // kernel's rules for the family name them (iif). Rewrites the entries
+  // whose flag changes.
+  Status set_policy_rule_ports(Family family, std::set<uint32_t> ifindexes);
+  bool has_policy_rule_ports(Family family) const {
+    return !(family == Family::V4 ? rule_ports_v4_ : rule_ports_v6_).empty();
+  }
 
   // Ports the fast path receives on (fpm_ifaces) and may redirect to
   // (fpm_tx_ports). The XDP attachment itself is XdpProgram's job.
@@ -346,6 +353,8 @@ class FastPath final : public RibObserver {
   std::set<uint32_t> tags_stripped_;  // ports whose frames may be a subinterface's, untagged
   bool policy_rules_v4_ = false;      // set_policy_rules()
   bool policy_rules_v6_ = false;
+  std::set<uint32_t> rule_ports_v4_;  // set_policy_rule_ports()
+  std::set<uint32_t> rule_ports_v6_;
   FastPathStats stats_;
   std::optional<Error> last_error_;
   bool withheld_ = false;

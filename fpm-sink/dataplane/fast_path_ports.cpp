@@ -75,8 +75,8 @@ fpm_iface FastPath::port_entry(uint32_t ifindex, uint32_t slot, uint16_t flags) 
     if (l->forward_v6) iface.flags |= FPM_IFACE_F_FWD6;
   }
   if (tags_stripped_.contains(ifindex)) iface.flags |= FPM_IFACE_F_TAGS_STRIPPED;
-  if (policy_rules_v4_) iface.flags |= FPM_IFACE_F_RULES4;
-  if (policy_rules_v6_) iface.flags |= FPM_IFACE_F_RULES6;
+  if (policy_rules_v4_ || rule_ports_v4_.contains(ifindex)) iface.flags |= FPM_IFACE_F_RULES4;
+  if (policy_rules_v6_ || rule_ports_v6_.contains(ifindex)) iface.flags |= FPM_IFACE_F_RULES6;
   return iface;
 }
 
@@ -89,6 +89,18 @@ Status FastPath::set_policy_rules(Family family, bool present) {
   for (const auto& [ifindex, _] : port_entries_) entries.push_back(ifindex);
   Status first = ok_status();
   for (uint32_t ifindex : entries)
+    if (auto s = refresh_port(ifindex); !s && first) first = std::move(s);
+  return first;
+}
+
+Status FastPath::set_policy_rule_ports(Family family, std::set<uint32_t> ifindexes) {
+  std::set<uint32_t>& ports = family == Family::V4 ? rule_ports_v4_ : rule_ports_v6_;
+  if (ports == ifindexes) return ok_status();
+  std::set<uint32_t> touched = ports;
+  touched.insert(ifindexes.begin(), ifindexes.end());
+  ports = std::move(ifindexes);
+  Status first = ok_status();
+  for (uint32_t ifindex : touched)
     if (auto s = refresh_port(ifindex); !s && first) first = std::move(s);
   return first;
 }

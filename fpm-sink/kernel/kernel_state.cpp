@@ -46,6 +46,13 @@ const RuleInfo* KernelState::nonstandard_rule(Family family) const {
   return first;
 }
 
+std::set<std::string> KernelState::policy_rule_iifs(Family family) const {
+  std::set<std::string> out;
+  for (const auto& [key, _] : iif_rules_)
+    if (key.first == family) out.insert(key.second);
+  return out;
+}
+
 std::vector<IpAddr> KernelState::local_addresses() const {
   std::vector<IpAddr> out;
   for (const auto& [a, _] : local_) out.push_back(a);
@@ -173,24 +180,30 @@ void KernelState::remove(const ForwardingInfo& f) {
 void KernelState::upsert(const RuleInfo& r) {
   if (resync_) resync_->rules.insert(r.key);
   if (!rules_.try_emplace(r.key, r).second) return;
-  if (!r.standard()) count_nonstandard(r.family, true);
+  if (!r.standard()) count_nonstandard(r, true);
 }
 
 void KernelState::remove(const RuleInfo& r) {
   auto it = rules_.find(r.key);
   if (it == rules_.end()) return;
-  const bool standard = it->second.standard();
-  const Family family = it->second.family;
+  const RuleInfo had = std::move(it->second);
   rules_.erase(it);
-  if (!standard) count_nonstandard(family, false);
+  if (!had.standard()) count_nonstandard(had, false);
 }
 
-void KernelState::count_nonstandard(Family family, bool added) {
-  size_t& n = nonstandard_[family == Family::V4 ? 0 : 1];
-  const bool before = n != 0;
-  n = added ? n + 1 : n - 1;
-  if (before != (n != 0))
-    for (auto* x : listeners_) x->policy_rules_changed(family);
+void KernelState::count_nonstandard(const RuleInfo& r, bool added) {
+  size_t* n;
+  if (r.only_iif.empty()) {
+    n = &family_wide_[index(r.family)];
+  } else {
+    n = &iif_rules_[{r.family, r.only_iif}];
+  }
+  const bool before = *n != 0;
+  *n = added ? *n + 1 : *n - 1;
+  const bool after = *n != 0;
+  if (!after && !r.only_iif.empty()) iif_rules_.erase({r.family, r.only_iif});
+  if (before != after)
+    for (auto* x : listeners_) x->policy_rules_changed(r.family);
 }
 
 }  // namespace fpm_sink

@@ -28,8 +28,9 @@ class KernelListener {
   // A forwarding switch changed, appeared or vanished (forwarding() says which);
   // ifindex is kNetconfIfindexAll when IPv6's "all" switch did.
   virtual void forwarding_changed(Family family, int32_t ifindex) = 0;
-  // Whether the family has a non-standard policy routing rule
-  // (KernelState::policy_rules) flipped.
+  // Whether the family has a non-standard policy routing rule for every
+  // interface (KernelState::policy_rules) flipped, or an interface gained or
+  // lost the last one that names it (policy_rule_iifs).
   virtual void policy_rules_changed(Family family) = 0;
 };
 
@@ -52,9 +53,12 @@ class KernelState {
   bool is_local(const IpAddr& addr) const { return local_.contains(addr); }
   // net.ipv{4,6}.conf.<port>.forwarding (or IPv6's "all"); nullopt until reported.
   std::optional<bool> forwarding(Family family, int32_t ifindex) const;
-  // The family has a policy routing rule that is not standard (rule_events.hpp).
-  bool policy_rules(Family family) const { return nonstandard_rules(family) != 0; }
-  // The first such rule by priority, for logs; null when there is none.
+  // The family has a policy routing rule that is not standard
+  // (rule_events.hpp) and may match a packet received on any interface.
+  bool policy_rules(Family family) const { return family_wide_[index(family)] != 0; }
+  // The interfaces named by the family's other non-standard rules (iif X).
+  std::set<std::string> policy_rule_iifs(Family family) const;
+  // The first non-standard rule by priority, for logs; null when there is none.
   const RuleInfo* nonstandard_rule(Family family) const;
 
   const std::unordered_map<uint32_t, LinkInfo>& links() const { return links_; }
@@ -72,12 +76,10 @@ class KernelState {
   void remove(const ForwardingInfo& f);
   void upsert(const RuleInfo& r);
   void remove(const RuleInfo& r);
-  size_t nonstandard_rules(Family family) const {
-    return nonstandard_[family == Family::V4 ? 0 : 1];
-  }
-  // Tells the listeners when the family's count of non-standard rules moved
-  // from or to zero.
-  void count_nonstandard(Family family, bool added);
+  static size_t index(Family family) { return family == Family::V4 ? 0 : 1; }
+  // Counts a non-standard rule in or out, and tells the listeners when a
+  // count it belongs to moved from or to zero.
+  void count_nonstandard(const RuleInfo& r, bool added);
 
   std::vector<KernelListener*> listeners_;
   std::unordered_map<uint32_t, LinkInfo> links_;
@@ -87,7 +89,10 @@ class KernelState {
   std::set<std::pair<IpAddr, uint32_t>> local_on_;
   std::map<std::pair<Family, int32_t>, bool> forwarding_;
   std::map<std::vector<uint8_t>, RuleInfo> rules_;  // by RuleInfo::key
-  std::array<size_t, 2> nonstandard_{};             // IPv4, IPv6
+  // Non-standard rules: for every interface by family (IPv4, IPv6), and
+  // for one interface by family and name.
+  std::array<size_t, 2> family_wide_{};
+  std::map<std::pair<Family, std::string>, size_t> iif_rules_;
 
   // Keys a running re-dump has mentioned; set between begin_resync and end_resync.
   struct Seen {

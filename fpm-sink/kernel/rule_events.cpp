@@ -80,9 +80,12 @@ int visit(const nlattr* a, Walk* walk) {
     case FRA_SRC:
       not_standard(r, "from (source prefix)");
       break;
-    case FRA_IIFNAME:
-      not_standard(r, "iif");
+    case FRA_IIFNAME: {
+      const auto* name = static_cast<const char*>(mnl_attr_get_payload(a));
+      r.only_iif.assign(name, strnlen(name, mnl_attr_get_payload_len(a)));
+      not_standard(r, "iif " + r.only_iif);
       break;
+    }
     case FRA_OIFNAME:
       not_standard(r, "oif");
       break;
@@ -163,7 +166,10 @@ Result<std::optional<RuleChange>> parse_rule(const nlmsghdr* nlh) {
   if (frh->dst_len != 0) not_standard(r, "to (destination prefix)");
   if (frh->src_len != 0) not_standard(r, "from (source prefix)");
   if (frh->tos != 0) not_standard(r, "tos");
-  if (frh->flags & FIB_RULE_INVERT) not_standard(r, "not (inverted)");
+  if (frh->flags & FIB_RULE_INVERT) {
+    not_standard(r, "not (inverted)");
+    r.only_iif.clear();  // "not iif X" matches every other interface
+  }
   if (frh->flags & ~(FIB_RULE_PERMANENT | FIB_RULE_INVERT | kStateFlags))
     not_standard(r, fmt::format("flags {:#x}", frh->flags));
   if (frh->action != FR_ACT_TO_TBL)

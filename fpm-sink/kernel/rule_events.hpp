@@ -10,7 +10,9 @@
 //     VRF port's packets to the VRF's table, as XDP does.
 // Anything else (other tables, goto / nop / blackhole / unreachable /
 // prohibit, any selector, an attribute this parser does not know) is not:
-// while one exists the fast path leaves the family to the kernel.
+// while one exists the fast path leaves the family to the kernel, or only
+// the packets received on one interface when the rule names it (iif X, not
+// inverted): the kernel matches a rule only if all its selectors match.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +34,10 @@ struct RuleInfo {
   uint8_t action = 0;     // FR_ACT_*
   // Empty for a standard rule; otherwise what makes it non-standard, for logs.
   std::string nonstandard;
+  // FRA_IIFNAME of a rule that is not inverted: it matches only packets
+  // received on that interface (or, for a VRF device, on its ports). Empty:
+  // any interface.
+  std::string only_iif;
   // The message payload (fib_rule_hdr and attributes) with the flags the
   // kernel sets from its own state (unresolved goto, detached iif / oif)
   // cleared: the RTM_DELRULE of a rule carries the same bytes as its

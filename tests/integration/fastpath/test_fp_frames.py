@@ -17,7 +17,7 @@ Lab (fpmtest.fastpath.StaticLab): h1 - dut - r2 - h2, statics on the DUT.
 - A policy routing rule the fast path does not apply (ip rule with a selector
   or another table): the kernel routes the whole family ("policy_rules"), the
   traffic still arrives, the other family stays in XDP; deleted, XDP routes
-  the family again.
+  the family again. A rule naming one port (iif) punts that port only.
 """
 
 import pytest
@@ -170,4 +170,42 @@ def test_policy_rule_leaves_the_family_to_the_kernel(lab):
     assert delta6["verdicts"].get("redirect", 0) >= summary6["sent"], nonzero(delta6)
     assert delta6["reasons"].get("policy_rules", 0) == 0, nonzero(delta6)
     # Deleted: routed by XDP again.
+    lab.wait_fast_path("h1", "h2", V4 + V6)
+
+
+def test_iif_rule_leaves_only_that_port_to_the_kernel(lab):
+    lab.wait_fast_path("h1", "h2", V4 + V6)
+    dut = lab.run.ns("dut")
+    # Names the other port: what eth1 receives stays XDP's.
+    other = ["iif", "eth2", "lookup", "100", "pref", "1000"]
+    dut.exec(["ip", "-6", "rule", "add"] + other)
+    try:
+        # The rule is in the mirror once fpm-sink logged it; then eth1 still redirects.
+        wait_until(lambda: "punts on eth2 only" in lab.sink.tail(100000), 15, interval=0.3,
+                   what="iif eth2 rule seen by fpm-sink", describe=lab.describe)
+        summary, got, delta = lab.send_and_count("h1", "h2", V6, count=COUNT, pps=2000)
+    finally:
+        dut.exec(["ip", "-6", "rule", "del"] + other, check=False)
+    assert got["n"] == summary["sent"] == summary["planned"], (summary, got["n"])
+    assert delta["verdicts"].get("redirect", 0) >= summary["sent"], nonzero(delta)
+    assert delta["reasons"].get("policy_rules", 0) == 0, nonzero(delta)
+
+    # Names the ingress port: its IPv6 goes to the kernel, which routes it.
+    own = ["iif", "eth1", "lookup", "100", "pref", "1000"]
+
+    def punts():
+        _s, _g, d = lab.send_and_count("h1", "h2", V6, count=3, timeout=0.5)
+        return d["reasons"].get("policy_rules", 0) >= 3
+
+    dut.exec(["ip", "-6", "rule", "add"] + own)
+    try:
+        # Table 100 is empty: the kernel falls through to main and still delivers.
+        wait_until(punts, 15, interval=0.3, what="iif eth1 rule seen by fpm-sink",
+                   describe=lab.describe)
+        summary, got, delta = lab.send_and_count("h1", "h2", V6, count=COUNT, pps=2000)
+    finally:
+        dut.exec(["ip", "-6", "rule", "del"] + own, check=False)
+    assert got["n"] == summary["sent"] == summary["planned"], (summary, got["n"])
+    assert delta["verdicts"].get("redirect", 0) == 0, nonzero(delta)
+    assert delta["reasons"].get("policy_rules", 0) >= summary["sent"], nonzero(delta)
     lab.wait_fast_path("h1", "h2", V4 + V6)

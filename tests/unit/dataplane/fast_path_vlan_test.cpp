@@ -281,6 +281,29 @@ TEST_F(FastPathVlan, PolicyRulesMarkPortsAndSubinterfaces) {
   for (uint32_t e : {kEth1, kEth2, kEth1v10, kEth1v20}) EXPECT_EQ(writer.ifaces.at(e).flags, kAll);
 }
 
+// A rule that names an interface (iif) marks that entry only, port or subinterface.
+TEST_F(FastPathVlan, PolicyRulePortsMarkOnlyThoseEntries) {
+  ASSERT_TRUE(fp->add_port(kEth1));
+  ASSERT_TRUE(fp->add_port(kEth2));
+  ASSERT_TRUE(fp->sync_subinterface(kEth1v10));
+  ASSERT_TRUE(fp->set_policy_rule_ports(Family::V6, {kEth1v10, 999}));
+  EXPECT_EQ(writer.ifaces.at(kEth1v10).flags, kAll | FPM_IFACE_F_RULES6);
+  EXPECT_EQ(writer.ifaces.at(kEth1).flags, kAll) << "the parent is not named";
+  EXPECT_EQ(writer.ifaces.at(kEth2).flags, kAll);
+  EXPECT_FALSE(writer.ifaces.contains(999)) << "not routed: no entry written";
+  ASSERT_TRUE(fp->set_policy_rule_ports(Family::V6, {kEth2}));
+  EXPECT_EQ(writer.ifaces.at(kEth1v10).flags, kAll);
+  EXPECT_EQ(writer.ifaces.at(kEth2).flags, kAll | FPM_IFACE_F_RULES6);
+  // Routed later: marked when it gets its entry.
+  kernel.set_link(kEth1v20, vlan(kEth1, 20));
+  ASSERT_TRUE(fp->set_policy_rule_ports(Family::V4, {kEth1v20}));
+  ASSERT_TRUE(fp->sync_subinterface(kEth1v20));
+  EXPECT_EQ(writer.ifaces.at(kEth1v20).flags, kAll | FPM_IFACE_F_RULES4);
+  ASSERT_TRUE(fp->set_policy_rule_ports(Family::V4, {}));
+  ASSERT_TRUE(fp->set_policy_rule_ports(Family::V6, {}));
+  for (uint32_t e : {kEth1, kEth2, kEth1v10, kEth1v20}) EXPECT_EQ(writer.ifaces.at(e).flags, kAll);
+}
+
 TEST_F(FastPathVlan, ConnectedHostsOnASubinterface) {
   ASSERT_TRUE(fp->add_port(kEth1));
   ASSERT_TRUE(fp->sync_subinterface(kEth1v10));

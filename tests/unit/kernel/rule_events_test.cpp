@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -217,9 +218,20 @@ void apply(KernelState& st, const RtnlMessage& m) {
   st.apply(**r);
 }
 
+// fwmark 0x1 lookup 100: may match a packet received anywhere.
 RtnlMessage pbr_rule(uint16_t type, int family, uint32_t priority) {
   auto m = rule_msg(type, family, priority, 100);
-  m.str(FRA_IIFNAME, "eth1");
+  m.u32(FRA_FWMARK, 1).u32(FRA_FWMASK, 0xffffffff);
+  return m;
+}
+
+// iif NAME lookup 100 (not NAME: the same, inverted).
+RtnlMessage iif_rule(uint16_t type, int family, uint32_t priority, const std::string& name,
+                     bool inverted = false) {
+  auto m = rule_msg(type, family, priority, 100);
+  if (inverted)
+    reinterpret_cast<fib_rule_hdr*>(mnl_nlmsg_get_payload(m.header()))->flags |= FIB_RULE_INVERT;
+  m.str(FRA_IIFNAME, name);
   return m;
 }
 
@@ -264,6 +276,42 @@ TEST(RuleEvents, ResyncReplacesTheRules) {
   EXPECT_EQ(flips.log, (std::vector<std::string>{"v4 punts", "v6 punts", "v4 routes"}));
   EXPECT_FALSE(st.policy_rules(Family::V4));
   EXPECT_TRUE(st.policy_rules(Family::V6));
+}
+
+TEST(RuleEvents, IifRuleOnlyConcernsItsInterface) {
+  const RuleInfo r = added(iif_rule(RTM_NEWRULE, AF_INET, 100, "eth1"));
+  EXPECT_FALSE(r.standard());
+  EXPECT_EQ(r.only_iif, "eth1");
+  // Inverted, it matches every other interface.
+  EXPECT_EQ(added(iif_rule(RTM_NEWRULE, AF_INET, 100, "eth1", true)).only_iif, "");
+  // Another selector with it still matches only what eth1 received.
+  auto both = iif_rule(RTM_NEWRULE, AF_INET, 100, "eth1");
+  both.u32(FRA_FWMARK, 1).u32(FRA_FWMASK, 1);
+  EXPECT_EQ(added(both).only_iif, "eth1");
+}
+
+TEST(RuleEvents, IifRulesAreCountedByInterface) {
+  KernelState st;
+  RuleFlips flips;
+  flips.state = &st;
+  st.add_listener(&flips);
+  apply(st, iif_rule(RTM_NEWRULE, AF_INET, 100, "eth1"));
+  EXPECT_FALSE(st.policy_rules(Family::V4)) << "not every interface";
+  EXPECT_EQ(st.policy_rule_iifs(Family::V4), (std::set<std::string>{"eth1"}));
+  EXPECT_TRUE(st.policy_rule_iifs(Family::V6).empty());
+  apply(st, iif_rule(RTM_NEWRULE, AF_INET, 200, "eth1"));  // eth1 already named: silent
+  apply(st, iif_rule(RTM_NEWRULE, AF_INET, 300, "eth2"));
+  EXPECT_EQ(st.policy_rule_iifs(Family::V4), (std::set<std::string>{"eth1", "eth2"}));
+  apply(st, iif_rule(RTM_DELRULE, AF_INET, 100, "eth1"));  // eth1 still named: silent
+  apply(st, iif_rule(RTM_DELRULE, AF_INET, 200, "eth1"));
+  apply(st, iif_rule(RTM_NEWRULE, AF_INET, 400, "eth2", true));  // not eth2: everywhere
+  EXPECT_TRUE(st.policy_rules(Family::V4));
+  apply(st, iif_rule(RTM_DELRULE, AF_INET, 400, "eth2", true));
+  apply(st, iif_rule(RTM_DELRULE, AF_INET, 300, "eth2"));
+  EXPECT_TRUE(st.policy_rule_iifs(Family::V4).empty());
+  // One line per change of what punts where.
+  EXPECT_EQ(flips.log.size(), 6u);
+  EXPECT_EQ(st.nonstandard_rule(Family::V4), nullptr);
 }
 
 }  // namespace
