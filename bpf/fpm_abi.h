@@ -223,8 +223,8 @@ struct fpm_nhg {
 #define FPM_IFACE_F_TAGS_STRIPPED 0x20u
 /*
  * The kernel holds a policy routing rule (ip rule) for the family that could
- * route a packet through another table than the one XDP looks up: the
- * family's packets go to the kernel, which applies the rules.
+ * route a packet received on this port through another table than the one
+ * XDP looks up: the family's packets go to the kernel, which applies the rules.
  */
 #define FPM_IFACE_F_RULES4 0x40u
 #define FPM_IFACE_F_RULES6 0x80u
