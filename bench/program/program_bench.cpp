@@ -1,7 +1,7 @@
 // How fast RIB events become BPF map contents, and what a next-hop change
 // costs under a full table.
 //
-//   events (pre-built, not timed) -> Rib::apply -> FastPath (observer)
+//   events (pre-built, not timed) -> Rib::apply -> FibOffload (observer)
 //        -> BpfMapWriter -> mmap'ed LPM arrays / fpm_nhg / fpm_nexthops
 //
 // Progress on stderr; the last stdout line is one JSON object.
@@ -21,7 +21,7 @@
 
 #include "app/offload_feedback.hpp"
 #include "dataplane/bpf_map_writer.hpp"
-#include "dataplane/fast_path.hpp"
+#include "dataplane/fib_offload.hpp"
 #include "dataplane/xdp_program.hpp"
 #include "rib/rib.hpp"
 #include "synth_tables.hpp"
@@ -39,8 +39,8 @@ struct Options {
   // Queue every route for an offload reply as the daemon does (on by default
   // there), then time encoding all the replies.
   bool offload_feedback = false;
-  std::string writer = "bpf";  // bpf | null (FastPath without LPM/map writes) | none (RIB only)  //
-                               // zebra replays in table order; --random for the harsh case
+  std::string writer = "bpf";  // bpf | null (FibOffload without LPM/map writes) | none (RIB only)
+                               // // zebra replays in table order; --random for the harsh case
 };
 
 double secs(Clock::time_point a, Clock::time_point b) {
@@ -55,7 +55,7 @@ double cpu_now() {
   return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-// Accepts every write and keeps nothing: isolates FastPath's own cost from
+// Accepts every write and keeps nothing: isolates FibOffload's own cost from
 // the LPM writers' (--writer null).
 class NullMapWriter final : public MapWriter {
  public:
@@ -151,9 +151,9 @@ void sort_like_zebra(std::vector<Prefix>& v) {
   std::sort(v.begin(), v.end());
 }
 
-// Median wall time of FastPath::neighbour_changed() toggling one neighbour
+// Median wall time of FibOffload::neighbour_changed() toggling one neighbour
 // between resolved and unresolved: each toggle is exactly one map write.
-double nexthop_change_us(StaticKernelView& kernel, FastPath& fp, int reps, uint64_t& writes) {
+double nexthop_change_us(StaticKernelView& kernel, FibOffload& fp, int reps, uint64_t& writes) {
   std::vector<double> us;
   const IpAddr gw = gateway(0);
   const uint32_t ifindex = port_of(0);
@@ -242,11 +242,11 @@ int main(int argc, char** argv) {
     kernel.set_link(kFirstIfindex + p, {{2, 0, 0, 0, 1, static_cast<uint8_t>(p)}, 1500, true});
   for (uint32_t i = 0; i < kNextHops; ++i)
     kernel.set_neighbour(gateway(i), port_of(i), {{2, 0, 0, 0, 2, static_cast<uint8_t>(i)}, true});
-  FastPathConfig fc;
+  FibOffloadLimits fc;
   fc.max_groups = (*prog)->memory().max_groups;
   fc.max_nexthops = pc.max_nexthops;
-  FastPath fp(fc, opt.writer == "null" ? static_cast<MapWriter&>(null_writer) : writer, kernel,
-              kernel);
+  FibOffload fp(fc, opt.writer == "null" ? static_cast<MapWriter&>(null_writer) : writer, kernel,
+                kernel);
   Rib rib(opt.writer == "none" ? nullptr : &fp);
   std::optional<OffloadFeedback> feedback;
   if (opt.offload_feedback) feedback.emplace(rib, fp, nullptr);

@@ -19,7 +19,7 @@ namespace {
 // part annotated with the fast path's offload state as it is built.
 class RoutesStream : public control::ReplyStream {
  public:
-  RoutesStream(control::RouteDump dump, const Rib& rib, const FastPathRuntime* fp,
+  RoutesStream(control::RouteDump dump, const Rib& rib, const XdpDataplane* fp,
                std::optional<FlowKey> flow = std::nullopt)
       : dump_(std::move(dump)), rib_(rib), fp_(fp), flow_(flow) {}
 
@@ -37,7 +37,7 @@ class RoutesStream : public control::ReplyStream {
  private:
   control::RouteDump dump_;
   const Rib& rib_;
-  const FastPathRuntime* fp_;
+  const XdpDataplane* fp_;
   InterfaceNames names_;         // ifindex -> name, for this dump only
   std::optional<FlowKey> flow_;  // show routes ADDR from ...: the path of this flow
 };
@@ -159,7 +159,7 @@ control::FpmReply fpm_reply(const Rib& rib, const FpmServer& fpm) {
 }
 
 control::Reply handle_control_request(const control::Request& req, const Rib& rib,
-                                      const FpmServer& fpm, const FastPathRuntime* fp) {
+                                      const FpmServer& fpm, const XdpDataplane* fp) {
   control::Response resp;
   switch (req.kind_case()) {
     case control::Request::kShowRoutes: {

@@ -1,8 +1,8 @@
 // Answers control-API requests from the daemon's live state.
 #pragma once
 
-#include "app/fast_path_runtime.hpp"
 #include "app/fpm_server.hpp"
+#include "app/xdp_dataplane.hpp"
 #include "control.pb.h"
 #include "control/server.hpp"
 #include "rib/rib.hpp"
@@ -14,6 +14,6 @@ control::FpmReply fpm_reply(const Rib& rib, const FpmServer& fpm);
 // ReplyStream over the live RIB: the Rib (and fp) must outlive the server's
 // connections, i.e. the io_context's run.
 control::Reply handle_control_request(const control::Request& req, const Rib& rib,
-                                      const FpmServer& fpm, const FastPathRuntime* fp = nullptr);
+                                      const FpmServer& fpm, const XdpDataplane* fp = nullptr);
 
 }  // namespace fpm_sink

@@ -131,17 +131,17 @@ void fill_pool(const IndexAllocator& a, control::PoolUsage* out) {
 
 // Occupancy of the tables the XDP program reads: what an operator watches
 // for exhaustion, and what a churn soak checks returns to its baseline.
-void fill_table_usage(const FastPathRuntime& fp, control::TableUsage* out) {
+void fill_table_usage(const XdpDataplane& fp, control::TableUsage* out) {
   fill_pool(fp.writer().v4().stats(), out->mutable_v4_tbl8_groups());
   fill_pool(fp.writer().v6().stats(), out->mutable_v6_nodes());
-  fill_pool(fp.fast_path().group_slots(), out->mutable_groups());
-  fill_pool(fp.fast_path().nexthops().allocator(), out->mutable_nexthops());
-  fill_pool(fp.fast_path().vrf_slots(), out->mutable_vrf_tables());
+  fill_pool(fp.offload().group_slots(), out->mutable_groups());
+  fill_pool(fp.offload().nexthops().allocator(), out->mutable_nexthops());
+  fill_pool(fp.offload().vrf_slots(), out->mutable_vrf_tables());
 }
 
 }  // namespace
 
-Status fill_counters(const FastPathRuntime* fp, control::CountersReply* out) {
+Status fill_counters(const XdpDataplane* fp, control::CountersReply* out) {
   out->set_fast_path(fp != nullptr);
   if (!fp) return ok_status();
   auto counters = fp->counters();
@@ -173,12 +173,12 @@ Status fill_counters(const FastPathRuntime* fp, control::CountersReply* out) {
   return ok_status();
 }
 
-void annotate_offload(const FastPathRuntime& fp, control::RoutesReply* routes) {
+void annotate_offload(const XdpDataplane& fp, control::RoutesReply* routes) {
   const bool staging = fp.staging();
   for (auto& r : *routes->mutable_routes()) {
     auto prefix = Prefix::parse(r.prefix());
     if (!prefix) continue;
-    auto st = fp.fast_path().offload_state(r.table(), *prefix);
+    auto st = fp.offload().offload_state(r.table(), *prefix);
     if (!st) continue;
     r.set_offload(to_proto(st->state));
     if (st->reason != OffloadReason::None) r.set_offload_reason(std::string(to_string(st->reason)));
@@ -191,8 +191,7 @@ void annotate_offload(const FastPathRuntime& fp, control::RoutesReply* routes) {
 
 namespace {
 
-const std::string& interface_name(const FastPathRuntime* fp, InterfaceNames& names,
-                                  uint32_t ifindex) {
+const std::string& interface_name(const XdpDataplane* fp, InterfaceNames& names, uint32_t ifindex) {
   auto [it, fresh] = names.try_emplace(ifindex);
   if (!fresh) return it->second;
   if (fp) {
@@ -206,15 +205,14 @@ const std::string& interface_name(const FastPathRuntime* fp, InterfaceNames& nam
 
 }  // namespace
 
-void name_interfaces(const FastPathRuntime* fp, InterfaceNames& names,
-                     control::RoutesReply* routes) {
+void name_interfaces(const XdpDataplane* fp, InterfaceNames& names, control::RoutesReply* routes) {
   for (auto& r : *routes->mutable_routes()) {
     for (auto& nh : *r.mutable_nexthops())
       if (nh.ifindex() != 0) nh.set_ifname(interface_name(fp, names, nh.ifindex()));
   }
 }
 
-void name_interfaces(const FastPathRuntime* fp, control::NexthopGroupsReply* groups) {
+void name_interfaces(const XdpDataplane* fp, control::NexthopGroupsReply* groups) {
   InterfaceNames names;
   for (auto& g : *groups->mutable_groups()) {
     if (g.has_nexthop() && g.nexthop().ifindex() != 0)
@@ -270,7 +268,7 @@ void fill_nexthop_entries(const NextHopTable& table, const KernelState& kernel,
   });
 }
 
-void count_nexthop_users(const FastPath& fast_path, control::NexthopsReply* out) {
+void count_nexthop_users(const FibOffload& fast_path, control::NexthopsReply* out) {
   struct Users {
     uint32_t groups = 0;
     uint64_t routes = 0;
@@ -306,16 +304,16 @@ void fill_neighbour_refresh(const NeighbourRefreshOptions& options,
   out->set_targets(stats.schedule.targets);
 }
 
-void fill_nexthops(const FastPathRuntime* fp, control::NexthopsReply* out) {
+void fill_nexthops(const XdpDataplane* fp, control::NexthopsReply* out) {
   out->set_fast_path(fp != nullptr);
   if (!fp) return;
-  fill_nexthop_entries(fp->fast_path().nexthops(), fp->kernel(), out);
-  count_nexthop_users(fp->fast_path(), out);
+  fill_nexthop_entries(fp->offload().nexthops(), fp->kernel(), out);
+  count_nexthop_users(fp->offload(), out);
   const NeighbourRefresher* refresher = fp->neighbour_refresh();
   fill_neighbour_refresh(fp->neighbour_refresh_options(),
                          refresher ? refresher->stats() : NeighbourRefreshStats{},
                          out->mutable_neighbour_refresh());
-  const HostTable& hosts = fp->fast_path().hosts();
+  const HostTable& hosts = fp->offload().hosts();
   const HostTableStats st = hosts.stats();
   auto* h = out->mutable_hosts();
   // What XDP reads, counted in the maps themselves.

@@ -43,14 +43,13 @@ void explain(control::Route& r, control::FlowPath* path) {
 
 }  // namespace
 
-void annotate_flow_path(const FastPathRuntime* fp, const FlowKey& flow,
-                        control::RoutesReply* routes) {
+void annotate_flow_path(const XdpDataplane* fp, const FlowKey& flow, control::RoutesReply* routes) {
   for (auto& r : *routes->mutable_routes()) {
     auto* path = r.mutable_flow_path();
     auto prefix = Prefix::parse(r.prefix());
     std::optional<RouteOffload> st;
     if (fp && prefix && r.table() == kMainTable)
-      st = fp->fast_path().offload_state(r.table(), *prefix);
+      st = fp->offload().offload_state(r.table(), *prefix);
     if (!st || st->state != OffloadState::Installed || fp->staging()) {
       explain(r, path);
       if (st && fp->staging()) path->set_note("warm restart: the adopted tables still forward");
@@ -102,7 +101,7 @@ void annotate_flow_path(const FastPathRuntime* fp, const FlowKey& flow,
     MacAddr mac;
     std::copy(std::begin(nh->dst_mac), std::end(nh->dst_mac), mac.begin());
     path->set_mac(mac_to_string(mac));
-    fp->fast_path().nexthops().for_each(
+    fp->offload().nexthops().for_each(
         [&](const NextHopKey& key, uint32_t index, const fpm_nexthop&, uint32_t) {
           if (index == choice.nexthop) path->set_gateway(key.gateway.to_string());
         });

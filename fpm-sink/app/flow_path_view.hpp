@@ -3,7 +3,7 @@
 // (dataplane/flow_hash.hpp) over the live group buckets and next-hop entries.
 #pragma once
 
-#include "app/fast_path_runtime.hpp"
+#include "app/xdp_dataplane.hpp"
 #include "common/result.hpp"
 #include "control.pb.h"
 #include "dataplane/flow_hash.hpp"
@@ -17,7 +17,6 @@ Result<FlowKey> flow_key(const std::string& destination, const control::Flow& fl
 
 // Adds a flow_path to every route of `routes` (those from the longest-match
 // query for the flow's destination). fp null: no fast path, nothing forwarded.
-void annotate_flow_path(const FastPathRuntime* fp, const FlowKey& flow,
-                        control::RoutesReply* routes);
+void annotate_flow_path(const XdpDataplane* fp, const FlowKey& flow, control::RoutesReply* routes);
 
 }  // namespace fpm_sink

@@ -31,7 +31,7 @@ class FpmSession : public std::enable_shared_from_this<FpmSession> {
   void read_more();
 
   // A batch of replies is at most this big, so a slow zebra holds back at
-  // most this much encoded; the rest waits, coalesced, in the FastPath queue.
+  // most this much encoded; the rest waits, coalesced, in the FibOffload queue.
   static constexpr size_t kReplyBatch = 256 * 1024;
 
   boost::asio::ip::tcp::socket socket_;

@@ -36,15 +36,15 @@ void fill_neighbor_entries(const KernelState& kernel, const NextHopTable& nextho
   }
 }
 
-void fill_neighbors(const FastPathRuntime* fp, control::NeighborsReply* out) {
+void fill_neighbors(const XdpDataplane* fp, control::NeighborsReply* out) {
   out->set_fast_path(fp != nullptr);
-  if (fp) fill_neighbor_entries(fp->kernel(), fp->fast_path().nexthops(), out);
+  if (fp) fill_neighbor_entries(fp->kernel(), fp->offload().nexthops(), out);
 }
 
 namespace {
 
 // A VLAN device is never attached: its parent's program routes it, or says why not.
-void fill_vlan(const FastPathRuntime& fp, const LinkInfo& link, control::Interface* e) {
+void fill_vlan(const XdpDataplane& fp, const LinkInfo& link, control::Interface* e) {
   const VlanLinkInfo& v = *link.vlan;
   const LinkInfo* parent = v.parent ? fp.kernel().link(v.parent) : nullptr;
   e->set_vlan_parent_ifindex(v.parent);
@@ -54,7 +54,7 @@ void fill_vlan(const FastPathRuntime& fp, const LinkInfo& link, control::Interfa
                        : v.protocol == 0x88a8 ? "802.1ad"
                                               : fmt::format("0x{:04x}", v.protocol));
   e->set_attach(control::ATTACH_MODE_NONE);
-  const auto& subs = fp.fast_path().subinterfaces();
+  const auto& subs = fp.offload().subinterfaces();
   const std::string parent_name = parent ? parent->name : std::to_string(v.parent);
   if (auto it = subs.find(link.ifindex); it != subs.end()) {
     e->set_vlan_routed(true);
@@ -71,7 +71,7 @@ void fill_vlan(const FastPathRuntime& fp, const LinkInfo& link, control::Interfa
 
 }  // namespace
 
-Status fill_interfaces(const FastPathRuntime* fp, control::InterfacesReply* out) {
+Status fill_interfaces(const XdpDataplane* fp, control::InterfacesReply* out) {
   out->set_fast_path(fp != nullptr);
   if (!fp) return ok_status();
   // Per-port verdicts as show counters has them, baseline subtracted.
@@ -85,7 +85,7 @@ Status fill_interfaces(const FastPathRuntime* fp, control::InterfacesReply* out)
   const KernelState& kernel = fp->kernel();
   out->set_ipv6_forwarding_all(switch_name(kernel.forwarding(Family::V6, kNetconfIfindexAll)));
   const auto attached = fp->program().attached();
-  const auto& ports = fp->fast_path().ports();
+  const auto& ports = fp->offload().ports();
   std::vector<const LinkInfo*> links;
   for (const auto& [ifindex, link] : kernel.links()) links.push_back(&link);
   std::sort(links.begin(), links.end(),
@@ -130,7 +130,7 @@ Status fill_interfaces(const FastPathRuntime* fp, control::InterfacesReply* out)
       }
     }
     // The entry XDP reads now, not what the links suggest it should be.
-    if (auto entry = is_attached ? fp->fast_path().port_entry_now(link->ifindex) : std::nullopt) {
+    if (auto entry = is_attached ? fp->offload().port_entry_now(link->ifindex) : std::nullopt) {
       if (entry->flags & FPM_IFACE_F_ENSLAVED) {
         e->set_table(0);
         e->set_table_slot(-1);

@@ -4,7 +4,7 @@
 // switches, master, per-port verdicts). Read-only over the runtime.
 #pragma once
 
-#include "app/fast_path_runtime.hpp"
+#include "app/xdp_dataplane.hpp"
 #include "control.pb.h"
 
 namespace fpm_sink {
@@ -13,8 +13,8 @@ namespace fpm_sink {
 void fill_neighbor_entries(const KernelState& kernel, const NextHopTable& nexthops,
                            control::NeighborsReply* out);
 // fp may be null (RIB-only daemon): the replies then say fast_path=false.
-void fill_neighbors(const FastPathRuntime* fp, control::NeighborsReply* out);
-Status fill_interfaces(const FastPathRuntime* fp, control::InterfacesReply* out);
+void fill_neighbors(const XdpDataplane* fp, control::NeighborsReply* out);
+Status fill_interfaces(const XdpDataplane* fp, control::InterfacesReply* out);
 
 // "on" / "off" / "" (not reported yet).
 std::string switch_name(std::optional<bool> on);

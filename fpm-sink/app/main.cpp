@@ -12,7 +12,6 @@
 
 #include "app/config_reload.hpp"
 #include "app/control_handler.hpp"
-#include "app/fast_path_runtime.hpp"
 #include "app/fpm_server.hpp"
 #include "app/logging.hpp"
 #include "app/metrics_exporter.hpp"
@@ -21,6 +20,7 @@
 #include "app/options.hpp"
 #include "app/service_notify.hpp"
 #include "app/session_hold.hpp"
+#include "app/xdp_dataplane.hpp"
 #include "common/version.hpp"
 #include "control/server.hpp"
 #include "rib/rib.hpp"
@@ -98,9 +98,9 @@ int main(int argc, char** argv) {
   };
   wait_for_hangup();
 
-  std::unique_ptr<FastPathRuntime> fast_path;
+  std::unique_ptr<XdpDataplane> fast_path;
   if (!opts.interfaces.empty()) {
-    FastPathOptions fo;
+    XdpDataplaneOptions fo;
     fo.interfaces = opts.interfaces;
     fo.mode = opts.xdp_mode == "generic" ? XdpMode::Generic : XdpMode::Native;
     fo.pin_dir = opts.bpffs;
@@ -120,7 +120,7 @@ int main(int argc, char** argv) {
     fo.neighbour_refresh.max_per_tick = opts.neighbour_refresh_max;
     // zebra replays in one burst: a second of silence means it is done.
     fo.replay_caught_up = [&fpm] { return fpm.replay_caught_up(std::chrono::seconds(1)); };
-    auto rt = FastPathRuntime::start(io, fo);
+    auto rt = XdpDataplane::start(io, fo);
     if (!rt) {
       spdlog::critical("{}", rt.error().to_string());
       return 1;
@@ -139,7 +139,7 @@ int main(int argc, char** argv) {
   if (fast_path && opts.offload_feedback) {
     // While a warm restart stages new tables the old ones forward: what is
     // staged is not the truth yet.
-    feedback = std::make_unique<OffloadFeedback>(rib, fast_path->fast_path(),
+    feedback = std::make_unique<OffloadFeedback>(rib, fast_path->offload(),
                                                  [rt = fast_path.get()] { return rt->staging(); });
     fpm.set_feedback(feedback.get());
   }

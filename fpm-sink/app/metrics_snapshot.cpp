@@ -6,7 +6,7 @@
 namespace fpm_sink {
 
 MetricsSnapshot take_metrics_snapshot(const Rib& rib, const FpmServer& fpm,
-                                      const FastPathRuntime* fp) {
+                                      const XdpDataplane* fp) {
   MetricsSnapshot s;
   s.fpm = fpm_reply(rib, fpm);
   if (auto st = fill_counters(fp, &s.counters); !st) {
@@ -17,10 +17,10 @@ MetricsSnapshot take_metrics_snapshot(const Rib& rib, const FpmServer& fpm,
   rib.for_each_group(
       [&](const RibGroup& g) { ++(g.spec.family == Family::V4 ? s.groups.v4 : s.groups.v6); });
   if (fp) {
-    s.fast_path = FastPathSnapshot{.stats = fp->fast_path().stats(),
+    s.fast_path = FastPathSnapshot{.stats = fp->offload().stats(),
                                    .staging = fp->staging(),
-                                   .withheld = fp->fast_path().withheld(),
-                                   .incomplete = fp->fast_path().incomplete()};
+                                   .withheld = fp->offload().withheld(),
+                                   .incomplete = fp->offload().incomplete()};
   }
   return s;
 }

@@ -9,8 +9,8 @@
 #include <optional>
 #include <string>
 
-#include "app/fast_path_runtime.hpp"
 #include "app/fpm_server.hpp"
+#include "app/xdp_dataplane.hpp"
 #include "control.pb.h"
 #include "rib/rib.hpp"
 
@@ -21,7 +21,7 @@ struct GroupsByFamily {
 };
 
 struct FastPathSnapshot {
-  FastPathStats stats;      // routes by offload state, groups, map writes
+  FibOffloadStats stats;    // routes by offload state, groups, map writes
   bool staging = false;     // warm restart: new tables staged behind adopted ones
   bool withheld = false;    // session hold expired: every route punts
   bool incomplete = false;  // --max-routes refused routes: every route punts
@@ -39,7 +39,6 @@ struct MetricsSnapshot {
 
 // fp may be null (RIB-only daemon). Call on the io thread only. Costs one pass
 // over the RIB's next-hop groups and one read of each per-CPU counter map.
-MetricsSnapshot take_metrics_snapshot(const Rib& rib, const FpmServer& fpm,
-                                      const FastPathRuntime* fp);
+MetricsSnapshot take_metrics_snapshot(const Rib& rib, const FpmServer& fpm, const XdpDataplane* fp);
 
 }  // namespace fpm_sink

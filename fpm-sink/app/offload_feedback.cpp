@@ -31,9 +31,10 @@ std::string_view reply_flags_name(uint32_t rtm_flags) {
   return "?";
 }
 
-OffloadFeedback::OffloadFeedback(const Rib& rib, FastPath& fast_path, std::function<bool()> paused)
-    : rib_(rib), fast_path_(fast_path), paused_(std::move(paused)) {
-  fast_path_.set_offload_changes(true);
+OffloadFeedback::OffloadFeedback(const Rib& rib, FibOffload& fast_path,
+                                 std::function<bool()> paused)
+    : rib_(rib), offload_(fast_path), paused_(std::move(paused)) {
+  offload_.set_offload_changes(true);
 }
 
 size_t OffloadFeedback::fill(std::vector<uint8_t>& out, size_t budget) {
@@ -44,7 +45,7 @@ size_t OffloadFeedback::fill(std::vector<uint8_t>& out, size_t budget) {
   while (out.size() < limit) {
     const size_t slice = std::max<size_t>(1, (limit - out.size()) / 64);
     const size_t taken =
-        fast_path_.take_offload_changes(slice, [&](const RouteKey& key, const RouteOffload& state) {
+        offload_.take_offload_changes(slice, [&](const RouteKey& key, const RouteOffload& state) {
           const RibRoute* route = rib_.find_route(key.table, key.prefix);
           if (!route) {
             ++stats_.gone;
@@ -81,7 +82,7 @@ size_t OffloadFeedback::fill(std::vector<uint8_t>& out, size_t budget) {
 }
 
 void OffloadFeedback::session_ended() {
-  fast_path_.drop_offload_changes();
+  offload_.drop_offload_changes();
   ++stats_.sessions_dropped;
 }
 

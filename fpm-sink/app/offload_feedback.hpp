@@ -17,7 +17,7 @@
 // only until it settles (waiting for its group, withheld after the hold) gets
 // no reply until it does.
 //
-// Which routes and when: FastPath queues each route zebra sends (changed or
+// Which routes and when: FibOffload queues each route zebra sends (changed or
 // not) and each route whose state changes without zebra (space frees, a retry
 // succeeds, the hold expires), once until taken (dataplane/offload_changes.hpp).
 // fill() reads the state at that moment, so a burst of changes to one route
@@ -31,7 +31,7 @@
 #include <string_view>
 #include <vector>
 
-#include "dataplane/fast_path.hpp"
+#include "dataplane/fib_offload.hpp"
 #include "rib/rib.hpp"
 
 namespace fpm_sink {
@@ -53,20 +53,20 @@ class OffloadFeedback {
  public:
   // `paused` true: hold replies back (a warm restart stages tables that do not
   // forward yet; what is queued goes out once they are published).
-  OffloadFeedback(const Rib& rib, FastPath& fast_path, std::function<bool()> paused);
+  OffloadFeedback(const Rib& rib, FibOffload& fast_path, std::function<bool()> paused);
 
   // Appends one FPM frame per reply, for queued routes, until `out` grows by
   // about `budget` bytes. Returns the frames appended.
   size_t fill(std::vector<uint8_t>& out, size_t budget);
   bool pending() const { return queued() != 0; }
-  size_t queued() const { return fast_path_.offload_changes_queued(); }
+  size_t queued() const { return offload_.offload_changes_queued(); }
   // The session ended: what is queued is dropped (see the header comment).
   void session_ended();
   const OffloadFeedbackStats& stats() const { return stats_; }
 
  private:
   const Rib& rib_;
-  FastPath& fast_path_;
+  FibOffload& offload_;
   std::function<bool()> paused_;
   OffloadFeedbackStats stats_;
 };

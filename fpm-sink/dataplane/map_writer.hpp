@@ -1,9 +1,9 @@
-// The only way FastPath touches the forwarding maps. Two implementations:
+// The only way FibOffload touches the forwarding maps. Two implementations:
 // BpfMapWriter (libbpf + the mmap'd LPM arrays) and FakeMapWriter (in memory,
 // for unit tests). Values are the ABI structs of bpf/fpm_abi.h, so a test
 // asserts exactly what the XDP program would read.
 //
-// Every call is one logical map write; FastPath relies on that to promise
+// Every call is one logical map write; FibOffload relies on that to promise
 // prefix-independent convergence (a next-hop change is one write_nexthop()).
 #pragma once
 
@@ -42,7 +42,7 @@ class MapWriter {
   virtual Result<RouteWrite> route_set(const Prefix& prefix, uint32_t action) = 0;
   virtual Status route_remove(const Prefix& prefix) = 0;
   // Gives a full table the chance to re-offload punted ranges now that space
-  // may have freed (FastPath::poll() calls it before retrying routes).
+  // may have freed (FibOffload::poll() calls it before retrying routes).
   virtual void route_retry() {}
   // Ranges the table set to punt since the last call (after a NoSpace write
   // or route_retry()): routes inside them, however long ago written, punt now.

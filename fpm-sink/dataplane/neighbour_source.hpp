@@ -1,10 +1,10 @@
-// What FastPath needs to know about the kernel's neighbours and links to fill a
+// What FibOffload needs to know about the kernel's neighbours and links to fill a
 // next-hop entry. The daemon answers them from its rtnetlink mirror
 // (kernel/kernel_view.hpp); StaticKernelView serves tests and benches, and
 // SysfsLinkSource reads real links for BPF tests.
 //
 // Sources answer questions; they do not push. Whoever learns of a change calls
-// FastPath::neighbour_changed() / link_changed(), which rewrite only the
+// FibOffload::neighbour_changed() / link_changed(), which rewrite only the
 // affected next-hop entries.
 #pragma once
 
@@ -33,7 +33,7 @@ struct NeighbourEntry {
 };
 
 // A VLAN device (kind "vlan"): the fast path routes it through its parent
-// when it is an 802.1Q subinterface of an attached port (fast_path_vlans.cpp).
+// when it is an 802.1Q subinterface of an attached port (fib_offload_vlans.cpp).
 struct VlanEntry {
   uint32_t parent = 0;      // ifindex, 0 = unknown / another namespace
   uint16_t id = 0;          // VID

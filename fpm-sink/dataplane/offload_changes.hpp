@@ -6,7 +6,7 @@
 // Removed routes leave their entry behind (the taker skips entries whose
 // record is gone or no longer due), so churn between two takes can queue a
 // prefix again; once bloated() says that garbage outgrows the routes held,
-// FastPath rebuilds the queue from the due bits.
+// FibOffload rebuilds the queue from the due bits.
 #pragma once
 
 #include <cstddef>

@@ -1,4 +1,4 @@
-// FastPath's per-route records for the main table. A full IPv4 table is a
+// FibOffload's per-route records for the main table. A full IPv4 table is a
 // million entries touched once each during a replay, so IPv4 lives in small
 // open-addressing tables per /16 (no allocation per route, cache-friendly in
 // replay order); IPv6 tables are a fifth of that and use a node map.

@@ -8,10 +8,10 @@
 // pin_dir (bpffs). A new instance adopts the pinned maps (contents intact) and
 // swaps its freshly loaded program into each pinned link atomically
 // (bpf_link_update), so packets keep flowing through the old tables until
-// FastPath rewrites them from zebra's replay. On destruction the links are
+// FibOffload rewrites them from zebra's replay. On destruction the links are
 // detached and the pins removed, unless keep_on_exit is set.
 //
-// Mounting bpffs is its caller's job (FastPathRuntime mounts it when absent);
+// Mounting bpffs is its caller's job (XdpDataplane mounts it when absent);
 // a pin_dir outside bpffs is an error ("bpf.pin"), not something this class
 // papers over.
 #pragma once

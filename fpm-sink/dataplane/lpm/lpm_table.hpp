@@ -9,7 +9,7 @@
 //   Lpm4Table t(tbl24, tbl8);
 //   if (auto st = t.insert(prefix, fpm_act_make(FPM_ACT_FORWARD, nhg)); !st)
 //     // st.error().id == "lpm.full": the prefix's /24 now punts to the kernel
-//     // (FastPath records the route Failed, zebra is told RTM_F_OFFLOAD_FAILED);
+//     // (FibOffload records the route Failed, zebra is told RTM_F_OFFLOAD_FAILED);
 //     // call retry_failed() periodically.
 // Every call is single-writer; the BPF readers need no lock (see stride_trie.hpp).
 #pragma once

@@ -1,4 +1,4 @@
-// Real kernel, real maps: what FastPath writes through BpfMapWriter is read
+// Real kernel, real maps: what FibOffload writes through BpfMapWriter is read
 // back with bpf_map_lookup_elem() on the map fds, i.e. as the kernel sees it.
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -13,7 +13,7 @@
 #include <optional>
 
 #include "dataplane/bpf_map_writer.hpp"
-#include "dataplane/fast_path.hpp"
+#include "dataplane/fib_offload.hpp"
 #include "dataplane/unique_fd.hpp"
 #include "dataplane/xdp_program.hpp"
 #include "netns_fixture.hpp"
@@ -67,7 +67,7 @@ uint32_t tbl24_entry(const XdpProgram& prog, const char* addr) {
 }
 
 // Connected hosts through BpfMapWriter: the entries land in fpm_hosts4 / 6 as
-// XDP reads them, and a map fuller than FastPath's own count (here: a map
+// XDP reads them, and a map fuller than FibOffload's own count (here: a map
 // smaller than configured) refuses the host, which is counted and punts,
 // never reported as a write error.
 TEST_F(DataplaneBpf, ConnectedHostsLandInTheHostMaps) {
@@ -83,11 +83,11 @@ TEST_F(DataplaneBpf, ConnectedHostsLandInTheHostMaps) {
   StaticKernelView kernel;
   LinkEntry port{{2, 0, 0, 0, 0, 5}, 1500, true};
   kernel.set_link(port_ifindex, port);
-  FastPathConfig cfg;
+  FibOffloadLimits cfg;
   cfg.max_groups = prog->memory().max_groups;
   cfg.max_nexthops = 1024;
   cfg.max_hosts = 3;  // more than the maps hold
-  FastPath fp(cfg, writer, kernel, kernel);
+  FibOffload fp(cfg, writer, kernel, kernel);
   ASSERT_TRUE(fp.add_port(port_ifindex));
   ResolvedNextHop on_link;
   on_link.nh.ifindex = port_ifindex;
@@ -131,10 +131,10 @@ TEST_F(DataplaneBpf, FastPathEventsLandInTheKernelMaps) {
   StaticKernelView kernel;
   kernel.set_link(5, {{2, 0, 0, 0, 0, 5}, 1500, true});
   kernel.set_neighbour(A("10.0.0.1"), 5, {{2, 0, 0, 0, 9, 1}, true});
-  FastPathConfig cfg;
+  FibOffloadLimits cfg;
   cfg.max_groups = prog->memory().max_groups;
   cfg.max_nexthops = 1024;
-  FastPath fp(cfg, writer, kernel, kernel);
+  FibOffload fp(cfg, writer, kernel, kernel);
 
   ResolvedNextHop m1, m2;
   m1.nh.gateway = A("10.0.0.1");
@@ -347,7 +347,7 @@ TEST_F(DataplaneBpf, WarmRestartStagesBehindTheAdoptedTables) {
     r.group_id = group;
     return r;
   };
-  FastPathConfig cfg;
+  FibOffloadLimits cfg;
   cfg.max_groups = 64;
   cfg.max_nexthops = 1024;
 
@@ -356,7 +356,7 @@ TEST_F(DataplaneBpf, WarmRestartStagesBehindTheAdoptedTables) {
     auto a = load(config_keep());
     ASSERT_TRUE(a);
     BpfMapWriter writer(*a);
-    FastPath fp(cfg, writer, kernel, kernel);
+    FibOffload fp(cfg, writer, kernel, kernel);
     fp.group_changed(ChangeKind::Added, group_of(1000, "10.0.0.1"));
     fp.route_changed(ChangeKind::Added, route("192.0.2.0/24", 1000));
     fp.route_changed(ChangeKind::Added, route("198.51.100.128/25", 1000));
@@ -377,7 +377,7 @@ TEST_F(DataplaneBpf, WarmRestartStagesBehindTheAdoptedTables) {
   EXPECT_EQ(fpm_act_make(FPM_ACT_FORWARD, live.groups[0]), old_fwd);
   EXPECT_EQ(live.nexthops.size(), 1u);
 
-  FastPath fp(cfg, writer, kernel, kernel);
+  FibOffload fp(cfg, writer, kernel, kernel);
   fp.hold_indices(live.groups, live.nexthops);
   // zebra's replay, with a change made while fpm-sink was down.
   fp.group_changed(ChangeKind::Added, group_of(2000, "10.0.0.2"));
@@ -528,7 +528,7 @@ TEST_F(DataplaneBpf, PortsAndCounters) {
   LinkEntry link{{2, 0, 0, 0, 0, 0xa}, 1500, true};
   link.forward_v4 = true;  // IPv6 forwarding off on this port
   kernel.set_link(ns.a(), link);
-  FastPath fp(FastPathConfig{}, writer, kernel, kernel);
+  FibOffload fp(FibOffloadLimits{}, writer, kernel, kernel);
   ASSERT_TRUE(fp.add_port(ns.a()));
   fpm_iface iface{};
   uint32_t key = ns.a();

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "dataplane/bpf_map_writer.hpp"
-#include "dataplane/fast_path.hpp"
+#include "dataplane/fib_offload.hpp"
 #include "dataplane/xdp_program.hpp"
 #include "netns_fixture.hpp"
 
@@ -49,10 +49,10 @@ class OffloadTruth : public ::testing::Test {
     writer = std::make_unique<BpfMapWriter>(*prog, lo);
     kernel.set_link(kPort, {{2, 0, 0, 0, 0, 5}, 1500, true});
     kernel.set_neighbour(A("10.0.0.1"), kPort, {{2, 0, 0, 0, 9, 1}, true});
-    FastPathConfig cfg;
+    FibOffloadLimits cfg;
     cfg.max_groups = prog->memory().max_groups;
     cfg.max_nexthops = 64;
-    fp = std::make_unique<FastPath>(cfg, *writer, kernel, kernel);
+    fp = std::make_unique<FibOffload>(cfg, *writer, kernel, kernel);
     ResolvedNextHop m;
     m.nh.gateway = A("10.0.0.1");
     m.nh.ifindex = kPort;
@@ -148,7 +148,7 @@ class OffloadTruth : public ::testing::Test {
   std::unique_ptr<XdpProgram> prog;
   std::unique_ptr<BpfMapWriter> writer;
   StaticKernelView kernel;
-  std::unique_ptr<FastPath> fp;
+  std::unique_ptr<FibOffload> fp;
   std::vector<Prefix> routes;
 };
 

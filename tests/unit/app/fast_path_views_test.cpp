@@ -36,7 +36,7 @@ TEST(FastPathViews, RibOnlyDaemonSaysFastPathOff) {
   EXPECT_EQ(reply.verdicts_size(), 0);
 }
 
-TEST(FastPathOptionsParsing, InterfacesAndModes) {
+TEST(XdpDataplaneOptionsParsing, InterfacesAndModes) {
   Options opts;
   CLI::App app;
   add_options(app, opts);
@@ -49,8 +49,8 @@ TEST(FastPathOptionsParsing, InterfacesAndModes) {
   EXPECT_THROW(app2.parse(std::vector<std::string>{"turbo", "--xdp-mode"}), CLI::ParseError);
 }
 
-TEST(FastPathOptionsParsing, AllMeansEveryNonLoopbackPort) {
-  FastPathOptions fo;
+TEST(XdpDataplaneOptionsParsing, AllMeansEveryNonLoopbackPort) {
+  XdpDataplaneOptions fo;
   EXPECT_FALSE(fo.enabled());
   fo.interfaces = {"all"};
   EXPECT_TRUE(fo.enabled());

@@ -287,7 +287,7 @@ class FpmServerFeedbackTest : public FpmServerTest {
 
   StaticKernelView kernel_;
   FakeMapWriter writer_;
-  FastPath fast_path_{FastPathConfig{}, writer_, kernel_, kernel_};
+  FibOffload fast_path_{FibOffloadLimits{}, writer_, kernel_, kernel_};
   OffloadFeedback feedback_{rib_, fast_path_, nullptr};
 };
 
@@ -329,7 +329,7 @@ TEST_F(FpmServerFeedbackTest, AZebraThatNeverReadsDoesNotHoldBackIngest) {
       io_, [&] { return rib_.stats().routes_v4 == static_cast<uint64_t>(kRoutes); }, 60s);
   feeder.join();
   ASSERT_TRUE(all) << rib_.stats().routes_v4 << " of " << sent.load();
-  // What was not written waits in the FastPath queue, at most once per route.
+  // What was not written waits in the FibOffload queue, at most once per route.
   EXPECT_LE(fast_path_.offload_changes_queued(), static_cast<size_t>(kRoutes));
   EXPECT_GT(fast_path_.offload_changes_queued(), 0u) << "zebra read nothing, so replies wait";
 }

@@ -128,7 +128,7 @@ class OffloadFeedbackTest : public ::testing::Test {
 
   StaticKernelView kernel;
   FakeMapWriter writer{3};  // room for three routes: the fourth fails
-  FastPath fast_path{FastPathConfig{}, writer, kernel, kernel};
+  FibOffload fast_path{FibOffloadLimits{}, writer, kernel, kernel};
   Rib rib;
   bool paused = false;
   OffloadFeedback feedback{rib, fast_path, [this] { return paused; }};
@@ -222,7 +222,7 @@ TEST_F(OffloadFeedbackTest, PausedHoldsRepliesAndSessionEndDropsThem) {
 
 TEST_F(OffloadFeedbackTest, ABatchStaysNearItsBudgetAndTheRestWaits) {
   FakeMapWriter roomy;
-  FastPath fp(FastPathConfig{}, roomy, kernel, kernel);
+  FibOffload fp(FibOffloadLimits{}, roomy, kernel, kernel);
   Rib big;
   big.set_observer(&fp);
   OffloadFeedback fb(big, fp, nullptr);

@@ -1,4 +1,4 @@
-// The session hold end to end without XDP: FpmServer + Rib + FastPath over a
+// The session hold end to end without XDP: FpmServer + Rib + FibOffload over a
 // FakeMapWriter, zebra as a TCP client, hold times of a fraction of a second.
 #include "app/session_hold.hpp"
 
@@ -10,7 +10,7 @@
 #include "app/fpm_server.hpp"
 #include "app_test_util.hpp"
 #include "dataplane/fake_map_writer.hpp"
-#include "dataplane/fast_path.hpp"
+#include "dataplane/fib_offload.hpp"
 #include "rib/rib.hpp"
 
 namespace fpm_sink {
@@ -42,7 +42,7 @@ class SessionHoldTest : public ::testing::Test {
   SessionHoldTest() {
     kernel_.set_link(kEth, {EthAddr{2, 0, 0, 0, 0, 3}, 1500, true});
     kernel_.set_neighbour(ip("10.0.0.2"), kEth, {EthAddr{2, 0, 0, 0, 1, 3}, true});
-    fast_path_ = std::make_unique<FastPath>(FastPathConfig{}, writer_, kernel_, kernel_);
+    fast_path_ = std::make_unique<FibOffload>(FibOffloadLimits{}, writer_, kernel_, kernel_);
     rib_.set_observer(fast_path_.get());
   }
   ~SessionHoldTest() override {
@@ -86,7 +86,7 @@ class SessionHoldTest : public ::testing::Test {
   StaticKernelView kernel_;
   FakeMapWriter writer_;
   Rib rib_;
-  std::unique_ptr<FastPath> fast_path_;
+  std::unique_ptr<FibOffload> fast_path_;
   std::unique_ptr<FpmServer> server_;
   std::unique_ptr<SessionHold> hold_;
 };

@@ -124,7 +124,7 @@ TEST(KernelViews, NexthopUsersCountGroupsAndRoutes) {
   view.set_neighbour(A("10.0.1.1"), 11, {{2, 0, 0, 0, 1, 1}, true});
   view.set_neighbour(A("10.0.2.1"), 12, {{2, 0, 0, 0, 1, 2}, true});
   FakeMapWriter writer;
-  FastPath fp(FastPathConfig{}, writer, view, view);
+  FibOffload fp(FibOffloadLimits{}, writer, view, view);
   auto via = [](const char* gw, uint32_t ifindex) {
     ResolvedNextHop r;
     r.nh.gateway = A(gw);

@@ -1,12 +1,12 @@
 // Connected hosts: which mirrored neighbours become fpm_hosts entries, through
-// FastPath (routes, ports) and the fake writer (what XDP would read, and how
+// FibOffload (routes, ports) and the fake writer (what XDP would read, and how
 // many writes it took).
 #include <gtest/gtest.h>
 
 #include <cstring>
 
 #include "dataplane/fake_map_writer.hpp"
-#include "dataplane/fast_path.hpp"
+#include "dataplane/fib_offload.hpp"
 
 namespace fpm_sink {
 namespace {
@@ -63,9 +63,9 @@ class HostTableTest : public ::testing::Test {
   void make(uint32_t max_hosts = 64) {
     fp.reset();
     writer = std::make_unique<FakeMapWriter>();
-    FastPathConfig cfg;
+    FibOffloadLimits cfg;
     cfg.max_hosts = max_hosts;
-    fp = std::make_unique<FastPath>(cfg, *writer, kernel, kernel);
+    fp = std::make_unique<FibOffload>(cfg, *writer, kernel, kernel);
     ASSERT_TRUE(fp->add_port(kEth1));
     ASSERT_TRUE(fp->add_port(kEth2));
   }
@@ -89,7 +89,7 @@ class HostTableTest : public ::testing::Test {
 
   StaticKernelView kernel;
   std::unique_ptr<FakeMapWriter> writer;
-  std::unique_ptr<FastPath> fp;
+  std::unique_ptr<FibOffload> fp;
 };
 
 TEST_F(HostTableTest, ResolvedNeighbourOnConnectedSubnetBecomesAHostEntry) {

@@ -74,7 +74,7 @@ TEST(NetconfEvents, MalformedMessages) {
   EXPECT_FALSE(parse(empty).ok());
 }
 
-// What FastPath reads: IPv4 from the port's switch alone, IPv6 from the port's
+// What FibOffload reads: IPv4 from the port's switch alone, IPv6 from the port's
 // switch and "all"; unknown is off.
 TEST(NetconfEvents, KernelViewCombinesTheSwitches) {
   KernelState state;

@@ -112,7 +112,7 @@ struct Changes : KernelListener {
   void policy_rules_changed(Family) override {}
 };
 
-// What FastPath reads through KernelView, across a change and a removal.
+// What FibOffload reads through KernelView, across a change and a removal.
 TEST(VlanLink, MirrorFollowsChangesAndRemoval) {
   KernelState state;
   Changes changes;

@@ -1,4 +1,4 @@
-// FastPath, 802.1Q subinterfaces of ports (bpf/lib/vlan.h). Native XDP cannot
+// FibOffload, 802.1Q subinterfaces of ports (bpf/lib/vlan.h). Native XDP cannot
 // attach to a VLAN device, so a subinterface rides on its parent's program: a
 // tagged frame on the parent with the subinterface's VID is checked against
 // the subinterface's own fpm_ifaces entry, and next hops through it leave
@@ -7,7 +7,7 @@
 // Publication order, as for ports: egress (fpm_tx_ports[sub] = parent), then
 // the ingress entry, then fpm_vlans, which is what makes frames enter it;
 // removal the other way round.
-#include "dataplane/fast_path.hpp"
+#include "dataplane/fib_offload.hpp"
 
 namespace fpm_sink {
 
@@ -30,7 +30,7 @@ std::optional<std::string_view> subinterface_refusal(const LinkSource& links,
 
 // Routed only while up: frames for a subinterface that is down are the
 // kernel's to drop (it stays in the mirror and comes back with its carrier).
-Status FastPath::sync_subinterface(uint32_t ifindex) {
+Status FibOffload::sync_subinterface(uint32_t ifindex) {
   std::optional<Subinterface> want;
   if (const auto link = links_.link(ifindex); link && link->up && link->vlan &&
                                               !subinterface_refusal(links_, *link->vlan) &&
@@ -47,7 +47,7 @@ Status FastPath::sync_subinterface(uint32_t ifindex) {
   return add_subinterface(ifindex, *want);
 }
 
-Status FastPath::add_subinterface(uint32_t ifindex, const Subinterface& wanted) {
+Status FibOffload::add_subinterface(uint32_t ifindex, const Subinterface& wanted) {
   Subinterface sub = wanted;
   auto slot = port_alloc_.allocate();
   if (!slot)
@@ -74,7 +74,7 @@ Status FastPath::add_subinterface(uint32_t ifindex, const Subinterface& wanted) 
   return ok_status();
 }
 
-Status FastPath::drop_subinterface(uint32_t ifindex) {
+Status FibOffload::drop_subinterface(uint32_t ifindex) {
   auto it = subs_.find(ifindex);
   if (it == subs_.end()) return ok_status();
   const Subinterface sub = it->second;

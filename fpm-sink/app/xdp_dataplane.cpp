@@ -1,4 +1,4 @@
-#include "app/fast_path_runtime.hpp"
+#include "app/xdp_dataplane.hpp"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -18,7 +18,7 @@
 
 namespace fpm_sink {
 
-bool FastPathOptions::all_interfaces() const {
+bool XdpDataplaneOptions::all_interfaces() const {
   return std::find(interfaces.begin(), interfaces.end(), "all") != interfaces.end();
 }
 
@@ -59,24 +59,24 @@ size_t purge_keys(int fd, Pred stale) {
 
 }  // namespace
 
-FastPathRuntime::FastPathRuntime(boost::asio::io_context& io, const FastPathOptions& options)
+XdpDataplane::XdpDataplane(boost::asio::io_context& io, const XdpDataplaneOptions& options)
     : io_(io), options_(options), retry_timer_(io) {}
 
-FastPathRuntime::~FastPathRuntime() {
+XdpDataplane::~XdpDataplane() {
   retry_timer_.cancel();
   if (neighbour_refresh_) neighbour_refresh_->stop();
   if (mirror_) mirror_->stop();
   if (program_) program_->set_keep_on_exit(options_.keep_on_exit);
 }
 
-Result<std::unique_ptr<FastPathRuntime>> FastPathRuntime::start(boost::asio::io_context& io,
-                                                                const FastPathOptions& options) {
-  std::unique_ptr<FastPathRuntime> rt(new FastPathRuntime(io, options));
+Result<std::unique_ptr<XdpDataplane>> XdpDataplane::start(boost::asio::io_context& io,
+                                                          const XdpDataplaneOptions& options) {
+  std::unique_ptr<XdpDataplane> rt(new XdpDataplane(io, options));
   if (auto st = rt->init(); !st) return st.error();
   return rt;
 }
 
-Status FastPathRuntime::init() {
+Status XdpDataplane::init() {
   if (auto st = ensure_bpffs(options_.pin_dir); !st) return st;
   XdpProgramConfig pc;
   pc.pin_dir = options_.pin_dir;
@@ -99,7 +99,7 @@ Status FastPathRuntime::init() {
                            std::all_of(std::begin(kForwardingMaps), std::end(kForwardingMaps),
                                        [&](std::string_view m) { return program_->reused_map(m); });
   writer_ = std::make_unique<BpfMapWriter>(*program_, lpm_options);
-  FastPathConfig fc;
+  FibOffloadLimits fc;
   fc.max_groups = pc.max_groups;
   fc.max_nexthops = pc.max_nexthops;
   fc.max_ports = pc.max_ifaces;
@@ -107,10 +107,10 @@ Status FastPathRuntime::init() {
   fc.vrf_tables = options_.vrf_tables;
   fc.vrf_routes = options_.vrf_routes;
   fc.vrf_routes_by_table = options_.vrf_routes_by_table;
-  fast_path_ = std::make_unique<FastPath>(fc, *writer_, view_, view_);
+  offload_ = std::make_unique<FibOffload>(fc, *writer_, view_, view_);
   if (writer_->staging()) {
     const auto live = writer_->live_indices();
-    fast_path_->hold_indices(live.groups, live.nexthops);
+    offload_->hold_indices(live.groups, live.nexthops);
     for (uint32_t i : live.nexthops)
       if (auto nh = writer_->read_nexthop(i)) held_nexthops_.emplace_back(i, nh->ifindex);
     staging_since_ = std::chrono::steady_clock::now();
@@ -125,7 +125,7 @@ Status FastPathRuntime::init() {
         "wrote; starting empty");
   }
   if (options_.reserve_routes > 0)
-    fast_path_->reserve(options_.reserve_routes * 4 / 5, options_.reserve_routes / 5);
+    offload_->reserve(options_.reserve_routes * 4 / 5, options_.reserve_routes / 5);
 
   // A previous run's host entries name neighbours this run has not checked
   // yet: they go, and come back from the kernel dump below once their
@@ -166,19 +166,19 @@ Status FastPathRuntime::init() {
 
 // VLAN devices are never attached (native XDP cannot attach to them): their
 // parent's program routes them (sync_vlans_of), named or not.
-bool FastPathRuntime::wanted(const LinkInfo& link) const {
+bool XdpDataplane::wanted(const LinkInfo& link) const {
   if (link.vlan || link.kind == "vlan") return false;
   if (options_.all_interfaces()) return !link.is_loopback;
   return std::find(options_.interfaces.begin(), options_.interfaces.end(), link.name) !=
          options_.interfaces.end();
 }
 
-bool FastPathRuntime::named(const LinkInfo& link) const {
+bool XdpDataplane::named(const LinkInfo& link) const {
   return std::find(options_.interfaces.begin(), options_.interfaces.end(), link.name) !=
          options_.interfaces.end();
 }
 
-void FastPathRuntime::warn_unattachable() const {
+void XdpDataplane::warn_unattachable() const {
   for (const auto& [ifindex, link] : kernel_.links()) {
     if (!link.vlan || !named(link)) continue;
     const LinkInfo* parent = kernel_.link(link.vlan->parent);
@@ -189,17 +189,17 @@ void FastPathRuntime::warn_unattachable() const {
   }
 }
 
-void FastPathRuntime::sync_vlans_of(uint32_t parent) {
+void XdpDataplane::sync_vlans_of(uint32_t parent) {
   std::vector<uint32_t> vlans;
   for (const auto& [ifindex, link] : kernel_.links())
     if (link.vlan && link.vlan->parent == parent) vlans.push_back(ifindex);
-  for (const auto& [ifindex, sub] : fast_path_->subinterfaces())
+  for (const auto& [ifindex, sub] : offload_->subinterfaces())
     if (sub.parent == parent) vlans.push_back(ifindex);
   for (uint32_t ifindex : vlans) sync_subinterface(ifindex);
   check_tag_stripping(parent);
 }
 
-void FastPathRuntime::check_tag_stripping(uint32_t port) {
+void XdpDataplane::check_tag_stripping(uint32_t port) {
   const LinkInfo* link = kernel_.link(port);
   if (!link || !ports_.contains(port)) return;
   bool has_vlans = false;
@@ -207,8 +207,8 @@ void FastPathRuntime::check_tag_stripping(uint32_t port) {
   // veth reports rx-vlan-offload but never strips (its sender's tx offload does).
   const bool stripped =
       has_vlans && link->kind != "veth" && strips_vlan_tags(link->name).value_or(false);
-  if (stripped == fast_path_->tags_stripped(port)) return;
-  if (auto st = fast_path_->set_tags_stripped(port, stripped); !st) {
+  if (stripped == offload_->tags_stripped(port)) return;
+  if (auto st = offload_->set_tags_stripped(port, stripped); !st) {
     spdlog::error("{} (interface {})", st.error().to_string(), link->name);
     return;
   }
@@ -222,13 +222,13 @@ void FastPathRuntime::check_tag_stripping(uint32_t port) {
     spdlog::info("dataplane.port.tags_visible {}: routed again", link->name);
 }
 
-void FastPathRuntime::sync_subinterface(uint32_t ifindex) {
-  const bool was = fast_path_->subinterfaces().contains(ifindex);
-  if (auto st = fast_path_->sync_subinterface(ifindex); !st) {
+void XdpDataplane::sync_subinterface(uint32_t ifindex) {
+  const bool was = offload_->subinterfaces().contains(ifindex);
+  if (auto st = offload_->sync_subinterface(ifindex); !st) {
     spdlog::error("{} (subinterface ifindex {})", st.error().to_string(), ifindex);
     return;
   }
-  const auto& subs = fast_path_->subinterfaces();
+  const auto& subs = offload_->subinterfaces();
   auto it = subs.find(ifindex);
   if (it != subs.end() && !was) {
     const LinkInfo* link = kernel_.link(ifindex);
@@ -240,7 +240,7 @@ void FastPathRuntime::sync_subinterface(uint32_t ifindex) {
   }
 }
 
-void FastPathRuntime::set_interfaces(std::vector<std::string> interfaces) {
+void XdpDataplane::set_interfaces(std::vector<std::string> interfaces) {
   options_.interfaces = std::move(interfaces);
   warn_unattachable();
   std::vector<uint32_t> unwanted;
@@ -251,7 +251,7 @@ void FastPathRuntime::set_interfaces(std::vector<std::string> interfaces) {
   for (uint32_t ifindex : unwanted) {
     drop_port(ifindex);
     // Its next hops now punt: the redirect to a port not in fpm_tx_ports falls back to XDP_PASS.
-    if (auto r = fast_path_->link_changed(ifindex); !r) spdlog::warn("{}", r.error().to_string());
+    if (auto r = offload_->link_changed(ifindex); !r) spdlog::warn("{}", r.error().to_string());
   }
   for (const auto& [ifindex, link] : kernel_.links())
     if (!ports_.contains(ifindex) && wanted(link)) add_port(link);
@@ -264,13 +264,13 @@ void FastPathRuntime::set_interfaces(std::vector<std::string> interfaces) {
             name);
 }
 
-void FastPathRuntime::add_port(const LinkInfo& link) {
+void XdpDataplane::add_port(const LinkInfo& link) {
   if (auto st = program_->attach(link.ifindex, options_.mode); !st) {
     spdlog::error("{} (interface {})", st.error().to_string(), link.name);
     attach_errors_[link.ifindex] = st.error().to_string();
     return;
   }
-  if (auto st = fast_path_->add_port(link.ifindex); !st) {
+  if (auto st = offload_->add_port(link.ifindex); !st) {
     spdlog::error("{} (interface {})", st.error().to_string(), link.name);
     attach_errors_[link.ifindex] = st.error().to_string();
     return;
@@ -282,21 +282,21 @@ void FastPathRuntime::add_port(const LinkInfo& link) {
   sync_vlans_of(link.ifindex);
 }
 
-const std::string* FastPathRuntime::attach_error(uint32_t ifindex) const {
+const std::string* XdpDataplane::attach_error(uint32_t ifindex) const {
   auto it = attach_errors_.find(ifindex);
   return it == attach_errors_.end() ? nullptr : &it->second;
 }
 
-void FastPathRuntime::drop_port(uint32_t ifindex) {
+void XdpDataplane::drop_port(uint32_t ifindex) {
   attach_errors_.erase(ifindex);
   if (ports_.erase(ifindex) == 0) return;
-  if (auto st = fast_path_->remove_port(ifindex); !st) spdlog::warn("{}", st.error().to_string());
+  if (auto st = offload_->remove_port(ifindex); !st) spdlog::warn("{}", st.error().to_string());
   // The kernel already detached XDP from a vanished device; this only drops our link.
   if (auto st = program_->detach(ifindex); !st) spdlog::debug("{}", st.error().to_string());
   spdlog::info("dataplane.port.removed ifindex={}", ifindex);
 }
 
-void FastPathRuntime::link_changed(uint32_t ifindex, const LinkInfo* link) {
+void XdpDataplane::link_changed(uint32_t ifindex, const LinkInfo* link) {
   if (!link) {
     drop_port(ifindex);
   } else if (!ports_.contains(ifindex) && wanted(*link)) {
@@ -305,8 +305,7 @@ void FastPathRuntime::link_changed(uint32_t ifindex, const LinkInfo* link) {
   // A VLAN link appeared, changed (VID, parent, MAC, master) or vanished.
   std::optional<uint32_t> vlan_parent;
   if (link && link->vlan) vlan_parent = link->vlan->parent;
-  if (auto sub = fast_path_->subinterfaces().find(ifindex);
-      sub != fast_path_->subinterfaces().end())
+  if (auto sub = offload_->subinterfaces().find(ifindex); sub != offload_->subinterfaces().end())
     vlan_parent = sub->second.parent;
   if (vlan_parent) {
     sync_subinterface(ifindex);
@@ -318,27 +317,27 @@ void FastPathRuntime::link_changed(uint32_t ifindex, const LinkInfo* link) {
     // A vanished link no longer says whose VLAN it was: the ports it may have
     // kept punting look again.
     for (uint32_t port : ports_)
-      if (fast_path_->tags_stripped(port)) check_tag_stripping(port);
+      if (offload_->tags_stripped(port)) check_tag_stripping(port);
   }
   // A rule names an interface that appeared, was renamed or changed master.
   for (Family f : {Family::V4, Family::V6})
-    if (!kernel_.policy_rule_iifs(f).empty() || fast_path_->has_policy_rule_ports(f))
+    if (!kernel_.policy_rule_iifs(f).empty() || offload_->has_policy_rule_ports(f))
       mark_rule_ports(f);
   // Carrier, MAC or MTU changed: one rewrite per next hop on that link, whatever
   // the number of routes (a dead link fails its next hops before zebra reacts).
   if (staging_since_) fail_held_nexthops(ifindex);
-  auto r = fast_path_->link_changed(ifindex);
+  auto r = offload_->link_changed(ifindex);
   if (!r) spdlog::warn("{}", r.error().to_string());
 }
 
 // A forwarding switch: one fpm_ifaces write for the port it belongs to, one
 // per port when IPv6's "all" switch flips (the kernel reports each port too).
-void FastPathRuntime::forwarding_changed(Family family, int32_t ifindex) {
+void XdpDataplane::forwarding_changed(Family family, int32_t ifindex) {
   std::vector<uint32_t> routed(ports_.begin(), ports_.end());
-  for (const auto& [sub, _] : fast_path_->subinterfaces()) routed.push_back(sub);
+  for (const auto& [sub, _] : offload_->subinterfaces()) routed.push_back(sub);
   for (uint32_t port : routed) {
     if (ifindex != kNetconfIfindexAll && static_cast<uint32_t>(ifindex) != port) continue;
-    if (auto st = fast_path_->refresh_port(port); !st) {
+    if (auto st = offload_->refresh_port(port); !st) {
       spdlog::warn("{}", st.error().to_string());
       continue;
     }
@@ -352,10 +351,10 @@ void FastPathRuntime::forwarding_changed(Family family, int32_t ifindex) {
 
 // XDP knows one table per port: while a rule could pick another, the kernel
 // routes the family: on every port, or on those an iif rule names.
-void FastPathRuntime::policy_rules_changed(Family family) {
+void XdpDataplane::policy_rules_changed(Family family) {
   const bool everywhere = kernel_.policy_rules(family);
   const char* name = family == Family::V4 ? "ipv4" : "ipv6";
-  if (auto st = fast_path_->set_policy_rules(family, everywhere); !st)
+  if (auto st = offload_->set_policy_rules(family, everywhere); !st)
     spdlog::error("{} (policy rules, {})", st.error().to_string(), name);
   mark_rule_ports(family);
   const RuleInfo* rule = kernel_.nonstandard_rule(family);  // set while either is
@@ -378,7 +377,7 @@ void FastPathRuntime::policy_rules_changed(Family family) {
                  name);
 }
 
-void FastPathRuntime::mark_rule_ports(Family family) {
+void XdpDataplane::mark_rule_ports(Family family) {
   const auto iifs = kernel_.policy_rule_iifs(family);
   std::set<uint32_t> marked;
   if (!iifs.empty())
@@ -388,12 +387,12 @@ void FastPathRuntime::mark_rule_ports(Family family) {
       if (iifs.contains(link.name) || (master && iifs.contains(master->name)))
         marked.insert(ifindex);
     }
-  if (auto st = fast_path_->set_policy_rule_ports(family, std::move(marked)); !st)
+  if (auto st = offload_->set_policy_rule_ports(family, std::move(marked)); !st)
     spdlog::error("{} (policy rules by interface)", st.error().to_string());
 }
 
-void FastPathRuntime::neighbour_changed(const IpAddr& addr, uint32_t ifindex, const NeighInfo*) {
-  auto r = fast_path_->neighbour_changed(addr, ifindex);
+void XdpDataplane::neighbour_changed(const IpAddr& addr, uint32_t ifindex, const NeighInfo*) {
+  auto r = offload_->neighbour_changed(addr, ifindex);
   if (!r) spdlog::warn("{}", r.error().to_string());
 }
 
@@ -401,7 +400,7 @@ void FastPathRuntime::neighbour_changed(const IpAddr& addr, uint32_t ifindex, co
 // configured ports and listed the router's addresses: what the previous run
 // left that this one does not serve goes, so a port dropped from the
 // configuration stops being forwarded on (and redirected to).
-void FastPathRuntime::purge_stale_state() {
+void XdpDataplane::purge_stale_state() {
   for (uint32_t ifindex : program_->stale_pinned_links()) {
     if (auto st = program_->detach_pinned(ifindex); !st)
       spdlog::warn("{}", st.error().to_string());
@@ -411,7 +410,7 @@ void FastPathRuntime::purge_stale_state() {
           "configured now",
           ifindex);
   }
-  const auto& subs = fast_path_->subinterfaces();
+  const auto& subs = offload_->subinterfaces();
   auto not_a_port = [&](uint32_t ifindex) {
     return !ports_.contains(ifindex) && !subs.contains(ifindex);
   };
@@ -444,8 +443,8 @@ void FastPathRuntime::purge_stale_state() {
                  ifaces, tx, l4, l6, vlans);
 }
 
-void FastPathRuntime::local_address_changed(const IpAddr& addr, bool present) {
-  if (auto st = fast_path_->local_address_changed(addr); !st)
+void XdpDataplane::local_address_changed(const IpAddr& addr, bool present) {
+  if (auto st = offload_->local_address_changed(addr); !st)
     spdlog::warn("{}", st.error().to_string());
   const bool v4 = addr.family == Family::V4;
   const int fd = program_->map_fd(v4 ? "fpm_local4" : "fpm_local6");
@@ -462,14 +461,14 @@ void FastPathRuntime::local_address_changed(const IpAddr& addr, bool present) {
 // Every neighbour a programmed next hop points at (each has a gateway: connected
 // routes never get a next-hop entry), and every connected host XDP forwards to:
 // the kernel sees none of their traffic either, and must notice one that leaves.
-Status FastPathRuntime::start_neighbour_refresh() {
+Status XdpDataplane::start_neighbour_refresh() {
   if (options_.neighbour_refresh.period.count() == 0) return ok_status();
   neighbour_refresh_ =
       std::make_unique<NeighbourRefresher>(io_, options_.neighbour_refresh, [this] {
         std::vector<NeighbourRefresher::Key> keys;
-        fast_path_->nexthops().for_each([&](const NextHopKey& k, uint32_t, const fpm_nexthop&,
-                                            uint32_t) { keys.emplace_back(k.gateway, k.ifindex); });
-        fast_path_->hosts().for_each([&](const IpAddr& addr, uint32_t ifindex, const fpm_nexthop&) {
+        offload_->nexthops().for_each([&](const NextHopKey& k, uint32_t, const fpm_nexthop&,
+                                          uint32_t) { keys.emplace_back(k.gateway, k.ifindex); });
+        offload_->hosts().for_each([&](const IpAddr& addr, uint32_t ifindex, const fpm_nexthop&) {
           keys.emplace_back(addr, ifindex);
         });
         // A gateway on a connected subnet is both a next hop and a host: once a round.
@@ -484,17 +483,17 @@ Status FastPathRuntime::start_neighbour_refresh() {
   return neighbour_refresh_->start();
 }
 
-void FastPathRuntime::arm_retry() {
+void XdpDataplane::arm_retry() {
   retry_timer_.expires_after(options_.retry_interval);
   retry_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
     maybe_commit();
-    if (size_t n = fast_path_->poll(); n > 0) spdlog::info("dataplane.retry installed={}", n);
+    if (size_t n = offload_->poll(); n > 0) spdlog::info("dataplane.retry installed={}", n);
     arm_retry();
   });
 }
 
-void FastPathRuntime::maybe_commit() {
+void XdpDataplane::maybe_commit() {
   if (!staging_since_) return;
   if (options_.replay_caught_up && options_.replay_caught_up()) {
     commit_staged("replay caught up");
@@ -507,7 +506,7 @@ void FastPathRuntime::maybe_commit() {
 // link is down or gone is marked failed, so ECMP moves its flows to the
 // surviving members (or the kernel takes them) instead of sending them into a
 // dead port. Coming back up is left to the commit: the new tables know.
-void FastPathRuntime::fail_held_nexthops(std::optional<uint32_t> only_ifindex) {
+void XdpDataplane::fail_held_nexthops(std::optional<uint32_t> only_ifindex) {
   size_t failed = 0;
   for (const auto& [index, ifindex] : held_nexthops_) {
     if (only_ifindex && ifindex != *only_ifindex) continue;
@@ -525,19 +524,19 @@ void FastPathRuntime::fail_held_nexthops(std::optional<uint32_t> only_ifindex) {
     spdlog::info("dataplane.warm_restart.nexthops_failed count={} (their link is down)", failed);
 }
 
-void FastPathRuntime::commit_staged(std::string_view reason) {
+void XdpDataplane::commit_staged(std::string_view reason) {
   if (!staging_since_) return;
   const auto t0 = std::chrono::steady_clock::now();
   writer_->commit();
   // The adopted tables are unreachable now: their groups and next hops go
   // through the usual quarantine before reuse.
-  fast_path_->release_held();
+  offload_->release_held();
   held_nexthops_.clear();
   const auto t1 = std::chrono::steady_clock::now();
   const auto ms = [](auto d) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
   };
-  const auto st = fast_path_->stats();
+  const auto st = offload_->stats();
   spdlog::info(
       "dataplane.warm_restart.committed reason=\"{}\" staged_ms={} commit_ms={} "
       "routes_offloaded={}",
@@ -545,7 +544,7 @@ void FastPathRuntime::commit_staged(std::string_view reason) {
   staging_since_.reset();
 }
 
-std::vector<PortCounters> FastPathRuntime::port_counters() const {
+std::vector<PortCounters> XdpDataplane::port_counters() const {
   std::vector<PortCounters> out;
   const int fd = program_->map_fd("fpm_iface_stats");
   const int reasons_fd = program_->map_fd("fpm_iface_reasons");
@@ -554,9 +553,9 @@ std::vector<PortCounters> FastPathRuntime::port_counters() const {
   std::vector<fpm_iface_stats> per_cpu(static_cast<size_t>(ncpu));
   std::vector<fpm_counter> per_cpu_reason(static_cast<size_t>(ncpu));
   // Ports, then routed subinterfaces: each has its own counter slot.
-  std::vector<std::pair<uint32_t, uint32_t>> slots(fast_path_->ports().begin(),
-                                                   fast_path_->ports().end());
-  for (const auto& [ifindex, sub] : fast_path_->subinterfaces())
+  std::vector<std::pair<uint32_t, uint32_t>> slots(offload_->ports().begin(),
+                                                   offload_->ports().end());
+  for (const auto& [ifindex, sub] : offload_->subinterfaces())
     slots.emplace_back(ifindex, sub.slot);
   for (const auto& [ifindex, slot] : slots) {
     PortCounters pc;

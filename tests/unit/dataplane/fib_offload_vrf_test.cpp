@@ -1,10 +1,10 @@
-// VRF tables in FastPath (dataplane/fast_path_vrf.cpp) against the fake map
+// VRF tables in FibOffload (dataplane/fib_offload_vrf.cpp) against the fake map
 // writer: which slot a table's routes land in, what the ports of a VRF read,
 // and what happens at the limits.
 #include <gtest/gtest.h>
 
 #include "dataplane/fake_map_writer.hpp"
-#include "dataplane/fast_path.hpp"
+#include "dataplane/fib_offload.hpp"
 
 namespace fpm_sink {
 namespace {
@@ -32,9 +32,9 @@ LinkEntry port_link(uint32_t master = 0, const char* kind = "", uint32_t table =
   return l;
 }
 
-class FastPathVrfTest : public ::testing::Test {
+class FibOffloadVrfTest : public ::testing::Test {
  protected:
-  FastPathVrfTest() {
+  FibOffloadVrfTest() {
     kernel.set_link(kEth1, port_link(kVrfRed, "vrf", kRed));
     kernel.set_link(kEth2, port_link());
     kernel.set_link(kEth3, port_link(kVrfBlue, "vrf", kBlue));
@@ -45,7 +45,7 @@ class FastPathVrfTest : public ::testing::Test {
             std::map<uint32_t, uint32_t> by_table = {}) {
     fp.reset();
     writer = std::make_unique<FakeMapWriter>();
-    FastPathConfig cfg;
+    FibOffloadLimits cfg;
     cfg.max_groups = 16;
     cfg.max_nexthops = 16;
     cfg.vrf_tables = vrf_tables;
@@ -53,7 +53,7 @@ class FastPathVrfTest : public ::testing::Test {
     cfg.vrf_routes_by_table = std::move(by_table);
     cfg.index_grace = 1s;
     cfg.clock = [this] { return now; };
-    fp = std::make_unique<FastPath>(cfg, *writer, kernel, kernel);
+    fp = std::make_unique<FibOffload>(cfg, *writer, kernel, kernel);
     // Group 1 leaves through eth1 (red), 2 through eth2 (main), 3 through eth3 (blue).
     for (uint32_t g : {1u, 2u, 3u}) {
       ResolvedNextHop nh;
@@ -89,11 +89,11 @@ class FastPathVrfTest : public ::testing::Test {
 
   StaticKernelView kernel;
   std::unique_ptr<FakeMapWriter> writer;
-  std::unique_ptr<FastPath> fp;
+  std::unique_ptr<FibOffload> fp;
   std::chrono::steady_clock::time_point now{};
 };
 
-TEST_F(FastPathVrfTest, RoutesOfAVrfTableGoIntoThatTablesOwnTries) {
+TEST_F(FibOffloadVrfTest, RoutesOfAVrfTableGoIntoThatTablesOwnTries) {
   add("10.5.0.0/16", 1, kRed);
   add("2001:db8:5::/48", 1, kRed);
   const uint16_t red = slot_of(kRed);
@@ -108,7 +108,7 @@ TEST_F(FastPathVrfTest, RoutesOfAVrfTableGoIntoThatTablesOwnTries) {
   EXPECT_EQ(fp->stats().routes_installed, 2u);
 }
 
-TEST_F(FastPathVrfTest, OverlappingPrefixesInTwoTablesGoTheirOwnWays) {
+TEST_F(FibOffloadVrfTest, OverlappingPrefixesInTwoTablesGoTheirOwnWays) {
   add("10.5.0.0/16", 2, 254);
   add("10.5.0.0/16", 1, kRed);
   add("10.5.0.0/16", 3, kBlue);
@@ -127,7 +127,7 @@ TEST_F(FastPathVrfTest, OverlappingPrefixesInTwoTablesGoTheirOwnWays) {
   EXPECT_FALSE(fp->offload_state(kBlue, P("10.5.0.0/16")));
 }
 
-TEST_F(FastPathVrfTest, PortsOfAVrfReadItsSlotOnceItHasRoutes) {
+TEST_F(FibOffloadVrfTest, PortsOfAVrfReadItsSlotOnceItHasRoutes) {
   ASSERT_TRUE(fp->add_port(kEth1));
   ASSERT_TRUE(fp->add_port(kEth2));
   // No route in red yet: no slot, the port punts (NO_TABLE) rather than use main.
@@ -161,7 +161,7 @@ TEST_F(FastPathVrfTest, PortsOfAVrfReadItsSlotOnceItHasRoutes) {
   EXPECT_EQ(writer->ifaces.at(kEth1).table_slot, FPM_TABLE_SLOT_MAIN);
 }
 
-TEST_F(FastPathVrfTest, TablesBeyondTheLimitStayWithTheKernelUntilASlotFrees) {
+TEST_F(FibOffloadVrfTest, TablesBeyondTheLimitStayWithTheKernelUntilASlotFrees) {
   make(/*vrf_tables=*/1);
   ASSERT_TRUE(fp->add_port(kEth1));
   ASSERT_TRUE(fp->add_port(kEth3));
@@ -193,7 +193,7 @@ TEST_F(FastPathVrfTest, TablesBeyondTheLimitStayWithTheKernelUntilASlotFrees) {
 
 // A VLAN subinterface in a VRF has an fpm_ifaces entry of its own: it must
 // stop naming a slot before the slot goes to another table, like a port.
-TEST_F(FastPathVrfTest, SubinterfacesFollowTheirTablesSlot) {
+TEST_F(FibOffloadVrfTest, SubinterfacesFollowTheirTablesSlot) {
   constexpr uint32_t kEth2v10 = 40;
   make(/*vrf_tables=*/1);
   LinkEntry sub = port_link(kVrfRed, "vrf", kRed);
@@ -215,7 +215,7 @@ TEST_F(FastPathVrfTest, SubinterfacesFollowTheirTablesSlot) {
       << "blue's routes must never serve red's subinterface";
 }
 
-TEST_F(FastPathVrfTest, ATableThatOutgrowsItsTriesGoesToTheKernelWhole) {
+TEST_F(FibOffloadVrfTest, ATableThatOutgrowsItsTriesGoesToTheKernelWhole) {
   make(4, /*vrf_routes=*/2);
   ASSERT_TRUE(fp->add_port(kEth1));
   add("10.5.0.0/16", 1, kRed);
@@ -241,7 +241,7 @@ TEST_F(FastPathVrfTest, ATableThatOutgrowsItsTriesGoesToTheKernelWhole) {
     EXPECT_EQ(state(p, kRed), OffloadState::Installed) << p;
 }
 
-TEST_F(FastPathVrfTest, ATableCanHaveItsOwnSize) {
+TEST_F(FibOffloadVrfTest, ATableCanHaveItsOwnSize) {
   make(4, 100, {{kBlue, 7}});
   add("10.5.0.0/16", 1, kRed);
   add("10.6.0.0/16", 3, kBlue);
@@ -249,7 +249,7 @@ TEST_F(FastPathVrfTest, ATableCanHaveItsOwnSize) {
   EXPECT_EQ(writer->vrf.at(slot_of(kBlue)).max_routes, 7u);
 }
 
-TEST_F(FastPathVrfTest, GroupChangesFollowIntoVrfTables) {
+TEST_F(FibOffloadVrfTest, GroupChangesFollowIntoVrfTables) {
   add("10.5.0.0/16", 1, kRed);
   const uint16_t red = slot_of(kRed);
   // The group becomes a blackhole: the VRF route drops, as a main route would.

@@ -1,4 +1,4 @@
-#include "dataplane/fast_path.hpp"
+#include "dataplane/fib_offload.hpp"
 
 #include <gtest/gtest.h>
 
@@ -53,9 +53,9 @@ LinkEntry routed(EthAddr mac, uint32_t mtu, bool up) {
   return l;
 }
 
-class FastPathTest : public ::testing::Test {
+class FibOffloadTest : public ::testing::Test {
  protected:
-  FastPathTest() {
+  FibOffloadTest() {
     kernel.set_link(kEth1, routed(kMacEth1, 1500, true));
     kernel.set_link(kEth2, routed(kMacEth2, 9000, true));
     kernel.set_neighbour(A("10.0.1.1"), kEth1, {kMacGw1, true});
@@ -66,12 +66,12 @@ class FastPathTest : public ::testing::Test {
             uint32_t max_nexthops = 64) {
     fp.reset();
     writer = std::make_unique<FakeMapWriter>(route_capacity);
-    FastPathConfig cfg;
+    FibOffloadLimits cfg;
     cfg.max_groups = max_groups;
     cfg.max_nexthops = max_nexthops;
     cfg.index_grace = 1s;
     cfg.clock = [this] { return now; };
-    fp = std::make_unique<FastPath>(cfg, *writer, kernel, kernel);
+    fp = std::make_unique<FibOffload>(cfg, *writer, kernel, kernel);
   }
   uint32_t forward(uint32_t group_id) {
     return fpm_act_make(FPM_ACT_FORWARD, *fp->group_index(group_id));
@@ -85,10 +85,10 @@ class FastPathTest : public ::testing::Test {
   StaticKernelView kernel;
   std::chrono::steady_clock::time_point now{};
   std::unique_ptr<FakeMapWriter> writer;
-  std::unique_ptr<FastPath> fp;
+  std::unique_ptr<FibOffload> fp;
 };
 
-TEST_F(FastPathTest, GroupAndRouteProgramTheMaps) {
+TEST_F(FibOffloadTest, GroupAndRouteProgramTheMaps) {
   fp->group_changed(ChangeKind::Added, group(7, {via("10.0.1.1", kEth1), via("10.0.2.1", kEth2)}));
   fp->route_changed(ChangeKind::Added, route("192.0.2.0/24", 7));
 
@@ -119,7 +119,7 @@ TEST_F(FastPathTest, GroupAndRouteProgramTheMaps) {
   EXPECT_EQ(st->state, OffloadState::Installed);
 }
 
-TEST_F(FastPathTest, RouteTypesMapToActions) {
+TEST_F(FibOffloadTest, RouteTypesMapToActions) {
   fp->route_changed(ChangeKind::Added, route("10.9.0.0/16", 0, RouteType::Blackhole));
   fp->route_changed(ChangeKind::Added, route("10.8.0.0/16", 0, RouteType::Unreachable));
   fp->route_changed(ChangeKind::Added, route("10.7.0.0/16", 0, RouteType::Prohibit));
@@ -129,7 +129,7 @@ TEST_F(FastPathTest, RouteTypesMapToActions) {
   EXPECT_EQ(writer->routes[P("10.8.0.0/16")], fpm_act_make(FPM_ACT_PUNT, FPM_REASON_UNREACHABLE));
   EXPECT_EQ(writer->routes[P("10.7.0.0/16")], fpm_act_make(FPM_ACT_PUNT, FPM_REASON_PROHIBIT));
   EXPECT_EQ(writer->routes[P("10.6.0.1/32")], fpm_act_make(FPM_ACT_PUNT, FPM_REASON_LOCAL));
-  // Other tables never reach the main LPM: they have their own (fast_path_vrf_test.cpp).
+  // Other tables never reach the main LPM: they have their own (fib_offload_vrf_test.cpp).
   EXPECT_EQ(writer->routes.count(P("10.5.0.0/16")), 0u);
   EXPECT_EQ(fp->offload_state(100, P("10.5.0.0/16"))->reason, OffloadReason::PendingGroup);
   EXPECT_EQ(fp->offload_state(254, P("10.9.0.0/16"))->state, OffloadState::Installed);
@@ -139,7 +139,7 @@ TEST_F(FastPathTest, RouteTypesMapToActions) {
   EXPECT_EQ(s.routes_not_offloaded, 4u);
 }
 
-TEST_F(FastPathTest, BlackholeAndConnectedGroups) {
+TEST_F(FibOffloadTest, BlackholeAndConnectedGroups) {
   fp->group_changed(ChangeKind::Added, FibGroup{1, true, {}});
   ResolvedNextHop connected;
   connected.nh.ifindex = kEth1;
@@ -152,7 +152,7 @@ TEST_F(FastPathTest, BlackholeAndConnectedGroups) {
   EXPECT_TRUE(writer->groups.empty());
 }
 
-TEST_F(FastPathTest, NextHopsAreSharedAndRefcounted) {
+TEST_F(FibOffloadTest, NextHopsAreSharedAndRefcounted) {
   fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
   fp->group_changed(ChangeKind::Added, group(2, {via("10.0.1.1", kEth1), via("10.0.2.1", kEth2)}));
   EXPECT_EQ(fp->nexthops().size(), 2u);
@@ -163,7 +163,7 @@ TEST_F(FastPathTest, NextHopsAreSharedAndRefcounted) {
   EXPECT_EQ(fp->nexthops().size(), 0u);
 }
 
-TEST_F(FastPathTest, NeighbourChangeIsOneWriteWhateverTheRouteCount) {
+TEST_F(FibOffloadTest, NeighbourChangeIsOneWriteWhateverTheRouteCount) {
   kernel.erase_neighbour(A("10.0.1.1"), kEth1);
   fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
   fp->group_changed(ChangeKind::Added, group(2, {via("10.0.1.1", kEth1), via("10.0.2.1", kEth2)}));
@@ -194,7 +194,7 @@ TEST_F(FastPathTest, NeighbourChangeIsOneWriteWhateverTheRouteCount) {
   EXPECT_EQ(writer->writes.total(), before.total());
 }
 
-TEST_F(FastPathTest, FailedNeighbourFailsItsNextHopInOneWrite) {
+TEST_F(FibOffloadTest, FailedNeighbourFailsItsNextHopInOneWrite) {
   fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1), via("10.0.2.1", kEth2)}));
   fp->route_changed(ChangeKind::Added, route("198.51.100.0/24", 1));
   auto before = writer->writes;
@@ -227,7 +227,7 @@ TEST_F(FastPathTest, FailedNeighbourFailsItsNextHopInOneWrite) {
 
 // A new MAC for a valid neighbour: only its next-hop entry is rewritten, parked
 // FPM_NH_UNRESOLVED first (bpf/fpm_abi.h) so no packet pairs the old MAC with the new.
-TEST_F(FastPathTest, NeighbourMacChangeRewritesOnlyTheNextHop) {
+TEST_F(FibOffloadTest, NeighbourMacChangeRewritesOnlyTheNextHop) {
   fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
   fp->route_changed(ChangeKind::Added, route("198.51.100.0/24", 1));
   auto before = writer->writes;
@@ -243,14 +243,14 @@ TEST_F(FastPathTest, NeighbourMacChangeRewritesOnlyTheNextHop) {
   EXPECT_EQ(0, memcmp(e.src_mac, kMacEth1.data(), 6));
 }
 
-TEST_F(FastPathTest, UnresolvedNeighbourPunts) {
+TEST_F(FibOffloadTest, UnresolvedNeighbourPunts) {
   kernel.set_neighbour(A("10.0.1.1"), kEth1, {{}, false});
   fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
   ASSERT_EQ(writer->nexthops.size(), 1u);
   EXPECT_EQ(writer->nexthops.begin()->second.state, FPM_NH_UNRESOLVED);
 }
 
-TEST_F(FastPathTest, MemberRemovalRewritesOnlyItsBuckets) {
+TEST_F(FibOffloadTest, MemberRemovalRewritesOnlyItsBuckets) {
   fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1), via("10.0.2.1", kEth2),
                                                  via("10.0.3.1", kEth2), via("10.0.4.1", kEth2)}));
   fp->route_changed(ChangeKind::Added, route("198.51.100.0/24", 1));
@@ -270,7 +270,7 @@ TEST_F(FastPathTest, MemberRemovalRewritesOnlyItsBuckets) {
   EXPECT_EQ(fp->nexthops().size(), 3u);
 }
 
-TEST_F(FastPathTest, WeightsReachTheBuckets) {
+TEST_F(FibOffloadTest, WeightsReachTheBuckets) {
   fp->group_changed(ChangeKind::Added,
                     group(1, {via("10.0.1.1", kEth1, 3), via("10.0.2.1", kEth2, 1)}));
   auto h = bucket_histogram(1);
@@ -280,7 +280,7 @@ TEST_F(FastPathTest, WeightsReachTheBuckets) {
   EXPECT_EQ(counts, (std::vector<uint32_t>{64, 192}));
 }
 
-TEST_F(FastPathTest, WarmRestartNeverReusesTheAdoptedTablesIndices) {
+TEST_F(FibOffloadTest, WarmRestartNeverReusesTheAdoptedTablesIndices) {
   make(SIZE_MAX, 4, 4);
   // The previous run's tables use groups 0 and 2 and next hops 1 and 3.
   const uint32_t groups[] = {0, 2}, nexthops[] = {1, 3};
@@ -303,7 +303,7 @@ TEST_F(FastPathTest, WarmRestartNeverReusesTheAdoptedTablesIndices) {
   EXPECT_TRUE(*fp->group_index(9) == 0u || *fp->group_index(9) == 2u);
 }
 
-TEST_F(FastPathTest, GroupIndicesAreDenseAndReusedOnlyAfterGrace) {
+TEST_F(FibOffloadTest, GroupIndicesAreDenseAndReusedOnlyAfterGrace) {
   make(SIZE_MAX, 2, 64);
   fp->group_changed(ChangeKind::Added, group(0xdeadbeef, {via("10.0.1.1", kEth1)}));
   fp->group_changed(ChangeKind::Added, group(kInlineGroupIdBase + 5, {via("10.0.2.1", kEth2)}));
@@ -329,7 +329,7 @@ TEST_F(FastPathTest, GroupIndicesAreDenseAndReusedOnlyAfterGrace) {
   EXPECT_EQ(fp->offload_state(254, P("203.0.113.0/24"))->state, OffloadState::Installed);
 }
 
-TEST_F(FastPathTest, LpmFullMarksFailedAndRecovers) {
+TEST_F(FibOffloadTest, LpmFullMarksFailedAndRecovers) {
   make(2);
   fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
   fp->route_changed(ChangeKind::Added, route("10.1.0.0/16", 1));
@@ -356,7 +356,7 @@ TEST_F(FastPathTest, LpmFullMarksFailedAndRecovers) {
 
 // Each route is counted under its prefix's family, through every state change,
 // and the totals stay the sum of both families.
-TEST_F(FastPathTest, RouteCountsByFamily) {
+TEST_F(FibOffloadTest, RouteCountsByFamily) {
   fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
   fp->route_changed(ChangeKind::Added, route("10.1.0.0/16", 1));
   fp->route_changed(ChangeKind::Added, route("10.2.0.0/16", 0, RouteType::Blackhole));
@@ -364,7 +364,7 @@ TEST_F(FastPathTest, RouteCountsByFamily) {
   fp->route_changed(ChangeKind::Added, route("2001:db8:2::/48", 0, RouteType::Unreachable));
   fp->route_changed(ChangeKind::Added, route("2001:db8:3::/48", 0, RouteType::Unicast, 100));
   fp->route_changed(ChangeKind::Added, route("2001:db8:4::/48", 9));  // unknown group
-  auto totals_add_up = [](const FastPathStats& s) {
+  auto totals_add_up = [](const FibOffloadStats& s) {
     EXPECT_EQ(s.routes_installed, s.routes_v4.installed + s.routes_v6.installed);
     EXPECT_EQ(s.routes_failed, s.routes_v4.failed + s.routes_v6.failed);
     EXPECT_EQ(s.routes_not_offloaded, s.routes_v4.not_offloaded + s.routes_v6.not_offloaded);
@@ -390,7 +390,7 @@ TEST_F(FastPathTest, RouteCountsByFamily) {
   totals_add_up(s);
 }
 
-TEST_F(FastPathTest, NextHopTableFullFailsGroupThenRecovers) {
+TEST_F(FibOffloadTest, NextHopTableFullFailsGroupThenRecovers) {
   make(SIZE_MAX, 8, 1);
   fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
   fp->group_changed(ChangeKind::Added, group(2, {via("10.0.2.1", kEth2)}));
@@ -403,7 +403,7 @@ TEST_F(FastPathTest, NextHopTableFullFailsGroupThenRecovers) {
   EXPECT_EQ(writer->routes[P("10.2.0.0/16")], forward(2));
 }
 
-TEST_F(FastPathTest, GroupTurningBlackholeRewritesItsRoutesThenFreesSlot) {
+TEST_F(FibOffloadTest, GroupTurningBlackholeRewritesItsRoutesThenFreesSlot) {
   fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
   fp->route_changed(ChangeKind::Added, route("10.1.0.0/16", 1));
   const uint32_t gi = *fp->group_index(1);
@@ -414,7 +414,7 @@ TEST_F(FastPathTest, GroupTurningBlackholeRewritesItsRoutesThenFreesSlot) {
   EXPECT_EQ(writer->routes[P("10.1.0.0/16")], forward(1));
 }
 
-TEST_F(FastPathTest, RouteMovesBetweenGroupsAndIsRemoved) {
+TEST_F(FibOffloadTest, RouteMovesBetweenGroupsAndIsRemoved) {
   fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
   fp->group_changed(ChangeKind::Added, group(2, {via("10.0.2.1", kEth2)}));
   fp->route_changed(ChangeKind::Added, route("10.1.0.0/16", 1));
@@ -430,7 +430,7 @@ TEST_F(FastPathTest, RouteMovesBetweenGroupsAndIsRemoved) {
   EXPECT_EQ(s.routes_installed + s.routes_failed + s.routes_not_offloaded, 0u);
 }
 
-TEST_F(FastPathTest, WriteErrorIsRecordedAndRetried) {
+TEST_F(FibOffloadTest, WriteErrorIsRecordedAndRetried) {
   fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
   writer->fail_next_write = true;
   fp->route_changed(ChangeKind::Added, route("10.1.0.0/16", 1));
@@ -441,7 +441,7 @@ TEST_F(FastPathTest, WriteErrorIsRecordedAndRetried) {
   EXPECT_EQ(writer->routes[P("10.1.0.0/16")], forward(1));
 }
 
-TEST_F(FastPathTest, PortsGoToIfacesAndDevmap) {
+TEST_F(FibOffloadTest, PortsGoToIfacesAndDevmap) {
   ASSERT_TRUE(fp->add_port(kEth1));
   ASSERT_TRUE(fp->add_port(kEth2, true, false));
   EXPECT_EQ(writer->tx_ports, (std::set<uint32_t>{kEth1, kEth2}));
@@ -455,7 +455,7 @@ TEST_F(FastPathTest, PortsGoToIfacesAndDevmap) {
 }
 
 // The XDP program routes only frames sent to the port's own MAC.
-TEST_F(FastPathTest, PortEntryFollowsTheLinkMac) {
+TEST_F(FibOffloadTest, PortEntryFollowsTheLinkMac) {
   ASSERT_TRUE(fp->add_port(kEth1));
   EXPECT_TRUE(std::equal(kMacEth1.begin(), kMacEth1.end(), writer->ifaces[kEth1].mac));
   const EthAddr moved{0x02, 0x42, 0, 0, 0, 0x77};
@@ -480,7 +480,7 @@ TEST_F(FastPathTest, PortEntryFollowsTheLinkMac) {
 
 // net.ipv4/ipv6.conf.<port>.forwarding: each change is one fpm_ifaces write,
 // the port's families and slot untouched; an unknown switch counts as off.
-TEST_F(FastPathTest, PortEntryFollowsTheForwardingSwitches) {
+TEST_F(FibOffloadTest, PortEntryFollowsTheForwardingSwitches) {
   ASSERT_TRUE(fp->add_port(kEth1));
   const uint32_t slot = writer->ifaces[kEth1].slot;
   LinkEntry l = routed(kMacEth1, 1500, true);
@@ -507,7 +507,7 @@ TEST_F(FastPathTest, PortEntryFollowsTheForwardingSwitches) {
   EXPECT_EQ(writer->ifaces.count(kEth2), 0u);
 }
 
-TEST_F(FastPathTest, Ipv6RoutesUseTheSameGroups) {
+TEST_F(FibOffloadTest, Ipv6RoutesUseTheSameGroups) {
   fp->group_changed(ChangeKind::Added, group(1, {via("fe80::1", kEth1)}));
   kernel.set_neighbour(A("fe80::1"), kEth1, {kMacGw1, true});
   ASSERT_TRUE(fp->neighbour_changed(A("fe80::1"), kEth1));
@@ -516,7 +516,7 @@ TEST_F(FastPathTest, Ipv6RoutesUseTheSameGroups) {
   EXPECT_EQ(writer->nexthops.begin()->second.state, FPM_NH_VALID);
 }
 
-TEST_F(FastPathTest, WithheldRoutesPuntWhateverTheirTypeAndComeBackAsTheyAre) {
+TEST_F(FibOffloadTest, WithheldRoutesPuntWhateverTheirTypeAndComeBackAsTheyAre) {
   fp->group_changed(ChangeKind::Added, group(7, {via("10.0.1.1", kEth1)}));
   fp->route_changed(ChangeKind::Added, route("192.0.2.0/24", 7));
   fp->route_changed(ChangeKind::Added, route("198.51.100.0/24", 0, RouteType::Blackhole));
@@ -548,7 +548,7 @@ TEST_F(FastPathTest, WithheldRoutesPuntWhateverTheirTypeAndComeBackAsTheyAre) {
   EXPECT_EQ(fp->stats().routes_installed, 4u);  // table 100's route too
 }
 
-TEST_F(FastPathTest, RefusedRoutesMakeEveryRoutePuntUntilRestart) {
+TEST_F(FibOffloadTest, RefusedRoutesMakeEveryRoutePuntUntilRestart) {
   // The RIB refused a more-specific (say 192.0.2.128/25): forwarding what it
   // did take would send that traffic along the covering /24.
   fp->group_changed(ChangeKind::Added, group(7, {via("10.0.1.1", kEth1)}));
@@ -579,7 +579,7 @@ TEST_F(FastPathTest, RefusedRoutesMakeEveryRoutePuntUntilRestart) {
 
 // ---- offload changes (the queue behind offload replies to zebra)
 
-class OffloadChangesTest : public FastPathTest {
+class OffloadChangesTest : public FibOffloadTest {
  protected:
   OffloadChangesTest() { fp->set_offload_changes(true); }
   // Everything queued, as (table prefix -> state handed out).

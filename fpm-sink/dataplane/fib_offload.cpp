@@ -1,6 +1,6 @@
-#include "dataplane/fast_path.hpp"
+#include "dataplane/fib_offload.hpp"
 
-#include "dataplane/fast_path_group.hpp"
+#include "dataplane/fib_offload_group.hpp"
 
 namespace fpm_sink {
 
@@ -46,8 +46,8 @@ std::string_view to_string(OffloadReason r) {
   return "?";
 }
 
-FastPath::FastPath(const FastPathConfig& config, MapWriter& writer,
-                   const NeighbourSource& neighbours, const LinkSource& links)
+FibOffload::FibOffload(const FibOffloadLimits& config, MapWriter& writer,
+                       const NeighbourSource& neighbours, const LinkSource& links)
     : config_(config),
       writer_(writer),
       links_(links),
@@ -57,43 +57,44 @@ FastPath::FastPath(const FastPathConfig& config, MapWriter& writer,
       group_alloc_(0, config.max_groups, config.index_grace, config.clock),
       // Counter slots carry no forwarding state, so they need no quarantine.
       port_alloc_(0, config.max_ports, std::chrono::nanoseconds(0), config.clock),
-      // Slot 0 is the main table; a freed slot waits like a group index (fast_path_vrf.cpp).
+      // Slot 0 is the main table; a freed slot waits like a group index (fib_offload_vrf.cpp).
       vrf_alloc_(1, config.vrf_tables + 1, config.index_grace, config.clock) {}
 
-FastPath::~FastPath() = default;
+FibOffload::~FibOffload() = default;
 
-void FastPath::reserve(size_t v4_routes, size_t v6_routes) {
+void FibOffload::reserve(size_t v4_routes, size_t v6_routes) {
   main_.reserve(v4_routes, v6_routes);
   writer_.reserve_routes(v4_routes, v6_routes);
 }
 
-void FastPath::hold_indices(std::span<const uint32_t> groups, std::span<const uint32_t> nexthops) {
+void FibOffload::hold_indices(std::span<const uint32_t> groups,
+                              std::span<const uint32_t> nexthops) {
   group_alloc_.hold(groups);
   nexthops_.hold(nexthops);
 }
 
-void FastPath::release_held() {
+void FibOffload::release_held() {
   group_alloc_.release_held();
   nexthops_.release_held();
 }
 
-void FastPath::note(Error e) {
+void FibOffload::note(Error e) {
   ++stats_.write_errors;
   last_error_ = std::move(e);
 }
 
-Result<size_t> FastPath::neighbour_changed(const IpAddr& gateway, uint32_t ifindex) {
+Result<size_t> FibOffload::neighbour_changed(const IpAddr& gateway, uint32_t ifindex) {
   if (auto s = hosts_.neighbour_changed(gateway, ifindex); !s) note(s.error());
   auto r = nexthops_.refresh_neighbour(gateway, ifindex);
   if (r) stats_.nexthop_refreshes += *r;
   return r;
 }
 
-Status FastPath::local_address_changed(const IpAddr& addr) {
+Status FibOffload::local_address_changed(const IpAddr& addr) {
   return hosts_.local_changed(addr);
 }
 
-Result<size_t> FastPath::link_changed(uint32_t ifindex) {
+Result<size_t> FibOffload::link_changed(uint32_t ifindex) {
   // The XDP program routes only frames sent to the port's own MAC: follow its changes.
   if (auto s = refresh_port(ifindex); !s) return s.error();
   // A master (VRF) appeared, vanished or changed its table: its ports' entries follow.
@@ -118,8 +119,8 @@ Result<size_t> FastPath::link_changed(uint32_t ifindex) {
   return r;
 }
 
-FastPathStats FastPath::stats() const {
-  FastPathStats s = stats_;
+FibOffloadStats FibOffload::stats() const {
+  FibOffloadStats s = stats_;
   s.groups = groups_.size();
   s.groups_forwarding = group_alloc_.in_use();
   s.nexthops = nexthops_.size();

@@ -1,6 +1,6 @@
 // Everything the XDP fast path needs at run time, owned in one place:
-//   XdpProgram (skeleton, pins, attachments) -> BpfMapWriter -> FastPath (RIB observer)
-//   KernelMirror (rtnetlink) -> KernelState -> KernelView (answers FastPath's questions)
+//   XdpProgram (skeleton, pins, attachments) -> BpfMapWriter -> FibOffload (RIB observer)
+//   KernelMirror (rtnetlink) -> KernelState -> KernelView (answers FibOffload's questions)
 // and the glue between them: neighbour / link changes rewrite next-hop entries,
 // the router's own addresses go into fpm_local4/6, configured interfaces are
 // attached when they appear and dropped when they vanish, failed routes are
@@ -22,7 +22,7 @@
 #include "app/counter_baseline.hpp"
 #include "common/result.hpp"
 #include "dataplane/bpf_map_writer.hpp"
-#include "dataplane/fast_path.hpp"
+#include "dataplane/fib_offload.hpp"
 #include "dataplane/xdp_program.hpp"
 #include "kernel/kernel_mirror.hpp"
 #include "kernel/kernel_state.hpp"
@@ -33,7 +33,7 @@ namespace fpm_sink {
 
 class Rib;
 
-struct FastPathOptions {
+struct XdpDataplaneOptions {
   std::vector<std::string> interfaces;  // names; "all" = every non-loopback link
   XdpMode mode = XdpMode::Native;
   std::string pin_dir = "/sys/fs/bpf/fpm-sink";
@@ -44,7 +44,7 @@ struct FastPathOptions {
   uint32_t max_nexthops = FPM_MAX_NEXTHOPS;
   // Connected hosts XDP forwards to directly, per family (fpm_hosts4 / 6).
   uint32_t max_hosts = FPM_MAX_HOSTS;
-  // VRF tables (dataplane/fast_path_vrf.cpp): slots, default size, own sizes.
+  // VRF tables (dataplane/fib_offload_vrf.cpp): slots, default size, own sizes.
   uint32_t vrf_tables = FPM_VRF_TABLES_DEFAULT;
   uint32_t vrf_routes = FPM_VRF_ROUTES_DEFAULT;
   std::map<uint32_t, uint32_t> vrf_routes_by_table;
@@ -76,22 +76,22 @@ struct PortCounters {
   std::array<fpm_counter, FPM_REASON_MAX> reasons{};
 };
 
-class FastPathRuntime final : private KernelListener {
+class XdpDataplane final : private KernelListener {
  public:
   // Loads the program, dumps the kernel state, attaches the configured ports.
   // Start-up errors end start-up (the caller logs and exits).
-  static Result<std::unique_ptr<FastPathRuntime>> start(boost::asio::io_context& io,
-                                                        const FastPathOptions& options);
-  ~FastPathRuntime() override;
+  static Result<std::unique_ptr<XdpDataplane>> start(boost::asio::io_context& io,
+                                                     const XdpDataplaneOptions& options);
+  ~XdpDataplane() override;
 
-  RibObserver& observer() { return *fast_path_; }
-  const FastPath& fast_path() const { return *fast_path_; }
-  FastPath& fast_path() { return *fast_path_; }
+  RibObserver& observer() { return *offload_; }
+  const FibOffload& offload() const { return *offload_; }
+  FibOffload& offload() { return *offload_; }
   // The configured ports changed (SIGHUP): ports no longer named are detached,
   // newly named ones attached now or when they appear.
   void set_interfaces(std::vector<std::string> interfaces);
   // Session hold expired (true) or a replay settled after it (false).
-  void set_withheld(bool withheld) { fast_path_->set_withheld(withheld); }
+  void set_withheld(bool withheld) { offload_->set_withheld(withheld); }
   const XdpProgram& program() const { return *program_; }
   const BpfMapWriter& writer() const { return *writer_; }
   const KernelState& kernel() const { return kernel_; }
@@ -104,7 +104,7 @@ class FastPathRuntime final : private KernelListener {
   }
   Result<std::vector<fpm_counter>> counters() const { return program_->counters(); }
   std::vector<PortCounters> port_counters() const;
-  void reserve(size_t v4_routes, size_t v6_routes) { fast_path_->reserve(v4_routes, v6_routes); }
+  void reserve(size_t v4_routes, size_t v6_routes) { offload_->reserve(v4_routes, v6_routes); }
   // True while a warm restart stages new tables behind the adopted ones.
   bool staging() const { return writer_->staging(); }
   // Publishes the staged tables now (no-op when not staging).
@@ -120,7 +120,7 @@ class FastPathRuntime final : private KernelListener {
   CounterBaseline& counter_baseline() const { return counter_baseline_; }
 
  private:
-  FastPathRuntime(boost::asio::io_context& io, const FastPathOptions& options);
+  XdpDataplane(boost::asio::io_context& io, const XdpDataplaneOptions& options);
   Status init();
   void link_changed(uint32_t ifindex, const LinkInfo* link) override;
   void neighbour_changed(const IpAddr& addr, uint32_t ifindex, const NeighInfo* neigh) override;
@@ -138,7 +138,7 @@ class FastPathRuntime final : private KernelListener {
   void sync_vlans_of(uint32_t parent);
   void sync_subinterface(uint32_t ifindex);
   // A port whose NIC strips 802.1Q tags punts every frame while it has VLAN
-  // subinterfaces (FastPath::set_tags_stripped); checked when those change.
+  // subinterfaces (FibOffload::set_tags_stripped); checked when those change.
   void check_tag_stripping(uint32_t port);
   void add_port(const LinkInfo& link);
   void drop_port(uint32_t ifindex);
@@ -154,14 +154,14 @@ class FastPathRuntime final : private KernelListener {
   void fail_held_nexthops(std::optional<uint32_t> only_ifindex);
 
   boost::asio::io_context& io_;
-  FastPathOptions options_;
+  XdpDataplaneOptions options_;
   KernelState kernel_;
   KernelView view_{kernel_};
   std::unique_ptr<KernelMirror> mirror_;
   std::unique_ptr<NeighbourRefresher> neighbour_refresh_;
   std::unique_ptr<XdpProgram> program_;
   std::unique_ptr<BpfMapWriter> writer_;
-  std::unique_ptr<FastPath> fast_path_;
+  std::unique_ptr<FibOffload> offload_;
   std::set<uint32_t> ports_;
   std::map<uint32_t, std::string> attach_errors_;  // ifindex -> last attach failure
   mutable CounterBaseline counter_baseline_;

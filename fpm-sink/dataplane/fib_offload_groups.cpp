@@ -1,15 +1,15 @@
-// FastPath, next-hop groups: a FibGroup becomes a forwarding group (an fpm_nhg
+// FibOffload, next-hop groups: a FibGroup becomes a forwarding group (an fpm_nhg
 // slot with resilient buckets over refcounted next hops) or a kind the routes
 // using it turn into drops or punts.
-#include "dataplane/fast_path.hpp"
+#include "dataplane/fib_offload.hpp"
 
 #include <algorithm>
 
-#include "dataplane/fast_path_group.hpp"
+#include "dataplane/fib_offload_group.hpp"
 
 namespace fpm_sink {
 
-void FastPath::reprogram_routes_of(uint32_t group_id) {
+void FibOffload::reprogram_routes_of(uint32_t group_id) {
   auto g = groups_.find(group_id);
   if (g == groups_.end() || g->second->routes == 0) return;
   // Only when a group changes kind (forward <-> drop / punt / failed), which
@@ -22,7 +22,7 @@ void FastPath::reprogram_routes_of(uint32_t group_id) {
       program_vrf(key.first, vrf_tables_[key.first], key.second, rec);
 }
 
-void FastPath::drop_group(Group& g) {
+void FibOffload::drop_group(Group& g) {
   if (g.index) {
     // Routes have already moved off the group; XDP may still hold its index
     // for one run, hence the quarantine in release().
@@ -35,7 +35,7 @@ void FastPath::drop_group(Group& g) {
   g.buckets.fill(kNoMember);
 }
 
-void FastPath::sync_group(uint32_t id, Group& g, const FibGroup& fib) {
+void FibOffload::sync_group(uint32_t id, Group& g, const FibGroup& fib) {
   const Group::Kind old_kind = g.kind;
   const std::optional<uint32_t> old_index = g.index;
   g.spec = fib;
@@ -63,7 +63,7 @@ void FastPath::sync_group(uint32_t id, Group& g, const FibGroup& fib) {
   drop_group(g);
 }
 
-FastPath::GroupOutcome FastPath::program_group(uint32_t id, Group& g, const FibGroup& fib) {
+FibOffload::GroupOutcome FibOffload::program_group(uint32_t id, Group& g, const FibGroup& fib) {
   if (fib.blackhole) return {Group::Kind::Drop, OffloadReason::None};
   const bool forwardable =
       !fib.members.empty() && std::all_of(fib.members.begin(), fib.members.end(), [](auto& m) {
@@ -126,7 +126,7 @@ FastPath::GroupOutcome FastPath::program_group(uint32_t id, Group& g, const FibG
   return {Group::Kind::Forward, OffloadReason::None};
 }
 
-void FastPath::group_changed(ChangeKind kind, const FibGroup& group) {
+void FibOffload::group_changed(ChangeKind kind, const FibGroup& group) {
   if (kind == ChangeKind::Removed) {
     auto it = groups_.find(group.id);
     if (it == groups_.end()) return;
@@ -140,13 +140,13 @@ void FastPath::group_changed(ChangeKind kind, const FibGroup& group) {
   sync_group(group.id, *slot, group);
 }
 
-std::optional<uint32_t> FastPath::group_index(uint32_t group_id) const {
+std::optional<uint32_t> FibOffload::group_index(uint32_t group_id) const {
   auto it = groups_.find(group_id);
   if (it == groups_.end()) return std::nullopt;
   return it->second->index;
 }
 
-void FastPath::for_each_forwarding_group(const GroupUseFn& fn) const {
+void FibOffload::for_each_forwarding_group(const GroupUseFn& fn) const {
   for (const auto& [id, g] : groups_)
     if (g->index) fn(g->nh_refs, g->routes);
 }

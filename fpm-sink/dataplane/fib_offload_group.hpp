@@ -1,4 +1,4 @@
-// FastPath's next-hop groups as it tracks them: private to the fast_path*.cpp
+// FibOffload's next-hop groups as it tracks them: private to the fast_path*.cpp
 // files (the class only declares `struct Group` and `struct GroupOutcome`).
 #pragma once
 
@@ -7,12 +7,12 @@
 #include <optional>
 #include <vector>
 
-#include "dataplane/fast_path.hpp"
+#include "dataplane/fib_offload.hpp"
 #include "dataplane/resilient_buckets.hpp"
 
 namespace fpm_sink {
 
-struct FastPath::Group {
+struct FibOffload::Group {
   // Punt: some member has no gateway (connected: the kernel resolves each
   // host) or mixes blackhole with gateways; the kernel forwards such groups.
   enum class Kind : uint8_t { Forward, Drop, Punt, Failed };
@@ -29,7 +29,7 @@ struct FastPath::Group {
 
 // What program_group made of a group: Forward, or the kind it must take
 // instead and why (Failed carries the capacity or write error).
-struct FastPath::GroupOutcome {
+struct FibOffload::GroupOutcome {
   Group::Kind kind;
   OffloadReason reason;
 };

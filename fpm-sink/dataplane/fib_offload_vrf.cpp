@@ -1,4 +1,4 @@
-// FastPath, VRF tables: routes of every table besides main, each table in
+// FibOffload, VRF tables: routes of every table besides main, each table in
 // its own pair of LPM tries (bpf/lib/vrf.h) under a table slot, and the slot
 // a port enslaved to a VRF device gets.
 //
@@ -21,13 +21,13 @@
 // ifindex) and resolved from the neighbours of that interface, so they
 // resolve in the next hop's own VRF; a route leaked from another VRF simply
 // names an interface of that VRF and is forwarded there.
-#include "dataplane/fast_path.hpp"
+#include "dataplane/fib_offload.hpp"
 
-#include "dataplane/fast_path_group.hpp"
+#include "dataplane/fib_offload_group.hpp"
 
 namespace fpm_sink {
 
-void FastPath::vrf_route_changed(ChangeKind kind, const RouteView& route) {
+void FibOffload::vrf_route_changed(ChangeKind kind, const RouteView& route) {
   const auto key = std::make_pair(route.table, route.prefix);
   const bool v4 = route.prefix.family() == Family::V4;
   if (kind == ChangeKind::Removed) {
@@ -67,7 +67,7 @@ void FastPath::vrf_route_changed(ChangeKind kind, const RouteView& route) {
   reply_due(route.table, route.prefix, rec);  // zebra sent it: it waits for an answer
 }
 
-bool FastPath::vrf_write(VrfTable& t, const Prefix& prefix, uint32_t action, OffloadReason& why) {
+bool FibOffload::vrf_write(VrfTable& t, const Prefix& prefix, uint32_t action, OffloadReason& why) {
   const bool v4 = prefix.family() == Family::V4;
   const bool present = t.in_trie.contains(prefix);
   // Counted here, so a table that would not fit overflows before any packet sees it half-written.
@@ -89,7 +89,7 @@ bool FastPath::vrf_write(VrfTable& t, const Prefix& prefix, uint32_t action, Off
   return true;
 }
 
-void FastPath::program_vrf(uint32_t table, VrfTable& t, const Prefix& prefix, RouteRecord& rec) {
+void FibOffload::program_vrf(uint32_t table, VrfTable& t, const Prefix& prefix, RouteRecord& rec) {
   count(prefix, rec, -1);
   const Decision d = decide(rec.type, rec.group_id);
   bool overflow = false;
@@ -121,7 +121,7 @@ void FastPath::program_vrf(uint32_t table, VrfTable& t, const Prefix& prefix, Ro
   if (overflow && !t.overflowed) vrf_overflow(table, t);
 }
 
-void FastPath::vrf_overflow(uint32_t table, VrfTable& t) {
+void FibOffload::vrf_overflow(uint32_t table, VrfTable& t) {
   t.overflowed = true;
   refresh_ports();  // first: the table's ports stop using its tries
   last_error_ = Error{"dataplane.vrf.full",
@@ -139,7 +139,7 @@ void FastPath::vrf_overflow(uint32_t table, VrfTable& t) {
   });
 }
 
-void FastPath::remove_vrf_route(VrfTable& t, const Prefix& prefix, RouteRecord& rec) {
+void FibOffload::remove_vrf_route(VrfTable& t, const Prefix& prefix, RouteRecord& rec) {
   if (t.slot && t.in_trie.erase(prefix) > 0) {
     --(prefix.family() == Family::V4 ? t.in_trie4 : t.in_trie6);
     ++stats_.route_writes;
@@ -149,7 +149,7 @@ void FastPath::remove_vrf_route(VrfTable& t, const Prefix& prefix, RouteRecord& 
   count(prefix, rec, -1);
 }
 
-bool FastPath::vrf_assign_slot(uint32_t table, VrfTable& t) {
+bool FibOffload::vrf_assign_slot(uint32_t table, VrfTable& t) {
   auto slot = vrf_alloc_.allocate();
   if (!slot) return false;
   auto size = config_.vrf_routes_by_table.find(table);
@@ -166,7 +166,7 @@ bool FastPath::vrf_assign_slot(uint32_t table, VrfTable& t) {
   return true;
 }
 
-void FastPath::vrf_release_slot(VrfTable& t) {
+void FibOffload::vrf_release_slot(VrfTable& t) {
   if (!t.slot) return;
   const uint16_t slot = t.slot;
   t.slot = 0;
@@ -177,7 +177,7 @@ void FastPath::vrf_release_slot(VrfTable& t) {
   t.in_trie4 = t.in_trie6 = 0;
 }
 
-void FastPath::vrf_retry() {
+void FibOffload::vrf_retry() {
   for (auto& [table, t] : vrf_tables_) {
     if (!t.slot) {
       if (!vrf_assign_slot(table, t)) continue;
@@ -198,18 +198,18 @@ void FastPath::vrf_retry() {
   }
 }
 
-void FastPath::for_each_vrf_route(uint32_t table,
-                                  const std::function<void(const Prefix&, RouteRecord&)>& fn) {
+void FibOffload::for_each_vrf_route(uint32_t table,
+                                    const std::function<void(const Prefix&, RouteRecord&)>& fn) {
   for (auto& [key, rec] : other_)
     if (key.first == table) fn(key.second, rec);
 }
 
-void FastPath::reprogram_all() {
+void FibOffload::reprogram_all() {
   main_.for_each([this](const Prefix& prefix, RouteRecord& rec) { program(prefix, rec); });
   for (auto& [key, rec] : other_) program_vrf(key.first, vrf_tables_[key.first], key.second, rec);
 }
 
-uint16_t FastPath::port_table_slot(const LinkEntry& link) const {
+uint16_t FibOffload::port_table_slot(const LinkEntry& link) const {
   if (link.vrf_table == kMainTable) return FPM_TABLE_SLOT_MAIN;
   auto it = vrf_tables_.find(link.vrf_table);
   if (it == vrf_tables_.end() || !it->second.slot || it->second.overflowed)
@@ -217,7 +217,7 @@ uint16_t FastPath::port_table_slot(const LinkEntry& link) const {
   return it->second.slot;
 }
 
-void FastPath::refresh_ports() {
+void FibOffload::refresh_ports() {
   // Routed subinterfaces have entries of their own, with their own table.
   std::vector<uint32_t> entries;
   for (const auto& [ifindex, _] : port_entries_) entries.push_back(ifindex);
@@ -225,7 +225,7 @@ void FastPath::refresh_ports() {
     if (auto s = refresh_port(ifindex); !s) note(s.error());
 }
 
-std::vector<VrfTableInfo> FastPath::vrf_tables() const {
+std::vector<VrfTableInfo> FibOffload::vrf_tables() const {
   std::vector<VrfTableInfo> out;
   for (const auto& [table, t] : vrf_tables_) {
     VrfTableInfo info{table, std::nullopt, t.overflowed, t.capacity, t.records4, t.records6};

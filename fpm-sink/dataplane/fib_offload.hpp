@@ -1,4 +1,4 @@
-// FastPath: the RIB observer that programs the XDP fast path through a
+// FibOffload: the RIB observer that programs the XDP fast path through a
 // MapWriter.
 //
 //   route_changed  -> LPM entry of the main table (254) with an action:
@@ -8,7 +8,7 @@
 //   neighbour / link changes -> one next-hop entry rewrite each
 //   connected routes + resolved neighbours -> host entries (host_table.hpp)
 //
-// VRF tables (fast_path_vrf.cpp, bpf/lib/vrf.h): routes of any other table
+// VRF tables (fib_offload_vrf.cpp, bpf/lib/vrf.h): routes of any other table
 // go into that table's own tries, in a table slot taken when its first route
 // arrives (up to vrf_tables slots; the rest stay failed(NoTableSlot)
 // and punt). A port enslaved to a VRF gets its table's slot, other masters
@@ -18,10 +18,10 @@
 // the route is marked offload-failed and its range punted to the kernel;
 // poll() retries failed routes and groups once space (past quarantine) frees.
 //
-// One class, a file per room: fast_path_routes.cpp (routes, retries, the
-// offload-change queue), fast_path_groups.cpp (next-hop groups),
-// fast_path_ports.cpp (ports), fast_path_vlans.cpp (802.1Q subinterfaces of
-// ports), fast_path.cpp (the rest: set-up, warm-restart holds, kernel changes,
+// One class, a file per room: fib_offload_routes.cpp (routes, retries, the
+// offload-change queue), fib_offload_groups.cpp (next-hop groups),
+// fib_offload_ports.cpp (ports), fib_offload_vlans.cpp (802.1Q subinterfaces of
+// ports), fib_offload.cpp (the rest: set-up, warm-restart holds, kernel changes,
 // stats).
 #pragma once
 
@@ -52,7 +52,7 @@ namespace fpm_sink {
 
 constexpr uint32_t kMainTable = 254;
 
-struct FastPathConfig {
+struct FibOffloadLimits {
   uint32_t max_groups = FPM_MAX_NHG;                 // entries of fpm_nhg
   uint32_t max_nexthops = FPM_MAX_NEXTHOPS;          // entries of fpm_nexthops
   uint32_t max_ports = FPM_MAX_IFACES;               // counter slots
@@ -119,7 +119,7 @@ struct VrfTableInfo {
   uint64_t routes_v4 = 0, routes_v6 = 0;
 };
 
-struct FastPathStats {
+struct FibOffloadStats {
   uint64_t routes_installed = 0, routes_failed = 0, routes_not_offloaded = 0;
   // The same split by the prefix's family; each total above is v4 + v6.
   RouteStateCounts routes_v4, routes_v6;
@@ -128,13 +128,13 @@ struct FastPathStats {
   uint64_t write_errors = 0, retries = 0;
 };
 
-class FastPath final : public RibObserver {
+class FibOffload final : public RibObserver {
  public:
-  FastPath(const FastPathConfig& config, MapWriter& writer, const NeighbourSource& neighbours,
-           const LinkSource& links);
-  ~FastPath() override;
-  FastPath(const FastPath&) = delete;
-  FastPath& operator=(const FastPath&) = delete;
+  FibOffload(const FibOffloadLimits& config, MapWriter& writer, const NeighbourSource& neighbours,
+             const LinkSource& links);
+  ~FibOffload() override;
+  FibOffload(const FibOffload&) = delete;
+  FibOffload& operator=(const FibOffload&) = delete;
 
   // RibObserver. Failures are recorded in the offload state and the last
   // error (the RIB cannot do anything about them).
@@ -180,7 +180,7 @@ class FastPath final : public RibObserver {
   // Drops the port's routed subinterfaces with it.
   Status remove_port(uint32_t ifindex);
 
-  // 802.1Q subinterfaces (fast_path_vlans.cpp). A VLAN link is routed when it
+  // 802.1Q subinterfaces (fib_offload_vlans.cpp). A VLAN link is routed when it
   // can be (subinterface_refusal() says nothing) and its parent is a port:
   // its own fpm_ifaces entry and counter slot, fpm_vlans[parent, VID] and, for
   // egress, fpm_tx_ports[it] = parent. Call it whenever a VLAN link appears,
@@ -221,7 +221,7 @@ class FastPath final : public RibObserver {
   // (one per member) and how many routes (of every table) use it. For the CLI.
   using GroupUseFn = std::function<void(std::span<const uint32_t> nexthops, uint64_t routes)>;
   void for_each_forwarding_group(const GroupUseFn& fn) const;
-  FastPathStats stats() const;
+  FibOffloadStats stats() const;
   const NextHopTable& nexthops() const { return nexthops_; }
   const HostTable& hosts() const { return hosts_; }
   const IndexAllocator& group_slots() const { return group_alloc_; }
@@ -294,7 +294,7 @@ class FastPath final : public RibObserver {
   };
 
   Decision decide(RouteType type, uint32_t group_id) const;
-  // fast_path_vrf.cpp
+  // fib_offload_vrf.cpp
   void vrf_route_changed(ChangeKind kind, const RouteView& route);
   void program_vrf(uint32_t table, VrfTable& t, const Prefix& prefix, RouteRecord& rec);
   // One trie write; false (and why) if the prefix is not in the trie now.
@@ -332,7 +332,7 @@ class FastPath final : public RibObserver {
   // Queues the route's offload reply unless it is queued already.
   void reply_due(uint32_t table, const Prefix& prefix, RouteRecord& rec);
 
-  FastPathConfig config_;
+  FibOffloadLimits config_;
   MapWriter& writer_;
   const LinkSource& links_;
   NextHopTable nexthops_;
@@ -355,7 +355,7 @@ class FastPath final : public RibObserver {
   bool policy_rules_v6_ = false;
   std::set<uint32_t> rule_ports_v4_;  // set_policy_rule_ports()
   std::set<uint32_t> rule_ports_v6_;
-  FastPathStats stats_;
+  FibOffloadStats stats_;
   std::optional<Error> last_error_;
   bool withheld_ = false;
   bool incomplete_ = false;  // routes_refused() was called

@@ -1,11 +1,11 @@
-// FastPath and 802.1Q subinterfaces (fast_path_vlans.cpp), against the fake
+// FibOffload and 802.1Q subinterfaces (fib_offload_vlans.cpp), against the fake
 // map writer: which VLAN links are routed, the entries they get, next hops
 // and hosts through them, and how they follow their parent.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 
 #include "dataplane/fake_map_writer.hpp"
-#include "dataplane/fast_path.hpp"
+#include "dataplane/fib_offload.hpp"
 
 namespace fpm_sink {
 namespace {
@@ -34,17 +34,17 @@ LinkEntry vlan(uint32_t parent, uint16_t vid, uint32_t mtu = 1500, uint16_t prot
   return l;
 }
 
-class FastPathVlan : public ::testing::Test {
+class FibOffloadVlan : public ::testing::Test {
  protected:
-  FastPathVlan() {
+  FibOffloadVlan() {
     kernel.set_link(kEth1, routed(kMacEth1, 1500));
     kernel.set_link(kEth2, routed(kMacEth2, 9000));
     kernel.set_link(kEth1v10, vlan(kEth1, 10));
-    FastPathConfig cfg;
+    FibOffloadLimits cfg;
     cfg.max_groups = 16;
     cfg.max_nexthops = 16;
     cfg.clock = [this] { return now; };
-    fp = std::make_unique<FastPath>(cfg, writer, kernel, kernel);
+    fp = std::make_unique<FibOffload>(cfg, writer, kernel, kernel);
   }
   // Next hop via gw on ifindex, programmed through a one-member group.
   fpm_nexthop nexthop_via(const char* gw, uint32_t ifindex) {
@@ -62,12 +62,12 @@ class FastPathVlan : public ::testing::Test {
 
   StaticKernelView kernel;
   FakeMapWriter writer;
-  std::unique_ptr<FastPath> fp;
+  std::unique_ptr<FibOffload> fp;
   SteadyClock::result_type now{};
   uint32_t next_group_ = 1;
 };
 
-TEST_F(FastPathVlan, SubinterfaceOfAPortGetsItsEntries) {
+TEST_F(FibOffloadVlan, SubinterfaceOfAPortGetsItsEntries) {
   ASSERT_TRUE(fp->add_port(kEth1));
   ASSERT_TRUE(fp->sync_subinterface(kEth1v10));
   ASSERT_TRUE(fp->subinterfaces().contains(kEth1v10));
@@ -84,7 +84,7 @@ TEST_F(FastPathVlan, SubinterfaceOfAPortGetsItsEntries) {
   EXPECT_FALSE(fp->ports().contains(kEth1v10));
 }
 
-TEST_F(FastPathVlan, NotRoutedUntilTheParentIsAPort) {
+TEST_F(FibOffloadVlan, NotRoutedUntilTheParentIsAPort) {
   ASSERT_TRUE(fp->sync_subinterface(kEth1v10));
   EXPECT_FALSE(fp->subinterfaces().contains(kEth1v10));
   EXPECT_TRUE(writer.ifaces.empty());
@@ -92,7 +92,7 @@ TEST_F(FastPathVlan, NotRoutedUntilTheParentIsAPort) {
   EXPECT_TRUE(writer.tx_via.empty());
 }
 
-TEST_F(FastPathVlan, RoutedOnlyWhileUp) {
+TEST_F(FibOffloadVlan, RoutedOnlyWhileUp) {
   ASSERT_TRUE(fp->add_port(kEth1));
   LinkEntry down = vlan(kEth1, 10);
   down.up = false;
@@ -108,7 +108,7 @@ TEST_F(FastPathVlan, RoutedOnlyWhileUp) {
   EXPECT_FALSE(writer.ifaces.contains(kEth1v10));
 }
 
-TEST_F(FastPathVlan, RefusedKinds) {
+TEST_F(FibOffloadVlan, RefusedKinds) {
   ASSERT_TRUE(fp->add_port(kEth1));
   kernel.set_link(30, vlan(kEth1, 30, 1500, 0x88a8));  // 802.1ad
   kernel.set_link(31, vlan(kEth1, 0));                 // priority tags only
@@ -124,7 +124,7 @@ TEST_F(FastPathVlan, RefusedKinds) {
   EXPECT_EQ(writer.ifaces.size(), 1u);  // the port only
 }
 
-TEST_F(FastPathVlan, EgressQosMapKeepsIngressOnly) {
+TEST_F(FibOffloadVlan, EgressQosMapKeepsIngressOnly) {
   ASSERT_TRUE(fp->add_port(kEth1));
   LinkEntry l = vlan(kEth1, 10);
   l.vlan->egress_qos = true;
@@ -139,7 +139,7 @@ TEST_F(FastPathVlan, EgressQosMapKeepsIngressOnly) {
   EXPECT_EQ(writer.tx_via.at(kEth1v10), kEth1);
 }
 
-TEST_F(FastPathVlan, NextHopThroughASubinterfaceCarriesItsTag) {
+TEST_F(FibOffloadVlan, NextHopThroughASubinterfaceCarriesItsTag) {
   ASSERT_TRUE(fp->add_port(kEth1));
   ASSERT_TRUE(fp->sync_subinterface(kEth1v10));
   kernel.set_neighbour(A("10.10.0.1"), kEth1v10, {kMacGw, true});
@@ -153,7 +153,7 @@ TEST_F(FastPathVlan, NextHopThroughASubinterfaceCarriesItsTag) {
   EXPECT_EQ(nh.mtu, 1500u);
 }
 
-TEST_F(FastPathVlan, UntaggedNextHopHasNoTag) {
+TEST_F(FibOffloadVlan, UntaggedNextHopHasNoTag) {
   ASSERT_TRUE(fp->add_port(kEth2));
   kernel.set_neighbour(A("10.0.2.1"), kEth2, {kMacGw, true});
   const fpm_nexthop nh = nexthop_via("10.0.2.1", kEth2);
@@ -161,7 +161,7 @@ TEST_F(FastPathVlan, UntaggedNextHopHasNoTag) {
   EXPECT_EQ(nh.vlan_tci, 0);
 }
 
-TEST_F(FastPathVlan, ParentMtuAndCarrierApplyToTheSubinterface) {
+TEST_F(FibOffloadVlan, ParentMtuAndCarrierApplyToTheSubinterface) {
   ASSERT_TRUE(fp->add_port(kEth1));
   ASSERT_TRUE(fp->sync_subinterface(kEth1v10));
   kernel.set_neighbour(A("10.10.0.1"), kEth1v10, {kMacGw, true});
@@ -182,7 +182,7 @@ TEST_F(FastPathVlan, ParentMtuAndCarrierApplyToTheSubinterface) {
   EXPECT_EQ(current().state, FPM_NH_FAILED);
 }
 
-TEST_F(FastPathVlan, VidChangeRekeysAndRemovalCleansUp) {
+TEST_F(FibOffloadVlan, VidChangeRekeysAndRemovalCleansUp) {
   ASSERT_TRUE(fp->add_port(kEth1));
   ASSERT_TRUE(fp->sync_subinterface(kEth1v10));
   kernel.set_link(kEth1v10, vlan(kEth1, 11));
@@ -205,7 +205,7 @@ TEST_F(FastPathVlan, VidChangeRekeysAndRemovalCleansUp) {
   EXPECT_FALSE(writer.tx_via.contains(kEth1v10));
 }
 
-TEST_F(FastPathVlan, RemovingThePortDropsItsSubinterfaces) {
+TEST_F(FibOffloadVlan, RemovingThePortDropsItsSubinterfaces) {
   ASSERT_TRUE(fp->add_port(kEth1));
   kernel.set_link(kEth1v20, vlan(kEth1, 20));
   ASSERT_TRUE(fp->sync_subinterface(kEth1v10));
@@ -218,7 +218,7 @@ TEST_F(FastPathVlan, RemovingThePortDropsItsSubinterfaces) {
   EXPECT_TRUE(writer.tx_via.empty());
 }
 
-TEST_F(FastPathVlan, EnslavedSubinterfaceIsMarked) {
+TEST_F(FibOffloadVlan, EnslavedSubinterfaceIsMarked) {
   ASSERT_TRUE(fp->add_port(kEth1));
   LinkEntry l = vlan(kEth1, 10);
   l.master = 99;
@@ -229,7 +229,7 @@ TEST_F(FastPathVlan, EnslavedSubinterfaceIsMarked) {
 
 // A NIC that strips tags hides which device a frame arrived on: the port
 // punts everything while that lasts, its subinterfaces keep their entries.
-TEST_F(FastPathVlan, StrippedTagsMakeThePortPuntEverything) {
+TEST_F(FibOffloadVlan, StrippedTagsMakeThePortPuntEverything) {
   ASSERT_TRUE(fp->add_port(kEth1));
   ASSERT_TRUE(fp->sync_subinterface(kEth1v10));
   const uint64_t writes = writer.writes.total();
@@ -248,7 +248,7 @@ TEST_F(FastPathVlan, StrippedTagsMakeThePortPuntEverything) {
 // XDP applies no policy routing rule: while the kernel has one for a family,
 // every entry a frame can be checked against punts that family, ports and
 // routed subinterfaces alike, including those routed later.
-TEST_F(FastPathVlan, PolicyRulesMarkPortsAndSubinterfaces) {
+TEST_F(FibOffloadVlan, PolicyRulesMarkPortsAndSubinterfaces) {
   ASSERT_TRUE(fp->add_port(kEth1));
   ASSERT_TRUE(fp->sync_subinterface(kEth1v10));
   const uint64_t writes = writer.writes.total();
@@ -282,7 +282,7 @@ TEST_F(FastPathVlan, PolicyRulesMarkPortsAndSubinterfaces) {
 }
 
 // A rule that names an interface (iif) marks that entry only, port or subinterface.
-TEST_F(FastPathVlan, PolicyRulePortsMarkOnlyThoseEntries) {
+TEST_F(FibOffloadVlan, PolicyRulePortsMarkOnlyThoseEntries) {
   ASSERT_TRUE(fp->add_port(kEth1));
   ASSERT_TRUE(fp->add_port(kEth2));
   ASSERT_TRUE(fp->sync_subinterface(kEth1v10));
@@ -304,7 +304,7 @@ TEST_F(FastPathVlan, PolicyRulePortsMarkOnlyThoseEntries) {
   for (uint32_t e : {kEth1, kEth2, kEth1v10, kEth1v20}) EXPECT_EQ(writer.ifaces.at(e).flags, kAll);
 }
 
-TEST_F(FastPathVlan, ConnectedHostsOnASubinterface) {
+TEST_F(FibOffloadVlan, ConnectedHostsOnASubinterface) {
   ASSERT_TRUE(fp->add_port(kEth1));
   ASSERT_TRUE(fp->sync_subinterface(kEth1v10));
   kernel.set_neighbour(A("10.10.0.7"), kEth1v10, {kMacGw, true});

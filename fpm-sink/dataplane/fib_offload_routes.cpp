@@ -1,13 +1,13 @@
-// FastPath, routes: what each route becomes in the LPM tables (decide,
+// FibOffload, routes: what each route becomes in the LPM tables (decide,
 // program), capacity failures and their retries, and the offload state zebra
 // is told (the offload-change queue).
-#include "dataplane/fast_path.hpp"
+#include "dataplane/fib_offload.hpp"
 
-#include "dataplane/fast_path_group.hpp"
+#include "dataplane/fib_offload_group.hpp"
 
 namespace fpm_sink {
 
-void FastPath::count(const Prefix& prefix, const RouteRecord& rec, int64_t delta) {
+void FibOffload::count(const Prefix& prefix, const RouteRecord& rec, int64_t delta) {
   RouteStateCounts& fam = prefix.family() == Family::V4 ? stats_.routes_v4 : stats_.routes_v6;
   switch (rec.state) {
     case OffloadState::Installed:
@@ -25,7 +25,7 @@ void FastPath::count(const Prefix& prefix, const RouteRecord& rec, int64_t delta
   }
 }
 
-FastPath::Decision FastPath::decide(RouteType type, uint32_t group_id) const {
+FibOffload::Decision FibOffload::decide(RouteType type, uint32_t group_id) const {
   auto punt = [](uint32_t reason, OffloadState s, OffloadReason r) {
     return Decision{fpm_act_make(FPM_ACT_PUNT, reason), s, r};
   };
@@ -71,7 +71,7 @@ FastPath::Decision FastPath::decide(RouteType type, uint32_t group_id) const {
   return punt(FPM_REASON_OFFLOAD_FAILED, OffloadState::Failed, g.fail_reason);
 }
 
-void FastPath::program(const Prefix& prefix, RouteRecord& rec) {
+void FibOffload::program(const Prefix& prefix, RouteRecord& rec) {
   const Decision d = decide(rec.type, rec.group_id);
   count(prefix, rec, -1);
   ++stats_.route_writes;
@@ -99,7 +99,7 @@ void FastPath::program(const Prefix& prefix, RouteRecord& rec) {
   if (w && *w == RouteWrite::NoSpace) fail_routes_in_punted_ranges();
 }
 
-void FastPath::fail_routes_in_punted_ranges() {
+void FibOffload::fail_routes_in_punted_ranges() {
   // A punted range takes down the routes already installed inside it (e.g. a
   // /24 whose /25 found no tbl8 group). Shorter routes covering the range keep
   // their state: they still forward everywhere else. poll() retries these
@@ -119,13 +119,13 @@ void FastPath::fail_routes_in_punted_ranges() {
   }
 }
 
-void FastPath::set_withheld(bool withheld) {
+void FibOffload::set_withheld(bool withheld) {
   if (withheld == withheld_) return;
   withheld_ = withheld;
   reprogram_all();
 }
 
-void FastPath::routes_refused() {
+void FibOffload::routes_refused() {
   if (incomplete_) return;
   incomplete_ = true;
   last_error_ = Error{"dataplane.route_limit",
@@ -134,7 +134,7 @@ void FastPath::routes_refused() {
   reprogram_all();
 }
 
-void FastPath::route_changed(ChangeKind kind, const RouteView& route) {
+void FibOffload::route_changed(ChangeKind kind, const RouteView& route) {
   if (route.table != kMainTable) {
     vrf_route_changed(kind, route);
     return;
@@ -167,19 +167,19 @@ void FastPath::route_changed(ChangeKind kind, const RouteView& route) {
   reply_due(kMainTable, route.prefix, rec);  // zebra sent it: it waits for an answer
 }
 
-void FastPath::route_confirmed(const RouteView& route) {
+void FibOffload::route_confirmed(const RouteView& route) {
   if (!offload_changes_.enabled()) return;
   if (RouteRecord* rec = find_record(route.table, route.prefix))
     reply_due(route.table, route.prefix, *rec);
 }
 
-FastPath::RouteRecord* FastPath::find_record(uint32_t table, const Prefix& prefix) {
+FibOffload::RouteRecord* FibOffload::find_record(uint32_t table, const Prefix& prefix) {
   if (table == kMainTable) return main_.find(prefix);
   auto it = other_.find({table, prefix});
   return it == other_.end() ? nullptr : &it->second;
 }
 
-void FastPath::reply_due(uint32_t table, const Prefix& prefix, RouteRecord& rec) {
+void FibOffload::reply_due(uint32_t table, const Prefix& prefix, RouteRecord& rec) {
   if (!offload_changes_.enabled() || (rec.reply & kReplyDue)) return;
   rec.reply |= kReplyDue;
   offload_changes_.push(RouteKey{table, prefix});
@@ -193,7 +193,7 @@ void FastPath::reply_due(uint32_t table, const Prefix& prefix, RouteRecord& rec)
     if (r.reply & kReplyDue) offload_changes_.push(RouteKey{key.first, key.second});
 }
 
-size_t FastPath::take_offload_changes(size_t max, const OffloadChangeFn& fn) {
+size_t FibOffload::take_offload_changes(size_t max, const OffloadChangeFn& fn) {
   size_t taken = 0;
   while (taken < max) {
     const RouteKey* key = offload_changes_.next();
@@ -215,19 +215,19 @@ size_t FastPath::take_offload_changes(size_t max, const OffloadChangeFn& fn) {
   return taken;
 }
 
-void FastPath::drop_offload_changes() {
+void FibOffload::drop_offload_changes() {
   offload_changes_.clear();
   main_.for_each([](const Prefix&, RouteRecord& r) { r.reply = 0; });
   for (auto& [key, r] : other_) r.reply = 0;
 }
 
-void FastPath::prefetch_route(uint32_t table, const Prefix& prefix) const {
+void FibOffload::prefetch_route(uint32_t table, const Prefix& prefix) const {
   if (table != kMainTable) return;
   main_.prefetch(prefix);
   writer_.prefetch_route(prefix);
 }
 
-void FastPath::track_connected(const Prefix& prefix, const RouteRecord* rec) {
+void FibOffload::track_connected(const Prefix& prefix, const RouteRecord* rec) {
   std::optional<uint32_t> port;
   if (rec && rec->action == fpm_act_make(FPM_ACT_PUNT, FPM_REASON_CONNECTED)) {
     // One port, no gateway: the kernel sends each host out of it. A group
@@ -245,7 +245,7 @@ void FastPath::track_connected(const Prefix& prefix, const RouteRecord* rec) {
   if (auto s = hosts_.set_connected(prefix, port); !s) note(s.error());
 }
 
-void FastPath::remove_route(const Prefix& prefix, RouteRecord& rec) {
+void FibOffload::remove_route(const Prefix& prefix, RouteRecord& rec) {
   // Host entries first: they are only reachable behind this route's punt.
   track_connected(prefix, nullptr);
   ++stats_.route_writes;
@@ -255,7 +255,7 @@ void FastPath::remove_route(const Prefix& prefix, RouteRecord& rec) {
   count(prefix, rec, -1);
 }
 
-size_t FastPath::poll() {
+size_t FibOffload::poll() {
   // Groups first: their routes follow through reprogram_routes_of().
   for (auto ids = failed_groups_; uint32_t id : ids) {
     auto it = groups_.find(id);
@@ -289,7 +289,7 @@ size_t FastPath::poll() {
   return installed;
 }
 
-std::optional<RouteOffload> FastPath::offload_state(uint32_t table, const Prefix& prefix) const {
+std::optional<RouteOffload> FibOffload::offload_state(uint32_t table, const Prefix& prefix) const {
   const RouteRecord* rec = nullptr;
   if (table == kMainTable) {
     rec = main_.find(prefix);

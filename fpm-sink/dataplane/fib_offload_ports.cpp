@@ -1,14 +1,14 @@
-// FastPath, ports: fpm_ifaces entries (MAC, MTU, master and its table, forwarding switches,
+// FibOffload, ports: fpm_ifaces entries (MAC, MTU, master and its table, forwarding switches,
 // policy rules)
 // and the redirect ports of fpm_tx_ports, with their counter slots.
-#include "dataplane/fast_path.hpp"
+#include "dataplane/fib_offload.hpp"
 
 #include <cstring>
 #include <vector>
 
 namespace fpm_sink {
 
-Status FastPath::refresh_port(uint32_t ifindex) {
+Status FibOffload::refresh_port(uint32_t ifindex) {
   auto it = port_entries_.find(ifindex);
   if (it == port_entries_.end()) return ok_status();
   const fpm_iface fresh =
@@ -19,7 +19,7 @@ Status FastPath::refresh_port(uint32_t ifindex) {
   return ok_status();
 }
 
-Status FastPath::add_port(uint32_t ifindex, bool v4, bool v6) {
+Status FibOffload::add_port(uint32_t ifindex, bool v4, bool v6) {
   auto it = ports_.find(ifindex);
   uint32_t slot;
   if (it != ports_.end()) {
@@ -50,13 +50,13 @@ Status FastPath::add_port(uint32_t ifindex, bool v4, bool v6) {
   return ok_status();
 }
 
-std::optional<fpm_iface> FastPath::port_entry_now(uint32_t ifindex) const {
+std::optional<fpm_iface> FibOffload::port_entry_now(uint32_t ifindex) const {
   auto it = port_entries_.find(ifindex);
   if (it == port_entries_.end()) return std::nullopt;
   return it->second;
 }
 
-fpm_iface FastPath::port_entry(uint32_t ifindex, uint32_t slot, uint16_t flags) const {
+fpm_iface FibOffload::port_entry(uint32_t ifindex, uint32_t slot, uint16_t flags) const {
   fpm_iface iface{};
   iface.slot = slot;
   iface.table_slot = FPM_TABLE_SLOT_MAIN;
@@ -80,7 +80,7 @@ fpm_iface FastPath::port_entry(uint32_t ifindex, uint32_t slot, uint16_t flags) 
   return iface;
 }
 
-Status FastPath::set_policy_rules(Family family, bool present) {
+Status FibOffload::set_policy_rules(Family family, bool present) {
   bool& flag = family == Family::V4 ? policy_rules_v4_ : policy_rules_v6_;
   if (flag == present) return ok_status();
   flag = present;
@@ -93,7 +93,7 @@ Status FastPath::set_policy_rules(Family family, bool present) {
   return first;
 }
 
-Status FastPath::set_policy_rule_ports(Family family, std::set<uint32_t> ifindexes) {
+Status FibOffload::set_policy_rule_ports(Family family, std::set<uint32_t> ifindexes) {
   std::set<uint32_t>& ports = family == Family::V4 ? rule_ports_v4_ : rule_ports_v6_;
   if (ports == ifindexes) return ok_status();
   std::set<uint32_t> touched = ports;
@@ -105,13 +105,13 @@ Status FastPath::set_policy_rule_ports(Family family, std::set<uint32_t> ifindex
   return first;
 }
 
-Status FastPath::set_tags_stripped(uint32_t ifindex, bool stripped) {
+Status FibOffload::set_tags_stripped(uint32_t ifindex, bool stripped) {
   if (stripped ? !tags_stripped_.insert(ifindex).second : tags_stripped_.erase(ifindex) == 0)
     return ok_status();
   return refresh_port(ifindex);
 }
 
-Status FastPath::remove_port(uint32_t ifindex) {
+Status FibOffload::remove_port(uint32_t ifindex) {
   auto it = ports_.find(ifindex);
   if (it == ports_.end()) return ok_status();
   // Its subinterfaces redirect through it: they go first.
