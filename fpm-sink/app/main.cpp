@@ -120,7 +120,7 @@ int main(int argc, char** argv) {
     fo.neighbour_refresh.max_per_tick = opts.neighbour_refresh_max;
     // zebra replays in one burst: a second of silence means it is done.
     fo.replay_caught_up = [&fpm] { return fpm.replay_caught_up(std::chrono::seconds(1)); };
-    auto rt = XdpDataplane::start(io, fo);
+    auto rt = XdpDataplane::start(io, fo, rib);
     if (!rt) {
       spdlog::critical("{}", rt.error().to_string());
       return 1;

@@ -59,8 +59,9 @@ size_t purge_keys(int fd, Pred stale) {
 
 }  // namespace
 
-XdpDataplane::XdpDataplane(boost::asio::io_context& io, const XdpDataplaneOptions& options)
-    : io_(io), options_(options), retry_timer_(io) {}
+XdpDataplane::XdpDataplane(boost::asio::io_context& io, const XdpDataplaneOptions& options,
+                           const AnnouncedRoutes& routes)
+    : io_(io), options_(options), routes_(routes), retry_timer_(io) {}
 
 XdpDataplane::~XdpDataplane() {
   retry_timer_.cancel();
@@ -70,8 +71,9 @@ XdpDataplane::~XdpDataplane() {
 }
 
 Result<std::unique_ptr<XdpDataplane>> XdpDataplane::start(boost::asio::io_context& io,
-                                                          const XdpDataplaneOptions& options) {
-  std::unique_ptr<XdpDataplane> rt(new XdpDataplane(io, options));
+                                                          const XdpDataplaneOptions& options,
+                                                          const AnnouncedRoutes& routes) {
+  std::unique_ptr<XdpDataplane> rt(new XdpDataplane(io, options, routes));
   if (auto st = rt->init(); !st) return st.error();
   return rt;
 }
@@ -107,7 +109,7 @@ Status XdpDataplane::init() {
   fc.vrf_tables = options_.vrf_tables;
   fc.vrf_routes = options_.vrf_routes;
   fc.vrf_routes_by_table = options_.vrf_routes_by_table;
-  offload_ = std::make_unique<FibOffload>(fc, *writer_, view_, view_);
+  offload_ = std::make_unique<FibOffload>(fc, *writer_, view_, view_, routes_);
   if (writer_->staging()) {
     const auto live = writer_->live_indices();
     offload_->hold_indices(live.groups, live.nexthops);

@@ -80,8 +80,11 @@ class XdpDataplane final : private KernelListener {
  public:
   // Loads the program, dumps the kernel state, attaches the configured ports.
   // Start-up errors end start-up (the caller logs and exits).
+  // `routes` is the RIB whose observer() this becomes: it keeps each route's
+  // offload state (FibOffload).
   static Result<std::unique_ptr<XdpDataplane>> start(boost::asio::io_context& io,
-                                                     const XdpDataplaneOptions& options);
+                                                     const XdpDataplaneOptions& options,
+                                                     const AnnouncedRoutes& routes);
   ~XdpDataplane() override;
 
   RibObserver& observer() { return *offload_; }
@@ -120,7 +123,8 @@ class XdpDataplane final : private KernelListener {
   CounterBaseline& counter_baseline() const { return counter_baseline_; }
 
  private:
-  XdpDataplane(boost::asio::io_context& io, const XdpDataplaneOptions& options);
+  XdpDataplane(boost::asio::io_context& io, const XdpDataplaneOptions& options,
+               const AnnouncedRoutes& routes);
   Status init();
   void link_changed(uint32_t ifindex, const LinkInfo* link) override;
   void neighbour_changed(const IpAddr& addr, uint32_t ifindex, const NeighInfo* neigh) override;
@@ -155,6 +159,7 @@ class XdpDataplane final : private KernelListener {
 
   boost::asio::io_context& io_;
   XdpDataplaneOptions options_;
+  const AnnouncedRoutes& routes_;
   KernelState kernel_;
   KernelView view_{kernel_};
   std::unique_ptr<KernelMirror> mirror_;

@@ -47,10 +47,12 @@ std::string_view to_string(OffloadReason r) {
 }
 
 FibOffload::FibOffload(const FibOffloadLimits& config, MapWriter& writer,
-                       const NeighbourSource& neighbours, const LinkSource& links)
+                       const NeighbourSource& neighbours, const LinkSource& links,
+                       const AnnouncedRoutes& routes)
     : config_(config),
       writer_(writer),
       links_(links),
+      routes_(routes),
       nexthops_(writer, neighbours, links,
                 IndexAllocator(0, config.max_nexthops, config.index_grace, config.clock)),
       hosts_(writer, neighbours, links, config.max_hosts),
@@ -63,7 +65,6 @@ FibOffload::FibOffload(const FibOffloadLimits& config, MapWriter& writer,
 FibOffload::~FibOffload() = default;
 
 void FibOffload::reserve(size_t v4_routes, size_t v6_routes) {
-  main_.reserve(v4_routes, v6_routes);
   writer_.reserve_routes(v4_routes, v6_routes);
 }
 

@@ -14,6 +14,10 @@
 // and punt). A port enslaved to a VRF gets its table's slot, other masters
 // (bridge, bond) make it punt every frame (FPM_IFACE_F_ENSLAVED).
 //
+// Per-route state: none kept here. Each route's offload state lives in the
+// RIB's own entry for it (route_state.hpp), and the routes are found again
+// through the RIB (AnnouncedRoutes): one store, one lookup per route.
+//
 // Capacity: when an LPM table, the group array or the next-hop array is full
 // the route is marked offload-failed and its range punted to the kernel;
 // poll() retries failed routes and groups once space (past quarantine) frees.
@@ -21,8 +25,8 @@
 // One class, a file per room: fib_offload_routes.cpp (routes, retries, the
 // offload-change queue), fib_offload_groups.cpp (next-hop groups),
 // fib_offload_ports.cpp (ports), fib_offload_vlans.cpp (802.1Q subinterfaces of
-// ports), fib_offload.cpp (the rest: set-up, warm-restart holds, kernel changes,
-// stats).
+// ports), fib_offload_vrf.cpp (tables besides main), fib_offload.cpp (the rest: set-up,
+// warm-restart holds, kernel changes, stats).
 #pragma once
 
 #include <array>
@@ -45,7 +49,7 @@
 #include "dataplane/neighbour_source.hpp"
 #include "dataplane/nexthop_table.hpp"
 #include "dataplane/offload_changes.hpp"
-#include "dataplane/route_records.hpp"
+#include "dataplane/route_state.hpp"
 #include "rib/rib_events.hpp"
 
 namespace fpm_sink {
@@ -65,27 +69,6 @@ struct FibOffloadLimits {
   // Routes retried per poll(), so a retry storm cannot stall event handling.
   size_t retry_batch = 4096;
   SteadyClock clock = [] { return std::chrono::steady_clock::now(); };
-};
-
-enum class OffloadState : uint8_t {
-  Installed,     // the fast path handles the prefix (forward or drop)
-  Failed,        // should be offloaded but is not (capacity, write error): punted
-  NotOffloaded,  // by design the kernel handles it (see the reason)
-};
-
-enum class OffloadReason : uint8_t {
-  None,
-  LpmFull,          // LPM table out of space (tbl8 groups / v6 nodes)
-  GroupFull,        // no free group index
-  NextHopFull,      // no free next-hop index
-  WriteError,       // a map write failed
-  UnknownGroup,     // the RIB pointed at a group we never saw (should not happen)
-  NoTableSlot,      // a table besides main, and every VRF table slot is taken
-  KernelRouteType,  // unreachable / prohibit / local / other: punted, kernel answers
-  Connected,        // on-link next hop without gateway: the kernel resolves each host
-  PendingGroup,     // the RIB still waits for the route's next-hop group: punted
-  HoldExpired,      // zebra's session dropped and the hold time ran out: punted
-  RouteLimit,       // the RIB refused routes (--max-routes): none is trusted, all punt
 };
 
 // Why the fast path cannot route a VLAN link whatever its parent, or nullopt:
@@ -130,8 +113,10 @@ struct FibOffloadStats {
 
 class FibOffload final : public RibObserver {
  public:
+  // `routes` is the RIB that announces routes to this observer: each route's
+  // offload state lives in its entry there (route_state.hpp).
   FibOffload(const FibOffloadLimits& config, MapWriter& writer, const NeighbourSource& neighbours,
-             const LinkSource& links);
+             const LinkSource& links, const AnnouncedRoutes& routes);
   ~FibOffload() override;
   FibOffload(const FibOffload&) = delete;
   FibOffload& operator=(const FibOffload&) = delete;
@@ -233,7 +218,7 @@ class FibOffload final : public RibObserver {
   // Every table besides main that has routes, by table id.
   std::vector<VrfTableInfo> vrf_tables() const;
   const std::optional<Error>& last_error() const { return last_error_; }
-  // Pre-sizes (and faults in) the per-route records for the expected table
+  // Pre-sizes (and faults in) the LPM control copy for the expected table
   // sizes, so a full replay allocates nothing: call once at start-up.
   void reserve(size_t v4_routes, size_t v6_routes);
 
@@ -265,17 +250,6 @@ class FibOffload final : public RibObserver {
   Status drop_subinterface(uint32_t ifindex);
   struct Group;
   struct GroupOutcome;
-  struct RouteRecord {
-    uint32_t group_id = 0;
-    uint32_t action = 0;
-    RouteType type = RouteType::Unicast;
-    OffloadState state = OffloadState::NotOffloaded;
-    OffloadReason reason = OffloadReason::None;
-    // Offload replies: kReplyDue while queued in offload_changes_; the low
-    // bits hold the state zebra was last told plus one (0: nothing told).
-    uint8_t reply = 0;
-  };
-  static constexpr uint8_t kReplyDue = 0x80;
   // Disposition of a route: the action to write and the state it implies.
   struct Decision {
     uint32_t action;
@@ -283,12 +257,12 @@ class FibOffload final : public RibObserver {
     OffloadReason reason;
   };
 
-  // A table besides main: its records live in other_, its routes in its own tries.
+  // A table besides main: its routes live in its own tries.
   struct VrfTable {
     uint16_t slot = 0;  // 0: none
     bool overflowed = false;
     uint32_t capacity = 0;
-    uint64_t records4 = 0, records6 = 0;  // routes of the table (other_)
+    uint64_t records4 = 0, records6 = 0;  // routes of the table the RIB announced
     uint64_t in_trie4 = 0, in_trie6 = 0;
     std::set<Prefix> in_trie;  // prefixes the tries hold
   };
@@ -296,27 +270,30 @@ class FibOffload final : public RibObserver {
   Decision decide(RouteType type, uint32_t group_id) const;
   // fib_offload_vrf.cpp
   void vrf_route_changed(ChangeKind kind, const RouteView& route);
-  void program_vrf(uint32_t table, VrfTable& t, const Prefix& prefix, RouteRecord& rec);
+  void program_vrf(VrfTable& t, const RouteView& route);
   // One trie write; false (and why) if the prefix is not in the trie now.
   bool vrf_write(VrfTable& t, const Prefix& prefix, uint32_t action, OffloadReason& why);
-  void remove_vrf_route(VrfTable& t, const Prefix& prefix, RouteRecord& rec);
+  void remove_vrf_route(VrfTable& t, const RouteView& route);
   bool vrf_assign_slot(uint32_t table, VrfTable& t);
   void vrf_release_slot(VrfTable& t);
   void vrf_overflow(uint32_t table, VrfTable& t);
   void vrf_retry();
-  void for_each_vrf_route(uint32_t table,
-                          const std::function<void(const Prefix&, RouteRecord&)>& fn);
+  // Walks every route of every table: for the rare events that reprogram a table whole.
+  void for_each_vrf_route(uint32_t table, const std::function<void(const RouteView&)>& fn);
   // Reprograms every route of every table (hold, route limit).
   void reprogram_all();
   // The table slot a port of this link gets, or FPM_TABLE_SLOT_NONE.
   uint16_t port_table_slot(const LinkEntry& link) const;
   void refresh_ports();
-  void program(const Prefix& prefix, RouteRecord& rec);
+  void program(const RouteView& route);
   // Marks the installed routes inside ranges the table just punted as failed.
   void fail_routes_in_punted_ranges();
-  void remove_route(const Prefix& prefix, RouteRecord& rec);
-  // Tells the host table whether the route now punts as connected, and out of which port.
-  void track_connected(const Prefix& prefix, const RouteRecord* rec);
+  void remove_route(const RouteView& route);
+  // Tells the host table whether the route punts as connected now (false once
+  // it is removed), and out of which port.
+  void track_connected(const RouteView& route, bool present);
+  // What the route's table holds for it now (fpm_act_make), 0 if nothing.
+  uint32_t held_action(const RouteView& route) const;
   // Brings a group in line with its FibGroup, then moves its routes if its
   // kind or slot changed.
   void sync_group(uint32_t id, Group& g, const FibGroup& fib);
@@ -326,25 +303,25 @@ class FibOffload final : public RibObserver {
   void drop_group(Group& g);
   void reprogram_routes_of(uint32_t group_id);
   void note(Error e);
-  // Moves the route in or out of its state's totals (and its family's): O(1).
-  void count(const Prefix& prefix, const RouteRecord& rec, int64_t delta);
-  RouteRecord* find_record(uint32_t table, const Prefix& prefix);
+  // Moves a programmed route in or out of its state's totals (and its family's): O(1).
+  void count(const RouteView& route, int64_t delta);
   // Queues the route's offload reply unless it is queued already.
-  void reply_due(uint32_t table, const Prefix& prefix, RouteRecord& rec);
+  void reply_due(const RouteView& route);
+  // Routes programmed now, of every table.
+  uint64_t routes_programmed() const;
 
   FibOffloadLimits config_;
   MapWriter& writer_;
   const LinkSource& links_;
+  const AnnouncedRoutes& routes_;  // the RIB, which holds each route's RouteState
   NextHopTable nexthops_;
   HostTable hosts_;
   IndexAllocator group_alloc_;
   IndexAllocator port_alloc_;
   std::unordered_map<uint32_t, std::unique_ptr<Group>> groups_;  // by FibGroup id
-  RouteRecords<RouteRecord> main_;                               // table 254
-  std::map<std::pair<uint32_t, Prefix>, RouteRecord> other_;     // other tables
-  std::map<uint32_t, VrfTable> vrf_tables_;                      // tables of other_
+  std::map<uint32_t, VrfTable> vrf_tables_;                      // tables besides main
   IndexAllocator vrf_alloc_;                                     // VRF table slots
-  std::set<Prefix> failed_routes_;                               // retry queue
+  std::set<Prefix> failed_routes_;                               // retry queue (main)
   std::set<uint32_t> failed_groups_;
   std::map<uint32_t, uint32_t> ports_;  // ifindex -> counter slot
   // ifindex -> what fpm_ifaces holds, for ports and routed subinterfaces

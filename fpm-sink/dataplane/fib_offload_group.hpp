@@ -22,7 +22,6 @@ struct FibOffload::Group {
   std::array<uint32_t, FPM_NHG_BUCKETS> buckets;
   std::vector<uint32_t> nh_refs;  // one acquire() per member, released on change
   FibGroup spec;                  // kept to retry after a capacity failure
-  uint64_t routes = 0;            // routes pointing at it, of every table
 
   Group() { buckets.fill(kNoMember); }
 };

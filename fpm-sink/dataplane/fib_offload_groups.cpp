@@ -10,16 +10,16 @@
 namespace fpm_sink {
 
 void FibOffload::reprogram_routes_of(uint32_t group_id) {
-  auto g = groups_.find(group_id);
-  if (g == groups_.end() || g->second->routes == 0) return;
-  // Only when a group changes kind (forward <-> drop / punt / failed), which
-  // is rare; a member change never gets here.
-  main_.for_each([&](const Prefix& prefix, RouteRecord& rec) {
-    if (rec.group_id == group_id && rec.type == RouteType::Unicast) program(prefix, rec);
+  // Only when a group changes kind (forward <-> drop / punt / failed) or
+  // slot; a member change never gets here. The RIB walks the group's own
+  // routes, so a group no route uses costs nothing.
+  routes_.for_each_announced_on(group_id, [&](const RouteView& route) {
+    if (route.type != RouteType::Unicast || !RouteState(*route.bits).programmed()) return;
+    if (route.table == kMainTable)
+      program(route);
+    else
+      program_vrf(vrf_tables_[route.table], route);
   });
-  for (auto& [key, rec] : other_)
-    if (rec.group_id == group_id && rec.type == RouteType::Unicast)
-      program_vrf(key.first, vrf_tables_[key.first], key.second, rec);
 }
 
 void FibOffload::drop_group(Group& g) {
@@ -54,10 +54,12 @@ void FibOffload::sync_group(uint32_t id, Group& g, const FibGroup& fib) {
   // Routes first, then the group: never a route pointing at a freed index.
   if (old_kind != outcome.kind || old_index) {
     reprogram_routes_of(id);
-  } else if (outcome.kind == Group::Kind::Punt && g.routes > 0) {
+  } else if (outcome.kind == Group::Kind::Punt) {
     // Still connected, maybe out of another port now: the host entries follow.
-    main_.for_each([&](const Prefix& prefix, RouteRecord& rec) {
-      if (rec.group_id == id && rec.type == RouteType::Unicast) track_connected(prefix, &rec);
+    routes_.for_each_announced_on(id, [&](const RouteView& route) {
+      if (route.table == kMainTable && route.type == RouteType::Unicast &&
+          RouteState(*route.bits).programmed())
+        track_connected(route, true);
     });
   }
   drop_group(g);
@@ -147,8 +149,12 @@ std::optional<uint32_t> FibOffload::group_index(uint32_t group_id) const {
 }
 
 void FibOffload::for_each_forwarding_group(const GroupUseFn& fn) const {
-  for (const auto& [id, g] : groups_)
-    if (g->index) fn(g->nh_refs, g->routes);
+  for (const auto& [id, g] : groups_) {
+    if (!g->index) continue;
+    uint64_t routes = 0;
+    routes_.for_each_announced_on(id, [&](const RouteView&) { ++routes; });
+    fn(g->nh_refs, routes);
+  }
 }
 
 }  // namespace fpm_sink

@@ -3,13 +3,17 @@
 // is told (the offload-change queue).
 #include "dataplane/fib_offload.hpp"
 
+#include <algorithm>
+
 #include "dataplane/fib_offload_group.hpp"
 
 namespace fpm_sink {
 
-void FibOffload::count(const Prefix& prefix, const RouteRecord& rec, int64_t delta) {
-  RouteStateCounts& fam = prefix.family() == Family::V4 ? stats_.routes_v4 : stats_.routes_v6;
-  switch (rec.state) {
+void FibOffload::count(const RouteView& route, int64_t delta) {
+  const RouteState rs(*route.bits);
+  if (!rs.programmed()) return;
+  RouteStateCounts& fam = route.prefix.family() == Family::V4 ? stats_.routes_v4 : stats_.routes_v6;
+  switch (rs.state()) {
     case OffloadState::Installed:
       stats_.routes_installed += delta;
       fam.installed += delta;
@@ -23,6 +27,10 @@ void FibOffload::count(const Prefix& prefix, const RouteRecord& rec, int64_t del
       fam.not_offloaded += delta;
       break;
   }
+}
+
+uint64_t FibOffload::routes_programmed() const {
+  return stats_.routes_installed + stats_.routes_failed + stats_.routes_not_offloaded;
 }
 
 FibOffload::Decision FibOffload::decide(RouteType type, uint32_t group_id) const {
@@ -71,31 +79,27 @@ FibOffload::Decision FibOffload::decide(RouteType type, uint32_t group_id) const
   return punt(FPM_REASON_OFFLOAD_FAILED, OffloadState::Failed, g.fail_reason);
 }
 
-void FibOffload::program(const Prefix& prefix, RouteRecord& rec) {
-  const Decision d = decide(rec.type, rec.group_id);
-  count(prefix, rec, -1);
+void FibOffload::program(const RouteView& route) {
+  RouteState rs(*route.bits);
+  const Decision d = decide(route.type, route.group_id);
+  count(route, -1);
   ++stats_.route_writes;
-  auto w = writer_.route_set(prefix, d.action);
+  auto w = writer_.route_set(route.prefix, d.action);
   if (w && *w == RouteWrite::Installed) {
-    rec.action = d.action;
-    rec.state = d.state;
-    rec.reason = d.reason;
-    failed_routes_.erase(prefix);
+    rs.set(d.state, d.reason);
+    failed_routes_.erase(route.prefix);
   } else {
     // The table punted the range (NoSpace) or the write failed: either way
     // the kernel forwards it and poll() tries again.
     if (!w) note(w.error());
-    rec.action = fpm_act_make(FPM_ACT_PUNT, FPM_REASON_OFFLOAD_FAILED);
-    rec.state = OffloadState::Failed;
-    rec.reason = w ? OffloadReason::LpmFull : OffloadReason::WriteError;
-    failed_routes_.insert(prefix);
+    rs.set(OffloadState::Failed, w ? OffloadReason::LpmFull : OffloadReason::WriteError);
+    failed_routes_.insert(route.prefix);
   }
-  count(prefix, rec, +1);
-  track_connected(prefix, &rec);
+  count(route, +1);
+  track_connected(route, true);
   // A retry that fails again, or a reprogramming that changes nothing zebra
   // sees, needs no new reply (route_changed() answers what zebra sent).
-  if ((rec.reply & ~kReplyDue) != static_cast<uint8_t>(rec.state) + 1)
-    reply_due(kMainTable, prefix, rec);
+  if (rs.told() != rs.state()) reply_due(route);
   if (w && *w == RouteWrite::NoSpace) fail_routes_in_punted_ranges();
 }
 
@@ -104,19 +108,30 @@ void FibOffload::fail_routes_in_punted_ranges() {
   // /24 whose /25 found no tbl8 group). Shorter routes covering the range keep
   // their state: they still forward everywhere else. poll() retries these
   // like any failed route, so they come back once the range is rebuilt.
-  for (const Prefix& range : writer_.take_punted_ranges()) {
-    main_.for_each_within(range, [&](const Prefix& p, RouteRecord& rec) {
-      if (rec.state != OffloadState::Installed) return;
-      count(p, rec, -1);
-      rec.action = fpm_act_make(FPM_ACT_PUNT, FPM_REASON_OFFLOAD_FAILED);
-      rec.state = OffloadState::Failed;
-      rec.reason = OffloadReason::LpmFull;
-      failed_routes_.insert(p);
-      count(p, rec, +1);
-      reply_due(kMainTable, p, rec);
-      track_connected(p, &rec);
+  const std::vector<Prefix> ranges = writer_.take_punted_ranges();
+  if (ranges.empty()) return;
+  // Ranges punt only when a table is full, so one walk over the RIB per batch
+  // costs less than keeping a second, ordered copy of every prefix for it.
+  std::set<Prefix> punted(ranges.begin(), ranges.end());
+  std::set<std::pair<Family, uint8_t>> lengths;
+  for (const Prefix& r : ranges) lengths.emplace(r.family(), r.len);
+  routes_.for_each_announced([&](const RouteView& route) {
+    if (route.table != kMainTable) return;
+    RouteState rs(*route.bits);
+    if (!rs.programmed() || rs.state() != OffloadState::Installed) return;
+    const bool inside = std::any_of(lengths.begin(), lengths.end(), [&](const auto& fl) {
+      if (fl.first != route.prefix.family() || fl.second > route.prefix.len) return false;
+      const auto range = Prefix::make(route.prefix.addr, fl.second);
+      return range && punted.contains(*range);
     });
-  }
+    if (!inside) return;
+    count(route, -1);
+    rs.set(OffloadState::Failed, OffloadReason::LpmFull);
+    failed_routes_.insert(route.prefix);
+    count(route, +1);
+    reply_due(route);
+    track_connected(route, true);
+  });
 }
 
 void FibOffload::set_withheld(bool withheld) {
@@ -139,58 +154,29 @@ void FibOffload::route_changed(ChangeKind kind, const RouteView& route) {
     vrf_route_changed(kind, route);
     return;
   }
-
   if (kind == ChangeKind::Removed) {
-    RouteRecord* rec = main_.find(route.prefix);
-    if (!rec) return;
-    remove_route(route.prefix, *rec);
-    main_.erase(route.prefix);
+    if (RouteState(*route.bits).programmed()) remove_route(route);
     return;
   }
-
-  auto [slot, fresh] = main_.try_emplace(route.prefix);
-  RouteRecord& rec = *slot;
-  if (fresh) {
-    rec.state = OffloadState::NotOffloaded;
-    count(route.prefix, rec, +1);  // program() moves it to its real state
-  }
-  const uint32_t new_group = route.type == RouteType::Unicast ? route.group_id : 0;
-  if (!fresh && rec.group_id != new_group) {
-    if (auto g = groups_.find(rec.group_id); g != groups_.end()) --g->second->routes;
-  }
-  if (fresh || rec.group_id != new_group) {
-    if (auto g = groups_.find(new_group); g != groups_.end()) ++g->second->routes;
-  }
-  rec.group_id = new_group;
-  rec.type = route.type;
-  program(route.prefix, rec);
-  reply_due(kMainTable, route.prefix, rec);  // zebra sent it: it waits for an answer
+  program(route);
+  reply_due(route);  // zebra sent it: it waits for an answer
 }
 
 void FibOffload::route_confirmed(const RouteView& route) {
-  if (!offload_changes_.enabled()) return;
-  if (RouteRecord* rec = find_record(route.table, route.prefix))
-    reply_due(route.table, route.prefix, *rec);
+  if (offload_changes_.enabled() && RouteState(*route.bits).programmed()) reply_due(route);
 }
 
-FibOffload::RouteRecord* FibOffload::find_record(uint32_t table, const Prefix& prefix) {
-  if (table == kMainTable) return main_.find(prefix);
-  auto it = other_.find({table, prefix});
-  return it == other_.end() ? nullptr : &it->second;
-}
-
-void FibOffload::reply_due(uint32_t table, const Prefix& prefix, RouteRecord& rec) {
-  if (!offload_changes_.enabled() || (rec.reply & kReplyDue)) return;
-  rec.reply |= kReplyDue;
-  offload_changes_.push(RouteKey{table, prefix});
-  if (!offload_changes_.bloated(main_.size() + other_.size())) return;
+void FibOffload::reply_due(const RouteView& route) {
+  RouteState rs(*route.bits);
+  if (!offload_changes_.enabled() || rs.reply_due()) return;
+  rs.set_reply_due(true);
+  offload_changes_.push(RouteKey{route.table, route.prefix});
+  if (!offload_changes_.bloated(routes_programmed())) return;
   // Churn left more removed routes' entries than there are routes: rebuild.
   offload_changes_.clear();
-  main_.for_each([this](const Prefix& p, RouteRecord& r) {
-    if (r.reply & kReplyDue) offload_changes_.push(RouteKey{kMainTable, p});
+  routes_.for_each_announced([this](const RouteView& r) {
+    if (RouteState(*r.bits).reply_due()) offload_changes_.push(RouteKey{r.table, r.prefix});
   });
-  for (auto& [key, r] : other_)
-    if (r.reply & kReplyDue) offload_changes_.push(RouteKey{key.first, key.second});
 }
 
 size_t FibOffload::take_offload_changes(size_t max, const OffloadChangeFn& fn) {
@@ -198,18 +184,20 @@ size_t FibOffload::take_offload_changes(size_t max, const OffloadChangeFn& fn) {
   while (taken < max) {
     const RouteKey* key = offload_changes_.next();
     if (!key) break;
-    RouteRecord* rec = find_record(key->table, key->prefix);
-    if (!rec || !(rec->reply & kReplyDue)) continue;  // removed, or re-queued later
-    rec->reply &= static_cast<uint8_t>(~kReplyDue);
+    const auto route = routes_.announced(key->table, key->prefix);
+    if (!route) continue;  // removed
+    RouteState rs(*route->bits);
+    if (!rs.reply_due()) continue;  // re-queued later
+    rs.set_reply_due(false);
     // zebra keeps a route entry's RTM_F_TRAP until the entry is replaced (a
     // later reply without it does not clear it), so a punt that only lasts
     // until the route settles is not reported: program() queues the route
     // again once its group arrives or the hold ends.
-    if (rec->state == OffloadState::NotOffloaded &&
-        (rec->reason == OffloadReason::PendingGroup || rec->reason == OffloadReason::HoldExpired))
+    if (rs.state() == OffloadState::NotOffloaded &&
+        (rs.reason() == OffloadReason::PendingGroup || rs.reason() == OffloadReason::HoldExpired))
       continue;
-    rec->reply = static_cast<uint8_t>(static_cast<uint8_t>(rec->state) + 1);
-    fn(*key, RouteOffload{rec->state, rec->reason, rec->action, rec->state});
+    rs.set_told(rs.state());
+    fn(*key, RouteOffload{rs.state(), rs.reason(), held_action(*route), rs.state()});
     ++taken;
   }
   return taken;
@@ -217,22 +205,25 @@ size_t FibOffload::take_offload_changes(size_t max, const OffloadChangeFn& fn) {
 
 void FibOffload::drop_offload_changes() {
   offload_changes_.clear();
-  main_.for_each([](const Prefix&, RouteRecord& r) { r.reply = 0; });
-  for (auto& [key, r] : other_) r.reply = 0;
+  routes_.for_each_announced([](const RouteView& r) {
+    RouteState rs(*r.bits);
+    rs.set_reply_due(false);
+    rs.set_told(std::nullopt);
+  });
 }
 
 void FibOffload::prefetch_route(uint32_t table, const Prefix& prefix) const {
-  if (table != kMainTable) return;
-  main_.prefetch(prefix);
-  writer_.prefetch_route(prefix);
+  if (table == kMainTable) writer_.prefetch_route(prefix);
 }
 
-void FibOffload::track_connected(const Prefix& prefix, const RouteRecord* rec) {
+void FibOffload::track_connected(const RouteView& route, bool present) {
   std::optional<uint32_t> port;
-  if (rec && rec->action == fpm_act_make(FPM_ACT_PUNT, FPM_REASON_CONNECTED)) {
+  const RouteState rs(*route.bits);
+  if (present && rs.state() == OffloadState::NotOffloaded &&
+      rs.reason() == OffloadReason::Connected) {
     // One port, no gateway: the kernel sends each host out of it. A group
     // spanning several ports (or mixing gateways) stays with the kernel.
-    if (auto g = groups_.find(rec->group_id); g != groups_.end()) {
+    if (auto g = groups_.find(route.group_id); g != groups_.end()) {
       for (const auto& m : g->second->spec.members) {
         if (m.nh.gateway || m.nh.ifindex == 0 || (port && *port != m.nh.ifindex)) {
           port.reset();
@@ -242,17 +233,16 @@ void FibOffload::track_connected(const Prefix& prefix, const RouteRecord* rec) {
       }
     }
   }
-  if (auto s = hosts_.set_connected(prefix, port); !s) note(s.error());
+  if (auto s = hosts_.set_connected(route.prefix, port); !s) note(s.error());
 }
 
-void FibOffload::remove_route(const Prefix& prefix, RouteRecord& rec) {
+void FibOffload::remove_route(const RouteView& route) {
   // Host entries first: they are only reachable behind this route's punt.
-  track_connected(prefix, nullptr);
+  track_connected(route, false);
   ++stats_.route_writes;
-  if (auto s = writer_.route_remove(prefix); !s) note(s.error());
-  if (auto g = groups_.find(rec.group_id); g != groups_.end()) --g->second->routes;
-  failed_routes_.erase(prefix);
-  count(prefix, rec, -1);
+  if (auto s = writer_.route_remove(route.prefix); !s) note(s.error());
+  failed_routes_.erase(route.prefix);
+  count(route, -1);
 }
 
 size_t FibOffload::poll() {
@@ -276,30 +266,41 @@ size_t FibOffload::poll() {
   for (auto it = failed_routes_.begin();
        it != failed_routes_.end() && tried < config_.retry_batch;) {
     const Prefix prefix = *it++;  // program() may erase the current element
-    RouteRecord* rec = main_.find(prefix);
-    if (!rec) {
+    const auto route = routes_.announced(kMainTable, prefix);
+    if (!route) {
       failed_routes_.erase(prefix);
       continue;
     }
     ++tried;
     ++stats_.retries;
-    program(prefix, *rec);
-    installed += rec->state != OffloadState::Failed;
+    program(*route);
+    installed += RouteState(*route->bits).state() != OffloadState::Failed;
   }
   return installed;
 }
 
 std::optional<RouteOffload> FibOffload::offload_state(uint32_t table, const Prefix& prefix) const {
-  const RouteRecord* rec = nullptr;
-  if (table == kMainTable) {
-    rec = main_.find(prefix);
-  } else if (auto it = other_.find({table, prefix}); it != other_.end()) {
-    rec = &it->second;
+  const auto route = routes_.announced(table, prefix);
+  if (!route) return std::nullopt;
+  const RouteState rs(*route->bits);
+  if (!rs.programmed()) return std::nullopt;
+  return RouteOffload{rs.state(), rs.reason(), held_action(*route), rs.told()};
+}
+
+uint32_t FibOffload::held_action(const RouteView& route) const {
+  const RouteState rs(*route.bits);
+  if (route.table != kMainTable) {
+    auto t = vrf_tables_.find(route.table);
+    if (t == vrf_tables_.end() || !t->second.slot) return 0;
+    // An overflowed table's tries are not read: its ports punt every frame.
+    if (t->second.overflowed) return fpm_act_make(FPM_ACT_PUNT, FPM_REASON_NO_TABLE);
   }
-  if (!rec) return std::nullopt;
-  std::optional<OffloadState> reported;
-  if (const uint8_t told = rec->reply & ~kReplyDue) reported = static_cast<OffloadState>(told - 1);
-  return RouteOffload{rec->state, rec->reason, rec->action, reported};
+  // Routes are rewritten as soon as what decide() reads changes (a group's
+  // kind or index, the hold, the route limit), so a route that is not failed
+  // holds what decide() says now; a failed one's range punts.
+  if (rs.state() == OffloadState::Failed)
+    return fpm_act_make(FPM_ACT_PUNT, FPM_REASON_OFFLOAD_FAILED);
+  return decide(route.type, route.group_id).action;
 }
 
 }  // namespace fpm_sink

@@ -28,43 +28,27 @@
 namespace fpm_sink {
 
 void FibOffload::vrf_route_changed(ChangeKind kind, const RouteView& route) {
-  const auto key = std::make_pair(route.table, route.prefix);
   const bool v4 = route.prefix.family() == Family::V4;
+  RouteState rs(*route.bits);
   if (kind == ChangeKind::Removed) {
-    auto it = other_.find(key);
-    if (it == other_.end()) return;
-    VrfTable& t = vrf_tables_[route.table];
-    remove_vrf_route(t, route.prefix, it->second);
-    other_.erase(it);
+    auto it = vrf_tables_.find(route.table);
+    if (it == vrf_tables_.end() || !rs.programmed()) return;
+    VrfTable& t = it->second;
+    remove_vrf_route(t, route);
     --(v4 ? t.records4 : t.records6);
     if (t.records4 + t.records6 == 0) {
       vrf_release_slot(t);
-      vrf_tables_.erase(route.table);
+      vrf_tables_.erase(it);
     }
     return;
   }
   VrfTable& t = vrf_tables_[route.table];
-  auto [it, fresh] = other_.try_emplace(key);
-  RouteRecord& rec = it->second;
-  if (fresh) {
-    rec.state = OffloadState::NotOffloaded;
-    count(route.prefix, rec, +1);  // program_vrf() moves it to its real state
-    ++(v4 ? t.records4 : t.records6);
-  }
-  const uint32_t new_group = route.type == RouteType::Unicast ? route.group_id : 0;
-  if (!fresh && rec.group_id != new_group) {
-    if (auto g = groups_.find(rec.group_id); g != groups_.end()) --g->second->routes;
-  }
-  if (fresh || rec.group_id != new_group) {
-    if (auto g = groups_.find(new_group); g != groups_.end()) ++g->second->routes;
-  }
-  rec.group_id = new_group;
-  rec.type = route.type;
+  if (!rs.programmed()) ++(v4 ? t.records4 : t.records6);
   const bool new_slot = !t.slot && vrf_assign_slot(route.table, t);
-  program_vrf(route.table, t, route.prefix, rec);
+  program_vrf(t, route);
   // The table's ports use the slot only once its first route is in it.
   if (new_slot) refresh_ports();
-  reply_due(route.table, route.prefix, rec);  // zebra sent it: it waits for an answer
+  reply_due(route);  // zebra sent it: it waits for an answer
 }
 
 bool FibOffload::vrf_write(VrfTable& t, const Prefix& prefix, uint32_t action, OffloadReason& why) {
@@ -89,36 +73,28 @@ bool FibOffload::vrf_write(VrfTable& t, const Prefix& prefix, uint32_t action, O
   return true;
 }
 
-void FibOffload::program_vrf(uint32_t table, VrfTable& t, const Prefix& prefix, RouteRecord& rec) {
-  count(prefix, rec, -1);
-  const Decision d = decide(rec.type, rec.group_id);
+void FibOffload::program_vrf(VrfTable& t, const RouteView& route) {
+  RouteState rs(*route.bits);
+  count(route, -1);
+  const Decision d = decide(route.type, route.group_id);
   bool overflow = false;
   OffloadReason why = OffloadReason::None;
   if (!t.slot) {
     // No room, like a full LPM: Failed, not NotOffloaded, because zebra keeps
     // "trapped" on a route for good and the table gets a slot once one frees.
-    rec.action = 0;
-    rec.state = OffloadState::Failed;
-    rec.reason = OffloadReason::NoTableSlot;
-  } else if (!vrf_write(t, prefix, d.action, why)) {
+    rs.set(OffloadState::Failed, OffloadReason::NoTableSlot);
+  } else if (!vrf_write(t, route.prefix, d.action, why)) {
     // The trie may miss the prefix (or hold its previous action): no port may use the table.
-    rec.action = fpm_act_make(FPM_ACT_PUNT, FPM_REASON_NO_TABLE);
-    rec.state = OffloadState::Failed;
-    rec.reason = why;
+    rs.set(OffloadState::Failed, why);
     overflow = true;
   } else if (t.overflowed) {
-    rec.action = d.action;
-    rec.state = OffloadState::Failed;
-    rec.reason = OffloadReason::LpmFull;
+    rs.set(OffloadState::Failed, OffloadReason::LpmFull);
   } else {
-    rec.action = d.action;
-    rec.state = d.state;
-    rec.reason = d.reason;
+    rs.set(d.state, d.reason);
   }
-  count(prefix, rec, +1);
-  if ((rec.reply & ~kReplyDue) != static_cast<uint8_t>(rec.state) + 1)
-    reply_due(table, prefix, rec);
-  if (overflow && !t.overflowed) vrf_overflow(table, t);
+  count(route, +1);
+  if (rs.told() != rs.state()) reply_due(route);
+  if (overflow && !t.overflowed) vrf_overflow(route.table, t);
 }
 
 void FibOffload::vrf_overflow(uint32_t table, VrfTable& t) {
@@ -129,24 +105,23 @@ void FibOffload::vrf_overflow(uint32_t table, VrfTable& t) {
                           std::to_string(t.capacity) +
                           " routes per family): its ports punt to the kernel until it fits"};
   ++stats_.write_errors;
-  for_each_vrf_route(table, [&](const Prefix& p, RouteRecord& rec) {
-    if (rec.state != OffloadState::Installed) return;
-    count(p, rec, -1);
-    rec.state = OffloadState::Failed;
-    rec.reason = OffloadReason::LpmFull;
-    count(p, rec, +1);
-    reply_due(table, p, rec);
+  for_each_vrf_route(table, [&](const RouteView& route) {
+    RouteState rs(*route.bits);
+    if (!rs.programmed() || rs.state() != OffloadState::Installed) return;
+    count(route, -1);
+    rs.set(OffloadState::Failed, OffloadReason::LpmFull);
+    count(route, +1);
+    reply_due(route);
   });
 }
 
-void FibOffload::remove_vrf_route(VrfTable& t, const Prefix& prefix, RouteRecord& rec) {
-  if (t.slot && t.in_trie.erase(prefix) > 0) {
-    --(prefix.family() == Family::V4 ? t.in_trie4 : t.in_trie6);
+void FibOffload::remove_vrf_route(VrfTable& t, const RouteView& route) {
+  if (t.slot && t.in_trie.erase(route.prefix) > 0) {
+    --(route.prefix.family() == Family::V4 ? t.in_trie4 : t.in_trie6);
     ++stats_.route_writes;
-    if (auto s = writer_.vrf_route_remove(t.slot, prefix); !s) note(s.error());
+    if (auto s = writer_.vrf_route_remove(t.slot, route.prefix); !s) note(s.error());
   }
-  if (auto g = groups_.find(rec.group_id); g != groups_.end()) --g->second->routes;
-  count(prefix, rec, -1);
+  count(route, -1);
 }
 
 bool FibOffload::vrf_assign_slot(uint32_t table, VrfTable& t) {
@@ -181,16 +156,15 @@ void FibOffload::vrf_retry() {
   for (auto& [table, t] : vrf_tables_) {
     if (!t.slot) {
       if (!vrf_assign_slot(table, t)) continue;
-      for_each_vrf_route(table,
-                         [&](const Prefix& p, RouteRecord& rec) { program_vrf(table, t, p, rec); });
+      for_each_vrf_route(table, [&](const RouteView& route) { program_vrf(t, route); });
       refresh_ports();
       continue;
     }
     if (!t.overflowed || t.records4 > t.capacity || t.records6 > t.capacity) continue;
     // Fits again: rewrite it all; a route that still fails overflows it anew.
     t.overflowed = false;
-    for_each_vrf_route(table, [&](const Prefix& p, RouteRecord& rec) {
-      if (!t.overflowed) program_vrf(table, t, p, rec);
+    for_each_vrf_route(table, [&](const RouteView& route) {
+      if (!t.overflowed) program_vrf(t, route);
     });
     if (t.overflowed) continue;
     refresh_ports();
@@ -199,14 +173,20 @@ void FibOffload::vrf_retry() {
 }
 
 void FibOffload::for_each_vrf_route(uint32_t table,
-                                    const std::function<void(const Prefix&, RouteRecord&)>& fn) {
-  for (auto& [key, rec] : other_)
-    if (key.first == table) fn(key.second, rec);
+                                    const std::function<void(const RouteView&)>& fn) {
+  routes_.for_each_announced([&](const RouteView& route) {
+    if (route.table == table && RouteState(*route.bits).programmed()) fn(route);
+  });
 }
 
 void FibOffload::reprogram_all() {
-  main_.for_each([this](const Prefix& prefix, RouteRecord& rec) { program(prefix, rec); });
-  for (auto& [key, rec] : other_) program_vrf(key.first, vrf_tables_[key.first], key.second, rec);
+  routes_.for_each_announced([this](const RouteView& route) {
+    if (!RouteState(*route.bits).programmed()) return;  // not announced to us
+    if (route.table == kMainTable)
+      program(route);
+    else
+      program_vrf(vrf_tables_[route.table], route);
+  });
 }
 
 uint16_t FibOffload::port_table_slot(const LinkEntry& link) const {

@@ -179,6 +179,39 @@ void Rib::for_each_group(const std::function<void(const RibGroup&)>& fn) const {
   for (const NhNode* n : sorted) fn(n->group);
 }
 
+std::optional<RouteView> Rib::announced(uint32_t table, const Prefix& prefix) const {
+  RouteEntry* e = impl_->routes.find(table, prefix);
+  if (!e) return std::nullopt;
+  return Impl::view(*e);
+}
+
+void Rib::for_each_announced(const std::function<void(const RouteView&)>& fn) const {
+  // Storage order, not hash order: entries are read sequentially, and they
+  // were filled in zebra's replay order, which keeps the LPM writes a walk
+  // makes close together too.
+  const RouteTable& routes = impl_->routes;
+  for (uint32_t i = 1; i < routes.index_end(); ++i)
+    if (routes.live_at(i)) fn(Impl::view(*routes.at(i)));
+}
+
+void Rib::for_each_announced_on(uint32_t group_id,
+                                const std::function<void(const RouteView&)>& fn) const {
+  const Target* t = nullptr;
+  if (group_id >= kInlineGroupIdBase) {
+    if (auto it = impl_->inline_sets.find(group_id); it != impl_->inline_sets.end())
+      t = &it->second;
+  } else if (auto it = impl_->nodes.find(group_id); it != impl_->nodes.end()) {
+    t = &it->second;
+  }
+  if (!t) return;
+  // The target's list also holds its routes still pending (announced with 0).
+  for (uint32_t i = t->users; i != 0;) {
+    RouteEntry* e = impl_->routes.at(i);
+    i = e->next;
+    if (e->r.group_id == group_id) fn(Impl::view(*e));
+  }
+}
+
 void Rib::for_each_fib_group(const std::function<void(const FibGroup&)>& fn) const {
   std::vector<const FibGroup*> sorted;
   for (const auto& [id, n] : impl_->nodes) {

@@ -113,6 +113,8 @@ struct RibRoute {
   uint32_t group_id = 0;  // FibGroup id announced to the observer (0 while pending / non-unicast)
   EntryState state = EntryState::Installed;
   bool stale = false;  // not refreshed since the last begin_replay()
+  // Owned by the observer (RouteView::bits), in what would be padding.
+  ObserverBits observer_bits = 0;
 };
 
 struct RibGroup {
@@ -152,10 +154,10 @@ struct RibLimits {
   uint32_t max_group_members = 1024;
 };
 
-class Rib {
+class Rib final : public AnnouncedRoutes {
  public:
   explicit Rib(RibObserver* observer = nullptr);
-  ~Rib();
+  ~Rib() override;
   Rib(const Rib&) = delete;
   Rib& operator=(const Rib&) = delete;
 
@@ -174,7 +176,7 @@ class Rib {
   void prefetch(const FpmEvent& event) const;
 
   // Applies a batch in order (as apply(FpmEvent&&)), prefetching kAhead events
-  // ahead so the cache misses of route table, fast-path records and LPM
+  // ahead so the cache misses of route table (with the observer's bits) and LPM
   // control copy overlap instead of queueing. on_error(index, error) is called
   // for every refused event.
   static constexpr size_t kPrefetchAhead = 8;
@@ -214,6 +216,12 @@ class Rib {
   // one deleted and re-added may be visited once per life.
   size_t route_positions() const;
   size_t walk_routes(size_t from, size_t to, const std::function<void(const RibRoute&)>& fn) const;
+  // AnnouncedRoutes: what the observer was told, with its bits.
+  std::optional<RouteView> announced(uint32_t table, const Prefix& prefix) const override;
+  void for_each_announced(const std::function<void(const RouteView&)>& fn) const override;
+  void for_each_announced_on(uint32_t group_id,
+                             const std::function<void(const RouteView&)>& fn) const override;
+
   // Every FibGroup the observer currently knows (zebra objects and inline sets),
   // by id: what a forwarding plane needs to resynchronise from scratch.
   void for_each_fib_group(const std::function<void(const FibGroup&)>& fn) const;

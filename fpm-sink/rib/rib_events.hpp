@@ -18,6 +18,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <vector>
 
 #include "common/events.hpp"
@@ -43,6 +45,12 @@ struct FibGroup {
   std::vector<ResolvedNextHop> members;  // flattened single next hops with weights
 };
 
+// The observer's own state for one route, kept in the RIB's route entry so
+// that a route and what the forwarding plane made of it are one lookup and
+// one store. 16 bits: the spare bytes of the RIB's one-cache-line entry. The
+// RIB never reads it; it is zero when a route is first announced.
+using ObserverBits = uint16_t;
+
 struct RouteView {
   uint32_t table = 254;
   Prefix prefix;
@@ -50,6 +58,22 @@ struct RouteView {
   uint8_t protocol = 0;
   uint32_t metric = 0;
   uint32_t group_id = 0;  // FibGroup id for unicast routes; 0 if non-unicast or pending
+  // The route's observer state; stays valid until the route is Removed.
+  ObserverBits* bits = nullptr;
+};
+
+// What the RIB has announced, for its observer to find again: a route by key
+// (retries, the control plane), all routes, or the routes on one group.
+class AnnouncedRoutes {
+ public:
+  virtual ~AnnouncedRoutes() = default;
+  virtual std::optional<RouteView> announced(uint32_t table, const Prefix& prefix) const = 0;
+  // Every route (any table), in no particular order.
+  virtual void for_each_announced(const std::function<void(const RouteView&)>& fn) const = 0;
+  // Every route whose last announcement named `group_id`; cheap for a group
+  // no route uses, whatever the table's size.
+  virtual void for_each_announced_on(uint32_t group_id,
+                                     const std::function<void(const RouteView&)>& fn) const = 0;
 };
 
 class RibObserver {

@@ -57,12 +57,13 @@ struct Rib::Impl {
   void emit_group(ChangeKind k, const FibGroup& g) {
     if (observer) observer->group_changed(k, g);
   }
-  void emit_route(ChangeKind k, const RouteEntry& e) {
+  void emit_route(ChangeKind k, RouteEntry& e) {
     if (observer) observer->route_changed(k, view(e));
   }
-  static RouteView view(const RouteEntry& e) {
+  static RouteView view(RouteEntry& e) {
     const RouteSpec& s = e.r.spec;
-    return RouteView{s.table, s.prefix, s.type, s.protocol, s.metric, e.r.group_id};
+    return RouteView{s.table,      s.prefix,          s.type, s.protocol, s.metric,
+                     e.r.group_id, &e.r.observer_bits};
   }
 
   // --- targets (rib_nexthops.cpp) --------------------------------------------

@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "dataplane/bpf_map_writer.hpp"
+#include "dataplane/fake_announced_routes.hpp"
 #include "dataplane/fib_offload.hpp"
 #include "dataplane/unique_fd.hpp"
 #include "dataplane/xdp_program.hpp"
@@ -87,7 +88,8 @@ TEST_F(DataplaneBpf, ConnectedHostsLandInTheHostMaps) {
   cfg.max_groups = prog->memory().max_groups;
   cfg.max_nexthops = 1024;
   cfg.max_hosts = 3;  // more than the maps hold
-  FibOffload fp(cfg, writer, kernel, kernel);
+  FakeAnnouncedRoutes routes;
+  FibOffload fp(cfg, writer, kernel, kernel, routes);
   ASSERT_TRUE(fp.add_port(port_ifindex));
   ResolvedNextHop on_link;
   on_link.nh.ifindex = port_ifindex;
@@ -96,7 +98,7 @@ TEST_F(DataplaneBpf, ConnectedHostsLandInTheHostMaps) {
     RouteView r;
     r.prefix = P(p);
     r.group_id = 7;
-    fp.route_changed(ChangeKind::Added, r);
+    routes.announce(fp, ChangeKind::Added, r);
   }
   for (const char* h : {"10.9.0.5", "10.9.0.6", "10.9.0.7", "2001:db8:9::5"}) {
     kernel.set_neighbour(A(h), port_ifindex, {{2, 0, 0, 0, 8, uint8_t(h[7])}, true});
@@ -134,7 +136,8 @@ TEST_F(DataplaneBpf, FastPathEventsLandInTheKernelMaps) {
   FibOffloadLimits cfg;
   cfg.max_groups = prog->memory().max_groups;
   cfg.max_nexthops = 1024;
-  FibOffload fp(cfg, writer, kernel, kernel);
+  FakeAnnouncedRoutes routes;
+  FibOffload fp(cfg, writer, kernel, kernel, routes);
 
   ResolvedNextHop m1, m2;
   m1.nh.gateway = A("10.0.0.1");
@@ -145,15 +148,15 @@ TEST_F(DataplaneBpf, FastPathEventsLandInTheKernelMaps) {
   RouteView r;
   r.prefix = P("192.0.2.0/24");
   r.group_id = 1000;
-  fp.route_changed(ChangeKind::Added, r);
+  routes.announce(fp, ChangeKind::Added, r);
   r.prefix = P("198.51.100.128/25");  // needs a tbl8 group
-  fp.route_changed(ChangeKind::Added, r);
+  routes.announce(fp, ChangeKind::Added, r);
   r.prefix = P("2001:db8:1::/48");
-  fp.route_changed(ChangeKind::Added, r);
+  routes.announce(fp, ChangeKind::Added, r);
   RouteView bh;
   bh.prefix = P("203.0.113.0/24");
   bh.type = RouteType::Blackhole;
-  fp.route_changed(ChangeKind::Added, bh);
+  routes.announce(fp, ChangeKind::Added, bh);
 
   const uint32_t gi = *fp.group_index(1000);
   const uint32_t fwd = fpm_act_make(FPM_ACT_FORWARD, gi);
@@ -189,10 +192,10 @@ TEST_F(DataplaneBpf, FastPathEventsLandInTheKernelMaps) {
   ASSERT_TRUE(n);
   EXPECT_EQ(*n, 1u);
 
-  fp.route_changed(ChangeKind::Removed, r);
+  routes.announce(fp, ChangeKind::Removed, r);
   EXPECT_EQ(writer.v6().lookup(A("2001:db8:1::5")), 0u);
   r.prefix = P("192.0.2.0/24");
-  fp.route_changed(ChangeKind::Removed, r);
+  routes.announce(fp, ChangeKind::Removed, r);
   EXPECT_EQ(tbl24_entry(*prog, "192.0.2.9"), 0u);
 }
 
@@ -356,11 +359,12 @@ TEST_F(DataplaneBpf, WarmRestartStagesBehindTheAdoptedTables) {
     auto a = load(config_keep());
     ASSERT_TRUE(a);
     BpfMapWriter writer(*a);
-    FibOffload fp(cfg, writer, kernel, kernel);
+    FakeAnnouncedRoutes routes;
+    FibOffload fp(cfg, writer, kernel, kernel, routes);
     fp.group_changed(ChangeKind::Added, group_of(1000, "10.0.0.1"));
-    fp.route_changed(ChangeKind::Added, route("192.0.2.0/24", 1000));
-    fp.route_changed(ChangeKind::Added, route("198.51.100.128/25", 1000));
-    fp.route_changed(ChangeKind::Added, route("2001:db8:1::/48", 1000));
+    routes.announce(fp, ChangeKind::Added, route("192.0.2.0/24", 1000));
+    routes.announce(fp, ChangeKind::Added, route("198.51.100.128/25", 1000));
+    routes.announce(fp, ChangeKind::Added, route("2001:db8:1::/48", 1000));
     old_fwd = fpm_act_make(FPM_ACT_FORWARD, *fp.group_index(1000));
     old_long = tbl24_entry(*a, "198.51.100.200");
     ASSERT_TRUE(old_long & LPM_ENTRY_NODE);
@@ -377,13 +381,15 @@ TEST_F(DataplaneBpf, WarmRestartStagesBehindTheAdoptedTables) {
   EXPECT_EQ(fpm_act_make(FPM_ACT_FORWARD, live.groups[0]), old_fwd);
   EXPECT_EQ(live.nexthops.size(), 1u);
 
-  FibOffload fp(cfg, writer, kernel, kernel);
+  FakeAnnouncedRoutes routes;
+
+  FibOffload fp(cfg, writer, kernel, kernel, routes);
   fp.hold_indices(live.groups, live.nexthops);
   // zebra's replay, with a change made while fpm-sink was down.
   fp.group_changed(ChangeKind::Added, group_of(2000, "10.0.0.2"));
-  fp.route_changed(ChangeKind::Added, route("192.0.2.0/24", 2000));
-  fp.route_changed(ChangeKind::Added, route("203.0.113.0/24", 2000));
-  fp.route_changed(ChangeKind::Added, route("2001:db8:1::/48", 2000));
+  routes.announce(fp, ChangeKind::Added, route("192.0.2.0/24", 2000));
+  routes.announce(fp, ChangeKind::Added, route("203.0.113.0/24", 2000));
+  routes.announce(fp, ChangeKind::Added, route("2001:db8:1::/48", 2000));
   const uint32_t new_fwd = fpm_act_make(FPM_ACT_FORWARD, *fp.group_index(2000));
   EXPECT_NE(new_fwd, old_fwd);
   for (uint32_t nh : live.nexthops) {
@@ -406,7 +412,7 @@ TEST_F(DataplaneBpf, WarmRestartStagesBehindTheAdoptedTables) {
   EXPECT_EQ(tbl24_entry(*b, "198.51.100.200"), 0u);  // withdrawn while down
   EXPECT_EQ(writer.v6().lookup(A("2001:db8:1::5")), new_fwd);
   // Writes go straight to the live maps again.
-  fp.route_changed(ChangeKind::Added, route("198.51.100.0/24", 2000));
+  routes.announce(fp, ChangeKind::Added, route("198.51.100.0/24", 2000));
   EXPECT_EQ(tbl24_entry(*b, "198.51.100.200"), new_fwd);
 }
 
@@ -528,7 +534,8 @@ TEST_F(DataplaneBpf, PortsAndCounters) {
   LinkEntry link{{2, 0, 0, 0, 0, 0xa}, 1500, true};
   link.forward_v4 = true;  // IPv6 forwarding off on this port
   kernel.set_link(ns.a(), link);
-  FibOffload fp(FibOffloadLimits{}, writer, kernel, kernel);
+  FakeAnnouncedRoutes routes;
+  FibOffload fp(FibOffloadLimits{}, writer, kernel, kernel, routes);
   ASSERT_TRUE(fp.add_port(ns.a()));
   fpm_iface iface{};
   uint32_t key = ns.a();

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dataplane/bpf_map_writer.hpp"
+#include "dataplane/fake_announced_routes.hpp"
 #include "dataplane/fib_offload.hpp"
 #include "dataplane/xdp_program.hpp"
 #include "netns_fixture.hpp"
@@ -52,7 +53,7 @@ class OffloadTruth : public ::testing::Test {
     FibOffloadLimits cfg;
     cfg.max_groups = prog->memory().max_groups;
     cfg.max_nexthops = 64;
-    fp = std::make_unique<FibOffload>(cfg, *writer, kernel, kernel);
+    fp = std::make_unique<FibOffload>(cfg, *writer, kernel, kernel, announced);
     ResolvedNextHop m;
     m.nh.gateway = A("10.0.0.1");
     m.nh.ifindex = kPort;
@@ -69,14 +70,14 @@ class OffloadTruth : public ::testing::Test {
     RouteView r;
     r.prefix = P(s);
     r.group_id = kGroup;
-    fp->route_changed(ChangeKind::Added, r);
+    announced.announce(*fp, ChangeKind::Added, r);
     routes.push_back(r.prefix);
   }
   void withdraw(const std::string& s) {
     RouteView r;
     r.prefix = P(s);
     r.group_id = kGroup;
-    fp->route_changed(ChangeKind::Removed, r);
+    announced.announce(*fp, ChangeKind::Removed, r);
     std::erase(routes, r.prefix);
   }
 
@@ -148,6 +149,7 @@ class OffloadTruth : public ::testing::Test {
   std::unique_ptr<XdpProgram> prog;
   std::unique_ptr<BpfMapWriter> writer;
   StaticKernelView kernel;
+  FakeAnnouncedRoutes announced;  // before fp: it holds the routes fp reads
   std::unique_ptr<FibOffload> fp;
   std::vector<Prefix> routes;
 };

@@ -287,7 +287,7 @@ class FpmServerFeedbackTest : public FpmServerTest {
 
   StaticKernelView kernel_;
   FakeMapWriter writer_;
-  FibOffload fast_path_{FibOffloadLimits{}, writer_, kernel_, kernel_};
+  FibOffload fast_path_{FibOffloadLimits{}, writer_, kernel_, kernel_, rib_};
   OffloadFeedback feedback_{rib_, fast_path_, nullptr};
 };
 

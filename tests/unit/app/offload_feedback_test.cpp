@@ -128,8 +128,8 @@ class OffloadFeedbackTest : public ::testing::Test {
 
   StaticKernelView kernel;
   FakeMapWriter writer{3};  // room for three routes: the fourth fails
-  FibOffload fast_path{FibOffloadLimits{}, writer, kernel, kernel};
-  Rib rib;
+  Rib rib;                  // before fast_path: it holds each route's offload state
+  FibOffload fast_path{FibOffloadLimits{}, writer, kernel, kernel, rib};
   bool paused = false;
   OffloadFeedback feedback{rib, fast_path, [this] { return paused; }};
 };
@@ -222,8 +222,8 @@ TEST_F(OffloadFeedbackTest, PausedHoldsRepliesAndSessionEndDropsThem) {
 
 TEST_F(OffloadFeedbackTest, ABatchStaysNearItsBudgetAndTheRestWaits) {
   FakeMapWriter roomy;
-  FibOffload fp(FibOffloadLimits{}, roomy, kernel, kernel);
   Rib big;
+  FibOffload fp(FibOffloadLimits{}, roomy, kernel, kernel, big);
   big.set_observer(&fp);
   OffloadFeedback fb(big, fp, nullptr);
   ASSERT_TRUE(big.apply(single_nh(1, "10.0.1.1", kEth1)).ok());

@@ -42,7 +42,7 @@ class SessionHoldTest : public ::testing::Test {
   SessionHoldTest() {
     kernel_.set_link(kEth, {EthAddr{2, 0, 0, 0, 0, 3}, 1500, true});
     kernel_.set_neighbour(ip("10.0.0.2"), kEth, {EthAddr{2, 0, 0, 0, 1, 3}, true});
-    fast_path_ = std::make_unique<FibOffload>(FibOffloadLimits{}, writer_, kernel_, kernel_);
+    fast_path_ = std::make_unique<FibOffload>(FibOffloadLimits{}, writer_, kernel_, kernel_, rib_);
     rib_.set_observer(fast_path_.get());
   }
   ~SessionHoldTest() override {

@@ -8,6 +8,7 @@
 #include "app/fast_path_views.hpp"
 #include "app/flow_path_view.hpp"
 #include "app/kernel_views.hpp"
+#include "dataplane/fake_announced_routes.hpp"
 #include "dataplane/fake_map_writer.hpp"
 #include "dataplane/flow_hash.hpp"
 
@@ -124,7 +125,8 @@ TEST(KernelViews, NexthopUsersCountGroupsAndRoutes) {
   view.set_neighbour(A("10.0.1.1"), 11, {{2, 0, 0, 0, 1, 1}, true});
   view.set_neighbour(A("10.0.2.1"), 12, {{2, 0, 0, 0, 1, 2}, true});
   FakeMapWriter writer;
-  FibOffload fp(FibOffloadLimits{}, writer, view, view);
+  FakeAnnouncedRoutes routes;
+  FibOffload fp(FibOffloadLimits{}, writer, view, view, routes);
   auto via = [](const char* gw, uint32_t ifindex) {
     ResolvedNextHop r;
     r.nh.gateway = A(gw);
@@ -141,9 +143,9 @@ TEST(KernelViews, NexthopUsersCountGroupsAndRoutes) {
     r.group_id = group;
     return r;
   };
-  fp.route_changed(ChangeKind::Added, route("192.0.2.0/24", 1));
-  fp.route_changed(ChangeKind::Added, route("198.51.100.0/24", 2));
-  fp.route_changed(ChangeKind::Added, route("203.0.113.0/24", 2));
+  routes.announce(fp, ChangeKind::Added, route("192.0.2.0/24", 1));
+  routes.announce(fp, ChangeKind::Added, route("198.51.100.0/24", 2));
+  routes.announce(fp, ChangeKind::Added, route("203.0.113.0/24", 2));
 
   KernelState kernel;
   control::NexthopsReply reply;

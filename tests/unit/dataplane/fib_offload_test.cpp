@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "dataplane/fake_announced_routes.hpp"
 #include "dataplane/fake_map_writer.hpp"
 
 namespace fpm_sink {
@@ -71,7 +72,7 @@ class FibOffloadTest : public ::testing::Test {
     cfg.max_nexthops = max_nexthops;
     cfg.index_grace = 1s;
     cfg.clock = [this] { return now; };
-    fp = std::make_unique<FibOffload>(cfg, *writer, kernel, kernel);
+    fp = std::make_unique<FibOffload>(cfg, *writer, kernel, kernel, routes);
   }
   uint32_t forward(uint32_t group_id) {
     return fpm_act_make(FPM_ACT_FORWARD, *fp->group_index(group_id));
@@ -85,12 +86,13 @@ class FibOffloadTest : public ::testing::Test {
   StaticKernelView kernel;
   std::chrono::steady_clock::time_point now{};
   std::unique_ptr<FakeMapWriter> writer;
+  FakeAnnouncedRoutes routes;  // before fp: it holds the routes fp reads
   std::unique_ptr<FibOffload> fp;
 };
 
 TEST_F(FibOffloadTest, GroupAndRouteProgramTheMaps) {
   fp->group_changed(ChangeKind::Added, group(7, {via("10.0.1.1", kEth1), via("10.0.2.1", kEth2)}));
-  fp->route_changed(ChangeKind::Added, route("192.0.2.0/24", 7));
+  routes.announce(*fp, ChangeKind::Added, route("192.0.2.0/24", 7));
 
   const uint32_t gi = *fp->group_index(7);
   ASSERT_EQ(writer->groups.count(gi), 1u);
@@ -120,11 +122,11 @@ TEST_F(FibOffloadTest, GroupAndRouteProgramTheMaps) {
 }
 
 TEST_F(FibOffloadTest, RouteTypesMapToActions) {
-  fp->route_changed(ChangeKind::Added, route("10.9.0.0/16", 0, RouteType::Blackhole));
-  fp->route_changed(ChangeKind::Added, route("10.8.0.0/16", 0, RouteType::Unreachable));
-  fp->route_changed(ChangeKind::Added, route("10.7.0.0/16", 0, RouteType::Prohibit));
-  fp->route_changed(ChangeKind::Added, route("10.6.0.1/32", 0, RouteType::Local));
-  fp->route_changed(ChangeKind::Added, route("10.5.0.0/16", 0, RouteType::Unicast, 100));
+  routes.announce(*fp, ChangeKind::Added, route("10.9.0.0/16", 0, RouteType::Blackhole));
+  routes.announce(*fp, ChangeKind::Added, route("10.8.0.0/16", 0, RouteType::Unreachable));
+  routes.announce(*fp, ChangeKind::Added, route("10.7.0.0/16", 0, RouteType::Prohibit));
+  routes.announce(*fp, ChangeKind::Added, route("10.6.0.1/32", 0, RouteType::Local));
+  routes.announce(*fp, ChangeKind::Added, route("10.5.0.0/16", 0, RouteType::Unicast, 100));
   EXPECT_EQ(writer->routes[P("10.9.0.0/16")], fpm_act_make(FPM_ACT_DROP, 0));
   EXPECT_EQ(writer->routes[P("10.8.0.0/16")], fpm_act_make(FPM_ACT_PUNT, FPM_REASON_UNREACHABLE));
   EXPECT_EQ(writer->routes[P("10.7.0.0/16")], fpm_act_make(FPM_ACT_PUNT, FPM_REASON_PROHIBIT));
@@ -144,8 +146,8 @@ TEST_F(FibOffloadTest, BlackholeAndConnectedGroups) {
   ResolvedNextHop connected;
   connected.nh.ifindex = kEth1;
   fp->group_changed(ChangeKind::Added, group(2, {connected}));
-  fp->route_changed(ChangeKind::Added, route("10.1.0.0/16", 1));
-  fp->route_changed(ChangeKind::Added, route("10.2.0.0/16", 2));
+  routes.announce(*fp, ChangeKind::Added, route("10.1.0.0/16", 1));
+  routes.announce(*fp, ChangeKind::Added, route("10.2.0.0/16", 2));
   EXPECT_EQ(writer->routes[P("10.1.0.0/16")], fpm_act_make(FPM_ACT_DROP, 0));
   EXPECT_EQ(writer->routes[P("10.2.0.0/16")], fpm_act_make(FPM_ACT_PUNT, FPM_REASON_CONNECTED));
   EXPECT_EQ(fp->group_index(1), std::nullopt);  // no fpm_nhg slot wasted
@@ -170,7 +172,7 @@ TEST_F(FibOffloadTest, NeighbourChangeIsOneWriteWhateverTheRouteCount) {
   for (uint32_t i = 0; i < 5000; ++i) {
     RouteView r = route("0.0.0.0/32", 1 + (i & 1));
     r.prefix = *Prefix::make(IpAddr::v4(0x0a000000u + (i << 8)), 24);
-    fp->route_changed(ChangeKind::Added, r);
+    routes.announce(*fp, ChangeKind::Added, r);
   }
   auto before = writer->writes;
   kernel.set_neighbour(A("10.0.1.1"), kEth1, {kMacGw1, true});
@@ -196,7 +198,7 @@ TEST_F(FibOffloadTest, NeighbourChangeIsOneWriteWhateverTheRouteCount) {
 
 TEST_F(FibOffloadTest, FailedNeighbourFailsItsNextHopInOneWrite) {
   fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1), via("10.0.2.1", kEth2)}));
-  fp->route_changed(ChangeKind::Added, route("198.51.100.0/24", 1));
+  routes.announce(*fp, ChangeKind::Added, route("198.51.100.0/24", 1));
   auto before = writer->writes;
   kernel.set_neighbour(A("10.0.1.1"), kEth1, {{}, false, true});
   auto n = fp->neighbour_changed(A("10.0.1.1"), kEth1);
@@ -229,7 +231,7 @@ TEST_F(FibOffloadTest, FailedNeighbourFailsItsNextHopInOneWrite) {
 // FPM_NH_UNRESOLVED first (bpf/fpm_abi.h) so no packet pairs the old MAC with the new.
 TEST_F(FibOffloadTest, NeighbourMacChangeRewritesOnlyTheNextHop) {
   fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
-  fp->route_changed(ChangeKind::Added, route("198.51.100.0/24", 1));
+  routes.announce(*fp, ChangeKind::Added, route("198.51.100.0/24", 1));
   auto before = writer->writes;
   const EthAddr moved{2, 0, 0, 0, 9, 9};
   kernel.set_neighbour(A("10.0.1.1"), kEth1, {moved, true});
@@ -253,7 +255,7 @@ TEST_F(FibOffloadTest, UnresolvedNeighbourPunts) {
 TEST_F(FibOffloadTest, MemberRemovalRewritesOnlyItsBuckets) {
   fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1), via("10.0.2.1", kEth2),
                                                  via("10.0.3.1", kEth2), via("10.0.4.1", kEth2)}));
-  fp->route_changed(ChangeKind::Added, route("198.51.100.0/24", 1));
+  routes.announce(*fp, ChangeKind::Added, route("198.51.100.0/24", 1));
   const uint32_t gi = *fp->group_index(1);
   const std::vector<uint32_t> old(std::begin(writer->groups[gi].buckets),
                                   std::end(writer->groups[gi].buckets));
@@ -314,7 +316,7 @@ TEST_F(FibOffloadTest, GroupIndicesAreDenseAndReusedOnlyAfterGrace) {
 
   // Slot 0 is quarantined: a new group cannot have it yet.
   fp->group_changed(ChangeKind::Added, group(3, {via("10.0.1.1", kEth1)}));
-  fp->route_changed(ChangeKind::Added, route("203.0.113.0/24", 3));
+  routes.announce(*fp, ChangeKind::Added, route("203.0.113.0/24", 3));
   EXPECT_EQ(fp->group_index(3), std::nullopt);
   auto st = fp->offload_state(254, P("203.0.113.0/24"));
   EXPECT_EQ(st->state, OffloadState::Failed);
@@ -332,9 +334,9 @@ TEST_F(FibOffloadTest, GroupIndicesAreDenseAndReusedOnlyAfterGrace) {
 TEST_F(FibOffloadTest, LpmFullMarksFailedAndRecovers) {
   make(2);
   fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
-  fp->route_changed(ChangeKind::Added, route("10.1.0.0/16", 1));
-  fp->route_changed(ChangeKind::Added, route("10.2.0.0/16", 1));
-  fp->route_changed(ChangeKind::Added, route("10.3.0.0/16", 1));
+  routes.announce(*fp, ChangeKind::Added, route("10.1.0.0/16", 1));
+  routes.announce(*fp, ChangeKind::Added, route("10.2.0.0/16", 1));
+  routes.announce(*fp, ChangeKind::Added, route("10.3.0.0/16", 1));
   auto st = fp->offload_state(254, P("10.3.0.0/16"));
   EXPECT_EQ(st->state, OffloadState::Failed);
   EXPECT_EQ(st->reason, OffloadReason::LpmFull);
@@ -344,7 +346,7 @@ TEST_F(FibOffloadTest, LpmFullMarksFailedAndRecovers) {
   EXPECT_EQ(fp->stats().routes_v6.failed, 0u);
 
   EXPECT_EQ(fp->poll(), 0u);  // still full
-  fp->route_changed(ChangeKind::Removed, route("10.1.0.0/16", 1));
+  routes.announce(*fp, ChangeKind::Removed, route("10.1.0.0/16", 1));
   EXPECT_EQ(fp->poll(), 1u);
   EXPECT_EQ(fp->offload_state(254, P("10.3.0.0/16"))->state, OffloadState::Installed);
   EXPECT_EQ(writer->routes[P("10.3.0.0/16")], forward(1));
@@ -358,12 +360,12 @@ TEST_F(FibOffloadTest, LpmFullMarksFailedAndRecovers) {
 // and the totals stay the sum of both families.
 TEST_F(FibOffloadTest, RouteCountsByFamily) {
   fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
-  fp->route_changed(ChangeKind::Added, route("10.1.0.0/16", 1));
-  fp->route_changed(ChangeKind::Added, route("10.2.0.0/16", 0, RouteType::Blackhole));
-  fp->route_changed(ChangeKind::Added, route("2001:db8:1::/48", 1));
-  fp->route_changed(ChangeKind::Added, route("2001:db8:2::/48", 0, RouteType::Unreachable));
-  fp->route_changed(ChangeKind::Added, route("2001:db8:3::/48", 0, RouteType::Unicast, 100));
-  fp->route_changed(ChangeKind::Added, route("2001:db8:4::/48", 9));  // unknown group
+  routes.announce(*fp, ChangeKind::Added, route("10.1.0.0/16", 1));
+  routes.announce(*fp, ChangeKind::Added, route("10.2.0.0/16", 0, RouteType::Blackhole));
+  routes.announce(*fp, ChangeKind::Added, route("2001:db8:1::/48", 1));
+  routes.announce(*fp, ChangeKind::Added, route("2001:db8:2::/48", 0, RouteType::Unreachable));
+  routes.announce(*fp, ChangeKind::Added, route("2001:db8:3::/48", 0, RouteType::Unicast, 100));
+  routes.announce(*fp, ChangeKind::Added, route("2001:db8:4::/48", 9));  // unknown group
   auto totals_add_up = [](const FibOffloadStats& s) {
     EXPECT_EQ(s.routes_installed, s.routes_v4.installed + s.routes_v6.installed);
     EXPECT_EQ(s.routes_failed, s.routes_v4.failed + s.routes_v6.failed);
@@ -379,9 +381,9 @@ TEST_F(FibOffloadTest, RouteCountsByFamily) {
   totals_add_up(s);
 
   // A state change moves the route within its family; removals leave it.
-  fp->route_changed(ChangeKind::Changed, route("2001:db8:1::/48", 0, RouteType::Prohibit));
-  fp->route_changed(ChangeKind::Removed, route("10.2.0.0/16", 0, RouteType::Blackhole));
-  fp->route_changed(ChangeKind::Removed, route("2001:db8:3::/48", 0, RouteType::Unicast, 100));
+  routes.announce(*fp, ChangeKind::Changed, route("2001:db8:1::/48", 0, RouteType::Prohibit));
+  routes.announce(*fp, ChangeKind::Removed, route("10.2.0.0/16", 0, RouteType::Blackhole));
+  routes.announce(*fp, ChangeKind::Removed, route("2001:db8:3::/48", 0, RouteType::Unicast, 100));
   s = fp->stats();
   EXPECT_EQ(s.routes_v4.installed, 1u);
   EXPECT_EQ(s.routes_v6.installed, 0u);
@@ -394,7 +396,7 @@ TEST_F(FibOffloadTest, NextHopTableFullFailsGroupThenRecovers) {
   make(SIZE_MAX, 8, 1);
   fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
   fp->group_changed(ChangeKind::Added, group(2, {via("10.0.2.1", kEth2)}));
-  fp->route_changed(ChangeKind::Added, route("10.2.0.0/16", 2));
+  routes.announce(*fp, ChangeKind::Added, route("10.2.0.0/16", 2));
   EXPECT_EQ(fp->offload_state(254, P("10.2.0.0/16"))->reason, OffloadReason::NextHopFull);
   fp->group_changed(ChangeKind::Removed, group(1, {}));
   now += 2s;
@@ -405,7 +407,7 @@ TEST_F(FibOffloadTest, NextHopTableFullFailsGroupThenRecovers) {
 
 TEST_F(FibOffloadTest, GroupTurningBlackholeRewritesItsRoutesThenFreesSlot) {
   fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
-  fp->route_changed(ChangeKind::Added, route("10.1.0.0/16", 1));
+  routes.announce(*fp, ChangeKind::Added, route("10.1.0.0/16", 1));
   const uint32_t gi = *fp->group_index(1);
   fp->group_changed(ChangeKind::Changed, FibGroup{1, true, {}});
   EXPECT_EQ(writer->routes[P("10.1.0.0/16")], fpm_act_make(FPM_ACT_DROP, 0));
@@ -417,10 +419,10 @@ TEST_F(FibOffloadTest, GroupTurningBlackholeRewritesItsRoutesThenFreesSlot) {
 TEST_F(FibOffloadTest, RouteMovesBetweenGroupsAndIsRemoved) {
   fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
   fp->group_changed(ChangeKind::Added, group(2, {via("10.0.2.1", kEth2)}));
-  fp->route_changed(ChangeKind::Added, route("10.1.0.0/16", 1));
-  fp->route_changed(ChangeKind::Changed, route("10.1.0.0/16", 2));
+  routes.announce(*fp, ChangeKind::Added, route("10.1.0.0/16", 1));
+  routes.announce(*fp, ChangeKind::Changed, route("10.1.0.0/16", 2));
   EXPECT_EQ(writer->routes[P("10.1.0.0/16")], forward(2));
-  fp->route_changed(ChangeKind::Removed, route("10.1.0.0/16", 2));
+  routes.announce(*fp, ChangeKind::Removed, route("10.1.0.0/16", 2));
   EXPECT_EQ(writer->routes.count(P("10.1.0.0/16")), 0u);
   EXPECT_EQ(fp->offload_state(254, P("10.1.0.0/16")), std::nullopt);
   fp->group_changed(ChangeKind::Removed, group(1, {}));
@@ -433,7 +435,7 @@ TEST_F(FibOffloadTest, RouteMovesBetweenGroupsAndIsRemoved) {
 TEST_F(FibOffloadTest, WriteErrorIsRecordedAndRetried) {
   fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
   writer->fail_next_write = true;
-  fp->route_changed(ChangeKind::Added, route("10.1.0.0/16", 1));
+  routes.announce(*fp, ChangeKind::Added, route("10.1.0.0/16", 1));
   EXPECT_EQ(fp->offload_state(254, P("10.1.0.0/16"))->reason, OffloadReason::WriteError);
   ASSERT_TRUE(fp->last_error());
   EXPECT_EQ(fp->last_error()->id, "bpf.map.update");
@@ -511,16 +513,16 @@ TEST_F(FibOffloadTest, Ipv6RoutesUseTheSameGroups) {
   fp->group_changed(ChangeKind::Added, group(1, {via("fe80::1", kEth1)}));
   kernel.set_neighbour(A("fe80::1"), kEth1, {kMacGw1, true});
   ASSERT_TRUE(fp->neighbour_changed(A("fe80::1"), kEth1));
-  fp->route_changed(ChangeKind::Added, route("2001:db8::/32", 1));
+  routes.announce(*fp, ChangeKind::Added, route("2001:db8::/32", 1));
   EXPECT_EQ(writer->lookup(A("2001:db8::42")), forward(1));
   EXPECT_EQ(writer->nexthops.begin()->second.state, FPM_NH_VALID);
 }
 
 TEST_F(FibOffloadTest, WithheldRoutesPuntWhateverTheirTypeAndComeBackAsTheyAre) {
   fp->group_changed(ChangeKind::Added, group(7, {via("10.0.1.1", kEth1)}));
-  fp->route_changed(ChangeKind::Added, route("192.0.2.0/24", 7));
-  fp->route_changed(ChangeKind::Added, route("198.51.100.0/24", 0, RouteType::Blackhole));
-  fp->route_changed(ChangeKind::Added, route("203.0.113.0/24", 7, RouteType::Unicast, 100));
+  routes.announce(*fp, ChangeKind::Added, route("192.0.2.0/24", 7));
+  routes.announce(*fp, ChangeKind::Added, route("198.51.100.0/24", 0, RouteType::Blackhole));
+  routes.announce(*fp, ChangeKind::Added, route("203.0.113.0/24", 7, RouteType::Unicast, 100));
   const uint32_t held = fpm_act_make(FPM_ACT_PUNT, FPM_REASON_OFFLOAD_FAILED);
 
   fp->set_withheld(true);
@@ -536,7 +538,7 @@ TEST_F(FibOffloadTest, WithheldRoutesPuntWhateverTheirTypeAndComeBackAsTheyAre) 
   EXPECT_EQ(writer->vrf_lookup(1, A("203.0.113.1")), held);
   EXPECT_EQ(fp->stats().routes_installed, 0u);
   // A route zebra sends while withheld (a replay before it settles) punts too.
-  fp->route_changed(ChangeKind::Added, route("192.0.2.128/25", 7));
+  routes.announce(*fp, ChangeKind::Added, route("192.0.2.128/25", 7));
   EXPECT_EQ(writer->routes.at(P("192.0.2.128/25")), held);
 
   fp->set_withheld(false);
@@ -552,8 +554,8 @@ TEST_F(FibOffloadTest, RefusedRoutesMakeEveryRoutePuntUntilRestart) {
   // The RIB refused a more-specific (say 192.0.2.128/25): forwarding what it
   // did take would send that traffic along the covering /24.
   fp->group_changed(ChangeKind::Added, group(7, {via("10.0.1.1", kEth1)}));
-  fp->route_changed(ChangeKind::Added, route("192.0.2.0/24", 7));
-  fp->route_changed(ChangeKind::Added, route("198.51.100.0/24", 0, RouteType::Blackhole));
+  routes.announce(*fp, ChangeKind::Added, route("192.0.2.0/24", 7));
+  routes.announce(*fp, ChangeKind::Added, route("198.51.100.0/24", 0, RouteType::Blackhole));
   ASSERT_EQ(writer->routes.at(P("192.0.2.0/24")), forward(7));
   const uint32_t punted = fpm_act_make(FPM_ACT_PUNT, FPM_REASON_OFFLOAD_FAILED);
 
@@ -569,7 +571,7 @@ TEST_F(FibOffloadTest, RefusedRoutesMakeEveryRoutePuntUntilRestart) {
   EXPECT_EQ(fp->stats().routes_installed, 0u);
   EXPECT_EQ(fp->stats().routes_failed, 2u);
   // Routes still taken later punt too, and the end of a hold does not undo it.
-  fp->route_changed(ChangeKind::Added, route("203.0.113.0/24", 7));
+  routes.announce(*fp, ChangeKind::Added, route("203.0.113.0/24", 7));
   EXPECT_EQ(writer->routes.at(P("203.0.113.0/24")), punted);
   fp->set_withheld(true);
   fp->set_withheld(false);
@@ -598,10 +600,10 @@ class OffloadChangesTest : public FibOffloadTest {
 TEST_F(OffloadChangesTest, EachRouteIsQueuedOnceWithItsStateWhenTaken) {
   fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
   fp->group_changed(ChangeKind::Added, FibGroup{2, true, {}});
-  fp->route_changed(ChangeKind::Added, route("10.1.0.0/16", 1));
-  fp->route_changed(ChangeKind::Changed, route("10.1.0.0/16", 2));  // coalesces
-  fp->route_changed(ChangeKind::Added, route("10.9.0.0/16", 0, RouteType::Unreachable));
-  fp->route_changed(ChangeKind::Added, route("10.7.0.0/16", 1, RouteType::Unicast, 100));
+  routes.announce(*fp, ChangeKind::Added, route("10.1.0.0/16", 1));
+  routes.announce(*fp, ChangeKind::Changed, route("10.1.0.0/16", 2));  // coalesces
+  routes.announce(*fp, ChangeKind::Added, route("10.9.0.0/16", 0, RouteType::Unreachable));
+  routes.announce(*fp, ChangeKind::Added, route("10.7.0.0/16", 1, RouteType::Unicast, 100));
   EXPECT_EQ(fp->offload_changes_queued(), 3u);
   EXPECT_EQ(fp->offload_state(254, P("10.1.0.0/16"))->reported, std::nullopt);
   const std::map<std::string, OffloadState> want{{"254 10.1.0.0/16", OffloadState::Installed},
@@ -616,10 +618,10 @@ TEST_F(OffloadChangesTest, EachRouteIsQueuedOnceWithItsStateWhenTaken) {
 
 TEST_F(OffloadChangesTest, ConfirmedRouteIsQueuedAgainUnchanged) {
   fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
-  fp->route_changed(ChangeKind::Added, route("10.1.0.0/16", 1));
+  routes.announce(*fp, ChangeKind::Added, route("10.1.0.0/16", 1));
   take_all();
   const uint64_t writes = writer->writes.total();
-  fp->route_confirmed(route("10.1.0.0/16", 1));
+  routes.confirm(*fp, route("10.1.0.0/16", 1));
   EXPECT_EQ(writer->writes.total(), writes) << "a confirmation reprograms nothing";
   EXPECT_EQ(take_all(),
             (std::map<std::string, OffloadState>{{"254 10.1.0.0/16", OffloadState::Installed}}));
@@ -629,13 +631,13 @@ TEST_F(OffloadChangesTest, CapacityFailureAndRecoveryAreBothReported) {
   make(2);
   fp->set_offload_changes(true);
   fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
-  fp->route_changed(ChangeKind::Added, route("10.1.0.0/16", 1));
-  fp->route_changed(ChangeKind::Added, route("10.2.0.0/16", 1));
-  fp->route_changed(ChangeKind::Added, route("10.3.0.0/16", 1));
+  routes.announce(*fp, ChangeKind::Added, route("10.1.0.0/16", 1));
+  routes.announce(*fp, ChangeKind::Added, route("10.2.0.0/16", 1));
+  routes.announce(*fp, ChangeKind::Added, route("10.3.0.0/16", 1));
   EXPECT_EQ(take_all()["254 10.3.0.0/16"], OffloadState::Failed);
   EXPECT_EQ(fp->poll(), 0u);
   EXPECT_TRUE(take_all().empty()) << "a retry that fails again tells zebra nothing new";
-  fp->route_changed(ChangeKind::Removed, route("10.1.0.0/16", 1));
+  routes.announce(*fp, ChangeKind::Removed, route("10.1.0.0/16", 1));
   EXPECT_TRUE(take_all().empty()) << "a removed route gets no reply";
   EXPECT_EQ(fp->poll(), 1u);
   EXPECT_EQ(take_all(),
@@ -645,12 +647,12 @@ TEST_F(OffloadChangesTest, CapacityFailureAndRecoveryAreBothReported) {
 // zebra never clears RTM_F_TRAP on a route entry it has set it on, so a route
 // punted only until it settles must not be reported as trapped.
 TEST_F(OffloadChangesTest, PuntsThatLastUntilTheRouteSettlesAreNotReported) {
-  fp->route_changed(ChangeKind::Added, route("10.1.0.0/16", 0));  // waits for its group
+  routes.announce(*fp, ChangeKind::Added, route("10.1.0.0/16", 0));  // waits for its group
   EXPECT_EQ(fp->offload_state(254, P("10.1.0.0/16"))->reason, OffloadReason::PendingGroup);
   EXPECT_TRUE(take_all().empty()) << "a route waiting for its group is not answered yet";
   EXPECT_EQ(fp->offload_state(254, P("10.1.0.0/16"))->reported, std::nullopt);
   fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
-  fp->route_changed(ChangeKind::Changed, route("10.1.0.0/16", 1));
+  routes.announce(*fp, ChangeKind::Changed, route("10.1.0.0/16", 1));
   EXPECT_EQ(take_all(),
             (std::map<std::string, OffloadState>{{"254 10.1.0.0/16", OffloadState::Installed}}));
 
@@ -665,26 +667,26 @@ TEST_F(OffloadChangesTest, PuntsThatLastUntilTheRouteSettlesAreNotReported) {
   ResolvedNextHop connected;
   connected.nh.ifindex = kEth1;
   fp->group_changed(ChangeKind::Added, group(2, {connected}));
-  fp->route_changed(ChangeKind::Changed, route("10.1.0.0/16", 2));
+  routes.announce(*fp, ChangeKind::Changed, route("10.1.0.0/16", 2));
   EXPECT_EQ(take_all(),
             (std::map<std::string, OffloadState>{{"254 10.1.0.0/16", OffloadState::NotOffloaded}}));
 }
 
 TEST_F(OffloadChangesTest, DroppedWithTheSessionAndOffCostsNothing) {
   fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
-  fp->route_changed(ChangeKind::Added, route("10.1.0.0/16", 1));
-  fp->route_changed(ChangeKind::Added, route("10.2.0.0/16", 1));
+  routes.announce(*fp, ChangeKind::Added, route("10.1.0.0/16", 1));
+  routes.announce(*fp, ChangeKind::Added, route("10.2.0.0/16", 1));
   fp->take_offload_changes(1, [](const RouteKey&, const RouteOffload&) {});
   fp->drop_offload_changes();
   EXPECT_EQ(fp->offload_changes_queued(), 0u);
   EXPECT_EQ(fp->offload_state(254, P("10.1.0.0/16"))->reported, std::nullopt);
   EXPECT_EQ(fp->offload_state(254, P("10.2.0.0/16"))->reported, std::nullopt);
-  fp->route_confirmed(route("10.1.0.0/16", 1));
+  routes.confirm(*fp, route("10.1.0.0/16", 1));
   EXPECT_EQ(take_all().size(), 1u) << "queued again after the drop";
 
   fp->set_offload_changes(false);
-  fp->route_changed(ChangeKind::Added, route("10.3.0.0/16", 1));
-  fp->route_confirmed(route("10.1.0.0/16", 1));
+  routes.announce(*fp, ChangeKind::Added, route("10.3.0.0/16", 1));
+  routes.confirm(*fp, route("10.1.0.0/16", 1));
   EXPECT_EQ(fp->offload_changes_queued(), 0u);
 }
 
@@ -692,10 +694,10 @@ TEST_F(OffloadChangesTest, DroppedWithTheSessionAndOffCostsNothing) {
 // the routes held, not by the number of changes.
 TEST_F(OffloadChangesTest, ChurnWithoutTakingStaysBounded) {
   fp->group_changed(ChangeKind::Added, group(1, {via("10.0.1.1", kEth1)}));
-  fp->route_changed(ChangeKind::Added, route("10.1.0.0/16", 1));
+  routes.announce(*fp, ChangeKind::Added, route("10.1.0.0/16", 1));
   for (int i = 0; i < 100000; i++) {
-    fp->route_changed(ChangeKind::Added, route("10.2.0.0/16", 1));
-    fp->route_changed(ChangeKind::Removed, route("10.2.0.0/16", 1));
+    routes.announce(*fp, ChangeKind::Added, route("10.2.0.0/16", 1));
+    routes.announce(*fp, ChangeKind::Removed, route("10.2.0.0/16", 1));
   }
   EXPECT_LE(fp->offload_changes_queued(), 2u * 1 + 4096 + 1);
   EXPECT_EQ(take_all(),

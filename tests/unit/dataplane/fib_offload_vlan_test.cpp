@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 
+#include "dataplane/fake_announced_routes.hpp"
 #include "dataplane/fake_map_writer.hpp"
 #include "dataplane/fib_offload.hpp"
 
@@ -44,7 +45,7 @@ class FibOffloadVlan : public ::testing::Test {
     cfg.max_groups = 16;
     cfg.max_nexthops = 16;
     cfg.clock = [this] { return now; };
-    fp = std::make_unique<FibOffload>(cfg, writer, kernel, kernel);
+    fp = std::make_unique<FibOffload>(cfg, writer, kernel, kernel, routes);
   }
   // Next hop via gw on ifindex, programmed through a one-member group.
   fpm_nexthop nexthop_via(const char* gw, uint32_t ifindex) {
@@ -62,6 +63,7 @@ class FibOffloadVlan : public ::testing::Test {
 
   StaticKernelView kernel;
   FakeMapWriter writer;
+  FakeAnnouncedRoutes routes;  // before fp: it holds the routes fp reads
   std::unique_ptr<FibOffload> fp;
   SteadyClock::result_type now{};
   uint32_t next_group_ = 1;
@@ -317,7 +319,7 @@ TEST_F(FibOffloadVlan, ConnectedHostsOnASubinterface) {
   on_link.weight = 1;
   fp->group_changed(ChangeKind::Added, FibGroup{50, false, {on_link}});
   r.group_id = 50;
-  fp->route_changed(ChangeKind::Added, r);
+  routes.announce(*fp, ChangeKind::Added, r);
   ASSERT_TRUE(fp->neighbour_changed(A("10.10.0.7"), kEth1v10));
   ASSERT_TRUE(writer.hosts.contains(A("10.10.0.7")));
   const fpm_nexthop& h = writer.hosts.at(A("10.10.0.7"));

@@ -3,6 +3,7 @@
 // and what happens at the limits.
 #include <gtest/gtest.h>
 
+#include "dataplane/fake_announced_routes.hpp"
 #include "dataplane/fake_map_writer.hpp"
 #include "dataplane/fib_offload.hpp"
 
@@ -53,7 +54,7 @@ class FibOffloadVrfTest : public ::testing::Test {
     cfg.vrf_routes_by_table = std::move(by_table);
     cfg.index_grace = 1s;
     cfg.clock = [this] { return now; };
-    fp = std::make_unique<FibOffload>(cfg, *writer, kernel, kernel);
+    fp = std::make_unique<FibOffload>(cfg, *writer, kernel, kernel, routes);
     // Group 1 leaves through eth1 (red), 2 through eth2 (main), 3 through eth3 (blue).
     for (uint32_t g : {1u, 2u, 3u}) {
       ResolvedNextHop nh;
@@ -67,13 +68,13 @@ class FibOffloadVrfTest : public ::testing::Test {
     r.table = table;
     r.prefix = P(prefix);
     r.group_id = group;
-    fp->route_changed(ChangeKind::Added, r);
+    routes.announce(*fp, ChangeKind::Added, r);
   }
   void remove(const char* prefix, uint32_t table) {
     RouteView r;
     r.table = table;
     r.prefix = P(prefix);
-    fp->route_changed(ChangeKind::Removed, r);
+    routes.announce(*fp, ChangeKind::Removed, r);
   }
   uint32_t forward(uint32_t group) {
     return fpm_act_make(FPM_ACT_FORWARD, *fp->group_index(group));
@@ -89,6 +90,7 @@ class FibOffloadVrfTest : public ::testing::Test {
 
   StaticKernelView kernel;
   std::unique_ptr<FakeMapWriter> writer;
+  FakeAnnouncedRoutes routes;  // before fp: it holds the routes fp reads
   std::unique_ptr<FibOffload> fp;
   std::chrono::steady_clock::time_point now{};
 };

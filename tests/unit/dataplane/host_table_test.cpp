@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "dataplane/fake_announced_routes.hpp"
 #include "dataplane/fake_map_writer.hpp"
 #include "dataplane/fib_offload.hpp"
 
@@ -65,7 +66,7 @@ class HostTableTest : public ::testing::Test {
     writer = std::make_unique<FakeMapWriter>();
     FibOffloadLimits cfg;
     cfg.max_hosts = max_hosts;
-    fp = std::make_unique<FibOffload>(cfg, *writer, kernel, kernel);
+    fp = std::make_unique<FibOffload>(cfg, *writer, kernel, kernel, routes);
     ASSERT_TRUE(fp->add_port(kEth1));
     ASSERT_TRUE(fp->add_port(kEth2));
   }
@@ -73,9 +74,9 @@ class HostTableTest : public ::testing::Test {
   void connect_subnets() {
     fp->group_changed(ChangeKind::Added, FibGroup{1, false, {on_link(kEth1)}});
     fp->group_changed(ChangeKind::Added, FibGroup{2, false, {on_link(kEth2)}});
-    fp->route_changed(ChangeKind::Added, route("10.0.1.0/24", 1));
-    fp->route_changed(ChangeKind::Added, route("2001:db8:1::/64", 1));
-    fp->route_changed(ChangeKind::Added, route("10.0.2.0/24", 2));
+    routes.announce(*fp, ChangeKind::Added, route("10.0.1.0/24", 1));
+    routes.announce(*fp, ChangeKind::Added, route("2001:db8:1::/64", 1));
+    routes.announce(*fp, ChangeKind::Added, route("10.0.2.0/24", 2));
   }
   void neighbour(const char* addr, uint32_t ifindex, EthAddr mac, bool usable = true,
                  bool failed = false) {
@@ -89,6 +90,7 @@ class HostTableTest : public ::testing::Test {
 
   StaticKernelView kernel;
   std::unique_ptr<FakeMapWriter> writer;
+  FakeAnnouncedRoutes routes;  // before fp: it holds the routes fp reads
   std::unique_ptr<FibOffload> fp;
 };
 
@@ -127,7 +129,7 @@ TEST_F(HostTableTest, NeighboursKnownBeforeTheRouteAreAddedWithIt) {
   EXPECT_EQ(host("10.9.9.9"), nullptr);
   // Route withdrawn: its hosts go, each one delete.
   const auto before = writer->writes.host;
-  fp->route_changed(ChangeKind::Removed, route("10.0.1.0/24", 1));
+  routes.announce(*fp, ChangeKind::Removed, route("10.0.1.0/24", 1));
   EXPECT_EQ(host("10.0.1.5"), nullptr);
   EXPECT_EQ(host("10.0.1.6"), nullptr);
   EXPECT_EQ(writer->writes.host - before, 2u);
@@ -168,14 +170,14 @@ TEST_F(HostTableTest, OnlyThePortOfTheLongestConnectedRouteQualifies) {
   // 10.0.1.128/25 is connected on eth2: a neighbour there on eth1 is not the
   // kernel's choice, the one on eth2 is.
   fp->group_changed(ChangeKind::Added, FibGroup{3, false, {on_link(kEth2)}});
-  fp->route_changed(ChangeKind::Added, route("10.0.1.128/25", 3));
+  routes.announce(*fp, ChangeKind::Added, route("10.0.1.128/25", 3));
   neighbour("10.0.1.200", kEth1, kMacH1);
   EXPECT_EQ(host("10.0.1.200"), nullptr);
   neighbour("10.0.1.201", kEth2, kMacH2);
   ASSERT_NE(host("10.0.1.201"), nullptr);
   EXPECT_EQ(host("10.0.1.201")->ifindex, kEth2);
   // The /25 goes: the /24 on eth1 covers them now.
-  fp->route_changed(ChangeKind::Removed, route("10.0.1.128/25", 3));
+  routes.announce(*fp, ChangeKind::Removed, route("10.0.1.128/25", 3));
   ASSERT_NE(host("10.0.1.200"), nullptr);
   EXPECT_EQ(host("10.0.1.200")->ifindex, kEth1);
   EXPECT_EQ(host("10.0.1.201"), nullptr);
@@ -183,14 +185,14 @@ TEST_F(HostTableTest, OnlyThePortOfTheLongestConnectedRouteQualifies) {
 
 TEST_F(HostTableTest, RoutedSubnetsAndBroadcastsGetNoEntry) {
   fp->group_changed(ChangeKind::Added, FibGroup{5, false, {via("10.0.2.1", kEth2)}});
-  fp->route_changed(ChangeKind::Added, route("10.0.5.0/24", 5));
+  routes.announce(*fp, ChangeKind::Added, route("10.0.5.0/24", 5));
   connect_subnets();
   neighbour("10.0.5.9", kEth2, kMacH1);    // behind a gateway: routed, not connected
   neighbour("10.0.1.255", kEth1, kMacH2);  // the subnet's broadcast address
   EXPECT_EQ(host("10.0.5.9"), nullptr);
   EXPECT_EQ(host("10.0.1.255"), nullptr);
   // zebra sends fe80::/64 as connected: its neighbours punt as link-local anyway.
-  fp->route_changed(ChangeKind::Added, route("fe80::/64", 1));
+  routes.announce(*fp, ChangeKind::Added, route("fe80::/64", 1));
   neighbour("fe80::5", kEth1, kMacH1);
   EXPECT_EQ(host("fe80::5"), nullptr);
   neighbour("2001:db8:1::7", kEth1, kMacH1);
@@ -199,7 +201,7 @@ TEST_F(HostTableTest, RoutedSubnetsAndBroadcastsGetNoEntry) {
 
 TEST_F(HostTableTest, PortsOnlyWhileAttachedAndUpAndWithoutMaster) {
   fp->group_changed(ChangeKind::Added, FibGroup{4, false, {on_link(kEth3)}});
-  fp->route_changed(ChangeKind::Added, route("10.0.3.0/24", 4));
+  routes.announce(*fp, ChangeKind::Added, route("10.0.3.0/24", 4));
   neighbour("10.0.3.5", kEth3, kMacH1);
   EXPECT_EQ(host("10.0.3.5"), nullptr);  // eth3 is not a fast-path port
   ASSERT_TRUE(fp->add_port(kEth3));
