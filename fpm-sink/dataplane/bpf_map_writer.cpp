@@ -127,9 +127,9 @@ void BpfMapWriter::route_retry() {
   (void)v6_->retry_failed();
 }
 
-std::vector<Prefix> BpfMapWriter::take_punted_ranges() {
-  std::vector<Prefix> out = v4_->take_new_failed_ranges();
-  for (const Prefix& p : v6_->take_new_failed_ranges()) out.push_back(p);
+std::vector<Prefix> BpfMapWriter::take_punted_routes() {
+  std::vector<Prefix> out = v4_->take_newly_punted();
+  for (const Prefix& p : v6_->take_newly_punted()) out.push_back(p);
   return out;
 }
 

@@ -30,7 +30,7 @@ class BpfMapWriter final : public MapWriter {
   Result<RouteWrite> route_set(const Prefix& prefix, uint32_t action) override;
   Status route_remove(const Prefix& prefix) override;
   void route_retry() override;
-  std::vector<Prefix> take_punted_ranges() override;
+  std::vector<Prefix> take_punted_routes() override;
   void reserve_routes(size_t v4, size_t v6) override;
   void prefetch_route(const Prefix& prefix) const override;
   Status vrf_table_attach(uint16_t slot, uint32_t max_routes) override {

@@ -262,7 +262,7 @@ class FibOffload final : public RibObserver {
     uint16_t slot = 0;  // 0: none
     bool overflowed = false;
     uint32_t capacity = 0;
-    uint64_t records4 = 0, records6 = 0;  // routes of the table the RIB announced
+    uint64_t routes4 = 0, routes6 = 0;  // routes of the table the RIB announced
     uint64_t in_trie4 = 0, in_trie6 = 0;
     std::set<Prefix> in_trie;  // prefixes the tries hold
   };

@@ -3,8 +3,6 @@
 // is told (the offload-change queue).
 #include "dataplane/fib_offload.hpp"
 
-#include <algorithm>
-
 #include "dataplane/fib_offload_group.hpp"
 
 namespace fpm_sink {
@@ -108,30 +106,18 @@ void FibOffload::fail_routes_in_punted_ranges() {
   // /24 whose /25 found no tbl8 group). Shorter routes covering the range keep
   // their state: they still forward everywhere else. poll() retries these
   // like any failed route, so they come back once the range is rebuilt.
-  const std::vector<Prefix> ranges = writer_.take_punted_ranges();
-  if (ranges.empty()) return;
-  // Ranges punt only when a table is full, so one walk over the RIB per batch
-  // costs less than keeping a second, ordered copy of every prefix for it.
-  std::set<Prefix> punted(ranges.begin(), ranges.end());
-  std::set<std::pair<Family, uint8_t>> lengths;
-  for (const Prefix& r : ranges) lengths.emplace(r.family(), r.len);
-  routes_.for_each_announced([&](const RouteView& route) {
-    if (route.table != kMainTable) return;
-    RouteState rs(*route.bits);
-    if (!rs.programmed() || rs.state() != OffloadState::Installed) return;
-    const bool inside = std::any_of(lengths.begin(), lengths.end(), [&](const auto& fl) {
-      if (fl.first != route.prefix.family() || fl.second > route.prefix.len) return false;
-      const auto range = Prefix::make(route.prefix.addr, fl.second);
-      return range && punted.contains(*range);
-    });
-    if (!inside) return;
-    count(route, -1);
+  for (const Prefix& prefix : writer_.take_punted_routes()) {
+    const auto route = routes_.announced(kMainTable, prefix);
+    if (!route) continue;
+    RouteState rs(*route->bits);
+    if (!rs.programmed() || rs.state() != OffloadState::Installed) continue;
+    count(*route, -1);
     rs.set(OffloadState::Failed, OffloadReason::LpmFull);
-    failed_routes_.insert(route.prefix);
-    count(route, +1);
-    reply_due(route);
-    track_connected(route, true);
-  });
+    failed_routes_.insert(prefix);
+    count(*route, +1);
+    reply_due(*route);
+    track_connected(*route, true);
+  }
 }
 
 void FibOffload::set_withheld(bool withheld) {

@@ -35,15 +35,15 @@ void FibOffload::vrf_route_changed(ChangeKind kind, const RouteView& route) {
     if (it == vrf_tables_.end() || !rs.programmed()) return;
     VrfTable& t = it->second;
     remove_vrf_route(t, route);
-    --(v4 ? t.records4 : t.records6);
-    if (t.records4 + t.records6 == 0) {
+    --(v4 ? t.routes4 : t.routes6);
+    if (t.routes4 + t.routes6 == 0) {
       vrf_release_slot(t);
       vrf_tables_.erase(it);
     }
     return;
   }
   VrfTable& t = vrf_tables_[route.table];
-  if (!rs.programmed()) ++(v4 ? t.records4 : t.records6);
+  if (!rs.programmed()) ++(v4 ? t.routes4 : t.routes6);
   const bool new_slot = !t.slot && vrf_assign_slot(route.table, t);
   program_vrf(t, route);
   // The table's ports use the slot only once its first route is in it.
@@ -160,7 +160,7 @@ void FibOffload::vrf_retry() {
       refresh_ports();
       continue;
     }
-    if (!t.overflowed || t.records4 > t.capacity || t.records6 > t.capacity) continue;
+    if (!t.overflowed || t.routes4 > t.capacity || t.routes6 > t.capacity) continue;
     // Fits again: rewrite it all; a route that still fails overflows it anew.
     t.overflowed = false;
     for_each_vrf_route(table, [&](const RouteView& route) {
@@ -208,7 +208,7 @@ void FibOffload::refresh_ports() {
 std::vector<VrfTableInfo> FibOffload::vrf_tables() const {
   std::vector<VrfTableInfo> out;
   for (const auto& [table, t] : vrf_tables_) {
-    VrfTableInfo info{table, std::nullopt, t.overflowed, t.capacity, t.records4, t.records6};
+    VrfTableInfo info{table, std::nullopt, t.overflowed, t.capacity, t.routes4, t.routes6};
     if (t.slot) info.slot = t.slot;
     out.push_back(info);
   }

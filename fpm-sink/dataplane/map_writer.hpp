@@ -44,9 +44,10 @@ class MapWriter {
   // Gives a full table the chance to re-offload punted ranges now that space
   // may have freed (FibOffload::poll() calls it before retrying routes).
   virtual void route_retry() {}
-  // Ranges the table set to punt since the last call (after a NoSpace write
-  // or route_retry()): routes inside them, however long ago written, punt now.
-  virtual std::vector<Prefix> take_punted_ranges() { return {}; }
+  // Routes (prefixes given to route_set) whose range the table set to punt
+  // since the last call, after a NoSpace write or route_retry(): however long
+  // ago they were written, they punt now.
+  virtual std::vector<Prefix> take_punted_routes() { return {}; }
   // Hint: route_set/route_remove(prefix) may follow; start loading what it reads.
   virtual void prefetch_route(const Prefix& /*prefix*/) const {}
   // Start-up sizing of whatever the LPM writers keep per route.

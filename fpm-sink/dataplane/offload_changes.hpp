@@ -1,10 +1,10 @@
 // The routes whose offload state zebra has yet to hear (app/offload_feedback.hpp
 // turns them into replies). A route is queued at most once until it is taken:
-// its record carries the "due" bit, so repeated changes of one route coalesce
+// its RouteState carries the "due" bit, so repeated changes of one route coalesce
 // and the reply carries whatever state the route has when it is taken.
 //
 // Removed routes leave their entry behind (the taker skips entries whose
-// record is gone or no longer due), so churn between two takes can queue a
+// route is gone or no longer due), so churn between two takes can queue a
 // prefix again; once bloated() says that garbage outgrows the routes held,
 // FibOffload rebuilds the queue from the due bits.
 #pragma once

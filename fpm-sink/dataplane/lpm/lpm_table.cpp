@@ -87,9 +87,11 @@ std::vector<Prefix> LpmTable::failed_ranges() const {
   return out;
 }
 
-std::vector<Prefix> LpmTable::take_new_failed_ranges() {
+std::vector<Prefix> LpmTable::take_newly_punted() {
   std::vector<Prefix> out;
-  for (const auto& f : trie_.take_new_failures()) out.push_back(prefix_of(f.key, f.len));
+  for (const auto& f : trie_.take_new_failures())
+    trie_.for_each_within(
+        f.key, f.len, [&](Key key, unsigned len, uint32_t) { out.push_back(prefix_of(key, len)); });
   return out;
 }
 

@@ -51,9 +51,10 @@ class LpmTable {
   bool offloaded(const Prefix& p) const;  // in the control copy and not in a punted range
   LpmRetry retry_failed();
   std::vector<Prefix> failed_ranges() const;
-  // Ranges punted since the last call: prefixes inside them (length >= the
-  // range's) that were offloaded now punt. See StrideTrie::take_new_failures.
-  std::vector<Prefix> take_new_failed_ranges();
+  // Prefixes that punt because their range was punted since the last call
+  // (the prefixes of the control copy inside each such range, whether they
+  // were offloaded before or not). See StrideTrie::take_new_failures.
+  std::vector<Prefix> take_newly_punted();
   LpmStats stats() const { return trie_.stats(); }
   // Warm restart (LpmOptions::adopt_live): true until commit() publishes the
   // staged table; until then lookup() still answers from the adopted one.

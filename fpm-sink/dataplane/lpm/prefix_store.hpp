@@ -17,6 +17,7 @@
 
 #include <absl/container/flat_hash_map.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -81,6 +82,16 @@ class PrefixStore {
     }
   }
 
+  // Calls f(key, len, action) for every stored prefix of length >= b under
+  // key/b, b one of the boundaries (a punted range's length). A stride is
+  // enumerated only where has_longer() says it holds something, so the cost
+  // follows the prefixes found, not the range's size.
+  template <typename F>
+  void for_each_within(Key key, unsigned b, F&& f) const {
+    if (const uint32_t* a = find(key, b)) f(key, b, *a);
+    for_each_below(key, b, f);
+  }
+
   size_t size() const { return size_; }
   // Room for n prefixes up to /56 without rehashing (a full table at start-up).
   void reserve(size_t n) { narrow_.reserve(n); }
@@ -94,6 +105,14 @@ class PrefixStore {
     return (static_cast<uint64_t>(k >> 64) & ~uint64_t{0xff}) | len;
   }
   void count_below(Key key, unsigned len, int delta);
+  template <typename F>
+  void for_each_below(Key key, unsigned b, F& f) const {
+    if (b >= width_ || !has_longer(key, b)) return;
+    const unsigned top = std::min(b + 8, width_);
+    for_each_in_stride(key, b, top, f);
+    if (top >= width_) return;
+    for (uint32_t i = 0; i < 256; ++i) for_each_below(key | (Key(i) << (128 - top)), top, f);
+  }
 
   unsigned width_;
   std::vector<unsigned> boundaries_;

@@ -103,6 +103,12 @@ class StrideTrie {
   // Ranges punted since the last call (by insert() or retry_failed()). Routes
   // inside one that were installed before now punt: the caller must say so.
   std::vector<FailedRange> take_new_failures() { return std::exchange(new_failures_, {}); }
+  // f(key, len, action) for every prefix of the control copy inside a range
+  // (a FailedRange's key and len).
+  template <typename F>
+  void for_each_within(Key key, unsigned len, F&& f) const {
+    rib_.for_each_within(key, len, f);
+  }
   LpmStats stats() const;
   void reserve(size_t n) { rib_.reserve(n); }
   void prefetch(Key key, unsigned len) const {

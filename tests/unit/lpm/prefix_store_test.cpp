@@ -121,5 +121,43 @@ TEST(PrefixStore, HasLongerRejectsLengthsThatAreNotBoundaries) {
   EXPECT_THROW((void)s.has_longer(0, 16), std::invalid_argument);
 }
 
+// for_each_within against a brute-force scan: IPv6 prefixes clustered under a
+// few /32s so ranges hold several levels, with erasures so subtree counters
+// that went back to zero must prune.
+TEST(PrefixStore, ForEachWithinFindsExactlyThePrefixesInsideARange) {
+  std::vector<unsigned> bounds;
+  for (unsigned b = 24; b < 128; b += 8) bounds.push_back(b);
+  PrefixStore s(128, bounds);
+  std::set<std::pair<Key, unsigned>> model;
+  std::mt19937_64 rng(7);
+  const Key bases[] = {Key(0x20010db8u) << 96, Key(0x20010db9u) << 96, Key(0x2a001450u) << 96};
+  for (int i = 0; i < 4000; ++i) {
+    const unsigned len = 24 + rng() % 105;
+    const Key k = (bases[rng() % 3] | (Key(rng()) << 32) | Key(rng() >> 32)) & mask(len);
+    if (rng() % 4 == 0 && !model.empty()) {
+      auto it = model.begin();
+      std::advance(it, rng() % model.size());
+      ASSERT_TRUE(s.erase(it->first, it->second));
+      model.erase(it);
+    } else if (s.try_emplace(k, len, 1).added) {
+      model.emplace(k, len);
+    }
+  }
+  for (const Key base : bases) {
+    for (unsigned b : {24u, 32u, 40u, 48u, 64u, 120u}) {
+      const Key range = (base | (Key(rng()) >> 40)) & mask(b);
+      for (const Key r : {range, base & mask(b)}) {
+        std::set<std::pair<Key, unsigned>> want, got;
+        for (const auto& [k, l] : model)
+          if (l >= b && (k & mask(b)) == r) want.emplace(k, l);
+        s.for_each_within(r, b, [&](Key k, unsigned l, uint32_t) {
+          EXPECT_TRUE(got.emplace(k, l).second) << "visited twice";
+        });
+        EXPECT_EQ(got, want) << "range /" << b;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace fpm_sink::lpm
