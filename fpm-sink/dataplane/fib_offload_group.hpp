@@ -1,4 +1,4 @@
-// FibOffload's next-hop groups as it tracks them: private to the fast_path*.cpp
+// FibOffload's next-hop groups as it tracks them: private to the fib_offload*.cpp
 // files (the class only declares `struct Group` and `struct GroupOutcome`).
 #pragma once
 
