@@ -15,8 +15,10 @@
  *   fpm_ifaces      HASH             __u32 ifindex       struct fpm_iface       attach code
  *   fpm_local4      HASH             __be32 address      __u32 (0, reserved)    address source
  *   fpm_local6      HASH             struct fpm_in6      __u32 (0, reserved)    address source
- *   fpm_hosts4      HASH, NO_PREALLOC __be32 address     struct fpm_nexthop     host table (kernel mirror)
- *   fpm_hosts6      HASH, NO_PREALLOC struct fpm_in6     struct fpm_nexthop     host table (kernel mirror)
+ *   fpm_hosts4      HASH, NO_PREALLOC struct fpm_host4_key
+ *                                                        struct fpm_nexthop     host table (kernel mirror, lib/hosts.h)
+ *   fpm_hosts6      HASH, NO_PREALLOC struct fpm_host6_key
+ *                                                        struct fpm_nexthop     host table (kernel mirror, lib/hosts.h)
  *   fpm_tx_ports    DEVMAP_HASH      __u32 ifindex       __u32 ifindex          attach code (every egress port;
  *                                                                               a VLAN subinterface's key holds
  *                                                                               its parent's ifindex)
@@ -40,9 +42,9 @@
  * Route writer's duties: connected (on-link) prefixes are PUNT actions with
  * FPM_REASON_CONNECTED (the kernel resolves hosts and directed broadcasts);
  * such a PUNT is the only LPM answer that makes the program look further, in
- * fpm_hosts4 / fpm_hosts6 (exact match on the destination): an entry there is
- * a resolved neighbour on that connected subnet, forwarded like a next hop;
- * no entry keeps the punt. Host entries are whole-value hash updates (the
+ * fpm_hosts4 / fpm_hosts6 (exact match on the ingress port's table slot and
+ * the destination): an entry there is a resolved neighbour on that table's
+ * connected subnet, forwarded like a next hop; no entry keeps the punt. Host entries are whole-value hash updates (the
  * maps are BPF_F_NO_PREALLOC, so a replaced value is freed only after RCU):
  * a packet sees the old entry or the new one, never a mix, so a host's
  * change of MAC is one write, unlike an fpm_nexthops entry.
@@ -78,7 +80,9 @@
  *   8  VRF tables: fpm_vrf4 / fpm_vrf6 by fpm_iface.table_slot, FPM_TABLE_SLOT_NONE;
  *      FPM_IFACE_F_ENSLAVED only for masters other than a VRF;
  *      FPM_IFACE_F_TAGS_STRIPPED, FPM_REASON_TAGS_STRIPPED
- *   9  FPM_IFACE_F_RULES4 / RULES6, FPM_REASON_POLICY_RULES
+ *   9  FPM_IFACE_F_RULES4 / RULES6, FPM_REASON_POLICY_RULES; fpm_hosts4 /
+ *      fpm_hosts6 keyed by (table slot, address): struct fpm_host4_key /
+ *      fpm_host6_key, connected hosts of VRF tables
  */
 #define FPM_ABI_VERSION 9u
 
@@ -273,6 +277,24 @@ struct fpm_in6 {
 };
 
 /*
+ * Keys of fpm_hosts4 / fpm_hosts6: a connected host of one LPM table. Address
+ * space overlaps between VRFs, so the slot is part of the key; an entry serves
+ * only packets whose ingress port has that table_slot. A slot names one table
+ * at a time: fpm-sink removes a table's entries before its slot is freed.
+ */
+struct fpm_host4_key {
+	__u16 table_slot; /* host: FPM_TABLE_SLOT_MAIN or a VRF table's slot */
+	__u16 pad;	  /* 0 */
+	__u8 addr[4];	  /* wire order */
+};
+
+struct fpm_host6_key {
+	__u16 table_slot; /* host: FPM_TABLE_SLOT_MAIN or a VRF table's slot */
+	__u16 pad;	  /* 0 */
+	__u8 addr[16];	  /* wire order */
+};
+
+/*
  * Keys of a VRF table's tries (BPF_MAP_TYPE_LPM_TRIE, BPF_F_NO_PREALLOC,
  * value __u32 action as in the main table). prefixlen counts the leading
  * bits of addr that matter; the rest is zero.
@@ -415,6 +437,14 @@ FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_iface, mac) == 12, "fpm_iface.mac");
 FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_iface, pad) == 18, "fpm_iface.pad");
 
 FPM_ABI_ASSERT(sizeof(struct fpm_in6) == 16, "fpm_in6 size");
+FPM_ABI_ASSERT(sizeof(struct fpm_host4_key) == 8, "fpm_host4_key size");
+FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_host4_key, table_slot) == 0, "fpm_host4_key.table_slot");
+FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_host4_key, pad) == 2, "fpm_host4_key.pad");
+FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_host4_key, addr) == 4, "fpm_host4_key.addr");
+FPM_ABI_ASSERT(sizeof(struct fpm_host6_key) == 20, "fpm_host6_key size");
+FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_host6_key, table_slot) == 0, "fpm_host6_key.table_slot");
+FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_host6_key, pad) == 2, "fpm_host6_key.pad");
+FPM_ABI_ASSERT(FPM_ABI_OFF(fpm_host6_key, addr) == 4, "fpm_host6_key.addr");
 FPM_ABI_ASSERT(sizeof(struct fpm_vrf_key4) == 8, "fpm_vrf_key4 size");
 FPM_ABI_ASSERT(sizeof(struct fpm_vrf_key6) == 20, "fpm_vrf_key6 size");
 /* The keys reach no BTF (the tries are created by fpm-sink): these asserts, compiled

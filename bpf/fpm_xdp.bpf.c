@@ -8,7 +8,8 @@
  *   -> own MAC? -> family forwarded? -> addresses
  *   -> local? -> TTL -> LPM of the port's table (main, or a VRF's: lib/vrf.h)
  *   -> group -> bucket[hash] -> next hop -> MTU -> devmap -> rewrite
- *      (connected punt -> host entry of the destination, if any -> MTU -> ...)
+ *      (connected punt -> the table's host entry of the destination, if any
+ *       -> MTU -> ...: lib/hosts.h)
  *   -> [tag pushed / popped / rewritten, lib/vlan.h] -> TTL -> MACs
  *
  * Every packet bumps one verdict counter and one reason counter.
@@ -32,6 +33,7 @@
 #include "lib/ipv6.h"
 #include "lib/vlan.h"
 #include "lib/vrf.h"
+#include "lib/hosts.h"
 
 const volatile struct fpm_config fpm_cfg = {};
 
@@ -120,12 +122,11 @@ static __always_inline void fpm_use_nexthop(const struct fpm_nexthop *nh, __u32 
 
 /*
  * Turns an LPM action into a next hop, or into the reason there is none.
- * hosts / host_key: the family's connected-host map and the destination,
- * looked up only when the route is a connected punt, so routed traffic pays
- * nothing for them; use_hosts is clear for a VRF table (lib/vrf.h).
+ * host: the destination's connected-host entry in the port's table when the
+ * action is a connected punt (lib/hosts.h), else NULL.
  */
-static __always_inline void fpm_resolve(__u32 act, __u32 hash, __u32 l3_len, void *hosts,
-					const void *host_key, int use_hosts, struct fpm_route *r)
+static __always_inline void fpm_resolve(__u32 act, __u32 hash, __u32 l3_len,
+					const struct fpm_nexthop *host, struct fpm_route *r)
 {
 	const struct fpm_nexthop *nh;
 	const struct fpm_nhg *grp;
@@ -140,13 +141,10 @@ static __always_inline void fpm_resolve(__u32 act, __u32 hash, __u32 l3_len, voi
 		return;
 	case FPM_ACT_PUNT:
 		reason = fpm_act_arg(act);
-		if (reason == FPM_REASON_CONNECTED && use_hosts) {
+		if (reason == FPM_REASON_CONNECTED && host) {
 			/* A resolved neighbour on the subnet: forward to it directly. */
-			nh = bpf_map_lookup_elem(hosts, host_key);
-			if (nh) {
-				fpm_use_nexthop(nh, l3_len, r);
-				return;
-			}
+			fpm_use_nexthop(host, l3_len, r);
+			return;
 		}
 		fpm_route_punt(r, reason < FPM_REASON_MAX ? reason : FPM_REASON_OFFLOAD_FAILED);
 		return;
@@ -190,8 +188,8 @@ static __always_inline void fpm_route_v4(const struct fpm_iface *iface, struct i
 	}
 	act = fpm_table_lookup4(iface->table_slot, iph->daddr);
 	fpm_resolve(act, fpm_ipv4_hash(iph, data_end, fpm_cfg.hash_seed),
-		    bpf_ntohs(iph->tot_len), &fpm_hosts4, &iph->daddr,
-		    fpm_vrf_hosts_ok(iface->table_slot), r);
+		    bpf_ntohs(iph->tot_len),
+		    fpm_connected_host4(act, iface->table_slot, iph->daddr), r);
 }
 
 static __always_inline void fpm_route_v6(const struct fpm_iface *iface, struct ipv6hdr *ip6h,
@@ -212,8 +210,8 @@ static __always_inline void fpm_route_v6(const struct fpm_iface *iface, struct i
 	}
 	act = fpm_table_lookup6(iface->table_slot, &ip6h->daddr);
 	fpm_resolve(act, fpm_ipv6_hash(ip6h, data_end, fpm_cfg.hash_seed),
-		    sizeof(*ip6h) + bpf_ntohs(ip6h->payload_len), &fpm_hosts6, &ip6h->daddr,
-		    fpm_vrf_hosts_ok(iface->table_slot), r);
+		    sizeof(*ip6h) + bpf_ntohs(ip6h->payload_len),
+		    fpm_connected_host6(act, iface->table_slot, &ip6h->daddr), r);
 }
 
 SEC("xdp")

@@ -87,8 +87,8 @@ class NullMapWriter final : public MapWriter {
     return RouteWrite::Installed;
   }
   Status vrf_route_remove(uint16_t, const Prefix&) override { return ok_status(); }
-  Status write_host(const IpAddr&, const fpm_nexthop&) override { return ok_status(); }
-  Status remove_host(const IpAddr&) override { return ok_status(); }
+  Status write_host(uint16_t, const IpAddr&, const fpm_nexthop&) override { return ok_status(); }
+  Status remove_host(uint16_t, const IpAddr&) override { return ok_status(); }
   Status write_iface(uint32_t, const fpm_iface&) override { return ok_status(); }
   Status remove_iface(uint32_t) override { return ok_status(); }
   Status add_tx_port(uint32_t) override { return ok_status(); }

@@ -58,7 +58,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, FPM_MAX_HOSTS);
-	__type(key, __be32);
+	__type(key, struct fpm_host4_key);
 	__type(value, struct fpm_nexthop);
 } fpm_hosts4 SEC(".maps");
 
@@ -66,7 +66,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, FPM_MAX_HOSTS);
-	__type(key, struct fpm_in6);
+	__type(key, struct fpm_host6_key);
 	__type(value, struct fpm_nexthop);
 } fpm_hosts6 SEC(".maps");
 

@@ -15,11 +15,9 @@
  * PUNT(NO_TABLE): that port's traffic goes to the kernel, which routes it in
  * the VRF.
  *
- * Connected hosts (fpm_hosts4 / 6) and their next hops are keyed by address
- * only, and address space overlaps between VRFs: fpm_vrf_hosts_ok() says a
- * host entry may only serve packets routed in the main table, so a VRF's
- * connected punt stays a punt (see fpm-sink's host_table.hpp: host entries
- * are made only for ports without a master). Local addresses (fpm_local4 / 6)
+ * Connected hosts (fpm_hosts4 / 6, lib/hosts.h) are keyed by table slot and
+ * address, since address space overlaps between VRFs: a VRF's connected punt
+ * finds only its own table's neighbours. Local addresses (fpm_local4 / 6)
  * hold the addresses of every VRF: a hit punts LOCAL, which the kernel then
  * handles in the right VRF, so the union is safe.
  */
@@ -104,12 +102,6 @@ static __always_inline __u32 fpm_table_lookup6(__u16 table_slot, const struct in
 	__builtin_memcpy(key.addr, daddr, sizeof(key.addr));
 	act = bpf_map_lookup_elem(trie, &key);
 	return act ? *act : 0;
-}
-
-/* Host entries are the main table's (see above). */
-static __always_inline int fpm_vrf_hosts_ok(__u16 table_slot)
-{
-	return table_slot == FPM_TABLE_SLOT_MAIN;
 }
 
 #endif /* FPM_LIB_VRF_H */

@@ -135,10 +135,9 @@ Status XdpDataplane::init() {
   for (const char* map : {"fpm_hosts4", "fpm_hosts6"}) {
     if (!program_->reused_map(map)) continue;
     const int fd = program_->map_fd(map);
-    const size_t n =
-        std::string_view(map) == "fpm_hosts4"
-            ? purge_keys<std::array<uint8_t, 4>>(fd, [](const auto&) { return true; })
-            : purge_keys<std::array<uint8_t, 16>>(fd, [](const auto&) { return true; });
+    const size_t n = std::string_view(map) == "fpm_hosts4"
+                         ? purge_keys<fpm_host4_key>(fd, [](const auto&) { return true; })
+                         : purge_keys<fpm_host6_key>(fd, [](const auto&) { return true; });
     if (n > 0) spdlog::info("dataplane.hosts.purged map={} entries={}", map, n);
   }
 

@@ -133,23 +133,49 @@ std::vector<Prefix> BpfMapWriter::take_punted_routes() {
   return out;
 }
 
-Status BpfMapWriter::write_host(const IpAddr& addr, const fpm_nexthop& nh) {
+namespace {
+
+// fpm_host4_key or fpm_host6_key, by the address's family.
+union HostKey {
+  fpm_host4_key v4;
+  fpm_host6_key v6;
+};
+
+HostKey host_key(uint16_t table_slot, const IpAddr& addr) {
+  HostKey key{};
+  if (addr.family == Family::V4) {
+    key.v4.table_slot = table_slot;
+    std::memcpy(key.v4.addr, addr.bytes.data(), sizeof key.v4.addr);
+  } else {
+    key.v6.table_slot = table_slot;
+    std::memcpy(key.v6.addr, addr.bytes.data(), sizeof key.v6.addr);
+  }
+  return key;
+}
+
+}  // namespace
+
+Status BpfMapWriter::write_host(uint16_t table_slot, const IpAddr& addr, const fpm_nexthop& nh) {
   const bool v4 = addr.family == Family::V4;
   const char* map = v4 ? "fpm_hosts4" : "fpm_hosts6";
-  if (bpf_map_update_elem(v4 ? hosts4_fd_ : hosts6_fd_, addr.bytes.data(), &nh, BPF_ANY) != 0) {
+  const HostKey key = host_key(table_slot, addr);
+  if (bpf_map_update_elem(v4 ? hosts4_fd_ : hosts6_fd_, &key, &nh, BPF_ANY) != 0) {
     // A hash map at max_entries refuses new keys with E2BIG.
     if (errno == E2BIG)
       return Error{"dataplane.host.full", std::string(map) + " is full: " + addr.to_string(),
                    ENOSPC};
-    return map_error(map, "[" + addr.to_string() + "]", errno);
+    return map_error(map, "[" + std::to_string(table_slot) + ", " + addr.to_string() + "]", errno);
   }
   return ok_status();
 }
 
-Status BpfMapWriter::remove_host(const IpAddr& addr) {
+Status BpfMapWriter::remove_host(uint16_t table_slot, const IpAddr& addr) {
   const bool v4 = addr.family == Family::V4;
-  if (bpf_map_delete_elem(v4 ? hosts4_fd_ : hosts6_fd_, addr.bytes.data()) != 0 && errno != ENOENT)
-    return map_error(v4 ? "fpm_hosts4" : "fpm_hosts6", "delete [" + addr.to_string() + "]", errno);
+  const HostKey key = host_key(table_slot, addr);
+  if (bpf_map_delete_elem(v4 ? hosts4_fd_ : hosts6_fd_, &key) != 0 && errno != ENOENT)
+    return map_error(v4 ? "fpm_hosts4" : "fpm_hosts6",
+                     "delete [" + std::to_string(table_slot) + ", " + addr.to_string() + "]",
+                     errno);
   return ok_status();
 }
 

@@ -43,8 +43,8 @@ class BpfMapWriter final : public MapWriter {
   Status vrf_route_remove(uint16_t slot, const Prefix& prefix) override {
     return vrf_.remove(slot, prefix);
   }
-  Status write_host(const IpAddr& addr, const fpm_nexthop& nh) override;
-  Status remove_host(const IpAddr& addr) override;
+  Status write_host(uint16_t table_slot, const IpAddr& addr, const fpm_nexthop& nh) override;
+  Status remove_host(uint16_t table_slot, const IpAddr& addr) override;
   Status write_iface(uint32_t ifindex, const fpm_iface& iface) override;
   Status remove_iface(uint32_t ifindex) override;
   Status add_tx_port(uint32_t ifindex) override;

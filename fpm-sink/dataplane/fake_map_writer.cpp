@@ -17,23 +17,23 @@ Status FakeMapWriter::write_nexthop(uint32_t index, const fpm_nexthop& nh) {
   return ok_status();
 }
 
-Status FakeMapWriter::write_host(const IpAddr& addr, const fpm_nexthop& nh) {
+Status FakeMapWriter::write_host(uint16_t table_slot, const IpAddr& addr, const fpm_nexthop& nh) {
   if (auto e = injected()) return *e;
-  if (!hosts.contains(addr)) {
+  if (!hosts.contains({table_slot, addr})) {
     size_t same_family = 0;
-    for (const auto& [a, _] : hosts) same_family += a.family == addr.family;
+    for (const auto& [key, _] : hosts) same_family += key.second.family == addr.family;
     if (same_family >= host_capacity)
       return Error{"dataplane.host.full", "no room for host " + addr.to_string(), ENOSPC};
   }
   ++writes.host;
-  hosts[addr] = nh;
+  hosts[{table_slot, addr}] = nh;
   return ok_status();
 }
 
-Status FakeMapWriter::remove_host(const IpAddr& addr) {
+Status FakeMapWriter::remove_host(uint16_t table_slot, const IpAddr& addr) {
   if (auto e = injected()) return *e;
   ++writes.host;
-  hosts.erase(addr);
+  hosts.erase({table_slot, addr});
   return ok_status();
 }
 
@@ -133,6 +133,7 @@ Status FakeMapWriter::vrf_table_detach(uint16_t slot) {
   if (auto e = injected()) return *e;
   ++writes.vrf_table;
   vrf.erase(slot);
+  for (const auto& [key, _] : hosts) hosts_at_detach += key.first == slot;
   return ok_status();
 }
 

@@ -28,8 +28,8 @@ class FakeMapWriter final : public MapWriter {
   Status vrf_table_detach(uint16_t slot) override;
   Result<RouteWrite> vrf_route_set(uint16_t slot, const Prefix& prefix, uint32_t action) override;
   Status vrf_route_remove(uint16_t slot, const Prefix& prefix) override;
-  Status write_host(const IpAddr& addr, const fpm_nexthop& nh) override;
-  Status remove_host(const IpAddr& addr) override;
+  Status write_host(uint16_t table_slot, const IpAddr& addr, const fpm_nexthop& nh) override;
+  Status remove_host(uint16_t table_slot, const IpAddr& addr) override;
   Status write_iface(uint32_t ifindex, const fpm_iface& iface) override;
   Status remove_iface(uint32_t ifindex) override;
   Status add_tx_port(uint32_t ifindex) override;
@@ -47,9 +47,12 @@ class FakeMapWriter final : public MapWriter {
     uint32_t max_routes = 0;  // per family
     std::map<Prefix, uint32_t> routes;
   };
-  std::map<uint16_t, VrfTrie> vrf;      // published VRF tables by slot
-  std::map<IpAddr, fpm_nexthop> hosts;  // both families
-  size_t host_capacity = SIZE_MAX;      // per family, like the two BPF maps
+  std::map<uint16_t, VrfTrie> vrf;                           // published VRF tables by slot
+  std::map<std::pair<uint16_t, IpAddr>, fpm_nexthop> hosts;  // (table slot, address), both families
+  size_t host_capacity = SIZE_MAX;                           // per family, like the two BPF maps
+  // Host entries found under a slot as it was detached: the slot may go to
+  // another table next, whose ports would read them.
+  size_t hosts_at_detach = 0;
   std::map<uint32_t, fpm_iface> ifaces;
   std::set<uint32_t> tx_ports;
   std::map<uint32_t, uint32_t> tx_via;                      // subinterface -> parent

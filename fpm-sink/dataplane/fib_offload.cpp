@@ -101,8 +101,10 @@ Result<size_t> FibOffload::link_changed(uint32_t ifindex) {
   // A master (VRF) appeared, vanished or changed its table: its ports' entries follow.
   for (const auto& [port, _] : ports_) {
     if (port == ifindex) continue;
-    if (auto l = links_.link(port); l && l->master == ifindex)
+    if (auto l = links_.link(port); l && l->master == ifindex) {
       if (auto s = refresh_port(port); !s) return s.error();
+      if (auto s = hosts_.link_changed(port); !s) note(s.error());  // its table changed
+    }
   }
   if (auto s = hosts_.link_changed(ifindex); !s) note(s.error());
   auto r = nexthops_.refresh_link(ifindex);

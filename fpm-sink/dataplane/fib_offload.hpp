@@ -54,8 +54,6 @@
 
 namespace fpm_sink {
 
-constexpr uint32_t kMainTable = 254;
-
 struct FibOffloadLimits {
   uint32_t max_groups = FPM_MAX_NHG;                 // entries of fpm_nhg
   uint32_t max_nexthops = FPM_MAX_NEXTHOPS;          // entries of fpm_nexthops

@@ -57,8 +57,7 @@ void FibOffload::sync_group(uint32_t id, Group& g, const FibGroup& fib) {
   } else if (outcome.kind == Group::Kind::Punt) {
     // Still connected, maybe out of another port now: the host entries follow.
     routes_.for_each_announced_on(id, [&](const RouteView& route) {
-      if (route.table == kMainTable && route.type == RouteType::Unicast &&
-          RouteState(*route.bits).programmed())
+      if (route.type == RouteType::Unicast && RouteState(*route.bits).programmed())
         track_connected(route, true);
     });
   }

@@ -219,7 +219,7 @@ void FibOffload::track_connected(const RouteView& route, bool present) {
       }
     }
   }
-  if (auto s = hosts_.set_connected(route.prefix, port); !s) note(s.error());
+  if (auto s = hosts_.set_connected(route.table, route.prefix, port); !s) note(s.error());
 }
 
 void FibOffload::remove_route(const RouteView& route) {

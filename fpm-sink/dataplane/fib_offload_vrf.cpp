@@ -34,6 +34,7 @@ void FibOffload::vrf_route_changed(ChangeKind kind, const RouteView& route) {
     auto it = vrf_tables_.find(route.table);
     if (it == vrf_tables_.end() || !rs.programmed()) return;
     VrfTable& t = it->second;
+    track_connected(route, false);  // host entries first, as in main
     remove_vrf_route(t, route);
     --(v4 ? t.routes4 : t.routes6);
     if (t.routes4 + t.routes6 == 0) {
@@ -95,6 +96,7 @@ void FibOffload::program_vrf(VrfTable& t, const RouteView& route) {
   count(route, +1);
   if (rs.told() != rs.state()) reply_due(route);
   if (overflow && !t.overflowed) vrf_overflow(route.table, t);
+  track_connected(route, true);
 }
 
 void FibOffload::vrf_overflow(uint32_t table, VrfTable& t) {
@@ -198,6 +200,11 @@ uint16_t FibOffload::port_table_slot(const LinkEntry& link) const {
 }
 
 void FibOffload::refresh_ports() {
+  // Host entries name slots too: a table losing its slot loses them here, before the slot frees.
+  for (const auto& [table, t] : vrf_tables_) {
+    const auto slot = t.slot && !t.overflowed ? std::optional<uint16_t>(t.slot) : std::nullopt;
+    if (auto s = hosts_.set_table_slot(table, slot); !s) note(s.error());
+  }
   // Routed subinterfaces have entries of their own, with their own table.
   std::vector<uint32_t> entries;
   for (const auto& [ifindex, _] : port_entries_) entries.push_back(ifindex);

@@ -44,15 +44,19 @@ void keep_first(Status& first, Status next) {
 
 HostTable::HostTable(MapWriter& writer, const NeighbourSource& neighbours, const LinkSource& links,
                      uint32_t capacity_per_family)
-    : writer_(writer), neighbours_(neighbours), links_(links), capacity_(capacity_per_family) {}
+    : writer_(writer), neighbours_(neighbours), links_(links), capacity_(capacity_per_family) {
+  tables_[kMainTable].slot = FPM_TABLE_SLOT_MAIN;
+}
 
-std::optional<uint32_t> HostTable::connected_port(const IpAddr& addr) const {
-  if (connected_.empty()) return std::nullopt;
+std::optional<uint32_t> HostTable::connected_port(uint32_t table, const IpAddr& addr) const {
+  auto t = tables_.find(table);
+  if (t == tables_.end() || t->second.connected.empty()) return std::nullopt;
+  const auto& connected = t->second.connected;
   // Longest match by probing each length: only on neighbour / route changes.
   for (int len = static_cast<int>(address_bytes(addr.family) * 8); len >= 0; --len) {
     const auto p = Prefix::make(addr, static_cast<unsigned>(len));
     if (!p) continue;
-    if (auto it = connected_.find(*p); it != connected_.end()) {
+    if (auto it = connected.find(*p); it != connected.end()) {
       if (subnet_broadcast(addr, *p)) return std::nullopt;
       return it->second;
     }
@@ -60,41 +64,66 @@ std::optional<uint32_t> HostTable::connected_port(const IpAddr& addr) const {
   return std::nullopt;
 }
 
-std::optional<fpm_nexthop> HostTable::wanted(const IpAddr& addr, uint32_t ifindex) const {
+std::optional<HostTable::Want> HostTable::wanted(const IpAddr& addr, uint32_t ifindex) const {
   if (!ports_.contains(ifindex) || never_routed(addr) || neighbours_.is_local(addr))
     return std::nullopt;
+  const auto link = links_.link(ifindex);
+  if (!link) return std::nullopt;
+  // The port's own table: a neighbour on a VRF's port belongs to that VRF.
+  const auto table = routing_table(*link);
+  if (!table) return std::nullopt;
+  auto t = tables_.find(*table);
+  if (t == tables_.end() || !t->second.slot) return std::nullopt;
   // A more specific non-connected route makes the entry unreachable (XDP only
   // looks here behind a connected punt), never wrong; a more specific
   // connected route on another port is what this check is for.
-  if (connected_port(addr) != ifindex) return std::nullopt;
-  const auto link = links_.link(ifindex);
-  if (!link || link->master) return std::nullopt;
+  if (connected_port(*table, addr) != ifindex) return std::nullopt;
   const fpm_nexthop nh = resolve_nexthop(neighbours_, links_, NextHopKey{addr, ifindex});
   if (nh.state != FPM_NH_VALID) return std::nullopt;
-  return nh;
+  return Want{*table, *t->second.slot, nh};
+}
+
+Status HostTable::drop(std::map<Key, Entry>::iterator it) {
+  ++writes_;
+  if (auto s = writer_.remove_host(it->second.slot, it->first.second); !s) return s;
+  --(it->first.second.family == Family::V4 ? v4_ : v6_);
+  entries_.erase(it);
+  return ok_status();
 }
 
 Status HostTable::sync(const IpAddr& addr, uint32_t ifindex) {
   const auto want = wanted(addr, ifindex);
-  auto it = entries_.find(addr);
-  // The address is held for a neighbour on another port: at most one of the two
-  // qualifies (one longest connected route), so only a qualifying one replaces it.
-  if (it != entries_.end() && it->second.ifindex != ifindex && !want) return ok_status();
+  // This neighbour's entries in other tables (its port changed tables, its
+  // table lost its slot) go first. Another port's entry for the address stays:
+  // at most one of the two qualifies in a table (one longest connected route),
+  // so only a qualifying one replaces it.
+  Status first = ok_status();
+  bool freed = false;
+  for (const auto& [table, _] : tables_) {
+    if (want && table == want->table) continue;
+    auto it = entries_.find({table, addr});
+    if (it == entries_.end() || it->second.ifindex != ifindex) continue;
+    auto s = drop(it);
+    freed |= s.ok();
+    keep_first(first, std::move(s));
+  }
   if (!want) {
     refused_.erase({addr, ifindex});
-    if (it == entries_.end()) return ok_status();
-    ++writes_;
-    if (auto s = writer_.remove_host(addr); !s) return s;
-    entries_.erase(it);
-    --(addr.family == Family::V4 ? v4_ : v6_);
-    return admit_refused(addr.family);
+    if (freed) keep_first(first, admit_refused(addr.family));
+    return first;
   }
+  if (!first) return first;
+  const Key key{want->table, addr};
+  auto it = entries_.find(key);
   if (it != entries_.end()) {
-    if (same(it->second.value, *want) && it->second.ifindex == ifindex) return ok_status();
+    const Entry now{ifindex, want->slot, want->value};
+    if (it->second.ifindex == ifindex && it->second.slot == want->slot &&
+        same(it->second.value, want->value))
+      return ok_status();
     // Replacing a whole hash value is atomic for XDP: no parking needed.
     ++writes_;
-    if (auto s = writer_.write_host(addr, *want); !s) return s;
-    it->second = Entry{ifindex, *want};
+    if (auto s = writer_.write_host(want->slot, addr, want->value); !s) return s;
+    it->second = now;
     return ok_status();
   }
   if (count(addr.family) >= capacity_) {
@@ -102,14 +131,14 @@ Status HostTable::sync(const IpAddr& addr, uint32_t ifindex) {
     return ok_status();
   }
   ++writes_;
-  if (auto s = writer_.write_host(addr, *want); !s) {
+  if (auto s = writer_.write_host(want->slot, addr, want->value); !s) {
     if (s.error().err != ENOSPC) return s;
     // The map is fuller than we count (a previous run's leftovers): wait for room.
     if (refused_.insert({addr, ifindex}).second) ++full_events_;
     return ok_status();
   }
   refused_.erase({addr, ifindex});
-  entries_.emplace(addr, Entry{ifindex, *want});
+  entries_.emplace(key, Entry{ifindex, want->slot, want->value});
   ++(addr.family == Family::V4 ? v4_ : v6_);
   return ok_status();
 }
@@ -127,13 +156,14 @@ Status HostTable::admit_refused(Family family) {
   return first;
 }
 
-Status HostTable::sync_within(const Prefix& prefix) {
+Status HostTable::sync_within(uint32_t table, const Prefix& prefix) {
   std::vector<std::pair<IpAddr, uint32_t>> keys;
   neighbours_.for_each_neighbour(
       prefix, [&](const IpAddr& a, uint32_t ifindex) { keys.emplace_back(a, ifindex); });
   // Entries whose neighbour the source no longer lists go too (sync finds no want).
-  for (const auto& [addr, e] : entries_)
-    if (prefix.contains(addr)) keys.emplace_back(addr, e.ifindex);
+  for (auto it = entries_.lower_bound({table, IpAddr{}});
+       it != entries_.end() && it->first.first == table; ++it)
+    if (prefix.contains(it->first.second)) keys.emplace_back(it->first.second, it->second.ifindex);
   Status first = ok_status();
   for (const auto& [addr, ifindex] : keys) keep_first(first, sync(addr, ifindex));
   return first;
@@ -148,23 +178,59 @@ Status HostTable::sync_port(uint32_t ifindex) {
       if (i == ifindex) keys.emplace_back(a, i);
     });
   }
-  for (const auto& [addr, e] : entries_)
-    if (e.ifindex == ifindex) keys.emplace_back(addr, e.ifindex);
+  for (const auto& [key, e] : entries_)
+    if (e.ifindex == ifindex) keys.emplace_back(key.second, e.ifindex);
   Status first = ok_status();
   for (const auto& [addr, i] : keys) keep_first(first, sync(addr, i));
   return first;
 }
 
-Status HostTable::set_connected(const Prefix& prefix, std::optional<uint32_t> port) {
-  auto it = connected_.find(prefix);
+Status HostTable::set_connected(uint32_t table, const Prefix& prefix,
+                                std::optional<uint32_t> port) {
+  auto& connected = tables_[table].connected;
+  auto it = connected.find(prefix);
   if (port) {
-    if (it != connected_.end() && it->second == *port) return ok_status();
-    connected_[prefix] = *port;
+    if (it != connected.end() && it->second == *port) return ok_status();
+    connected[prefix] = *port;
   } else {
-    if (it == connected_.end()) return ok_status();
-    connected_.erase(it);
+    if (it == connected.end()) return ok_status();
+    connected.erase(it);
   }
-  return sync_within(prefix);
+  return sync_within(table, prefix);
+}
+
+Status HostTable::set_table_slot(uint32_t table, std::optional<uint16_t> slot) {
+  Table& t = tables_[table];
+  if (t.slot == slot) return ok_status();
+  Status first = ok_status();
+  // A slot names one table: whichever held it (a caller that freed it without
+  // saying so) loses its entries before this table's are written under it.
+  if (slot) {
+    for (auto& [other, o] : tables_)
+      if (other != table && o.slot == slot) keep_first(first, set_table_slot(other, std::nullopt));
+  }
+  t.slot = std::nullopt;
+  std::set<Family> freed;
+  for (auto it = entries_.lower_bound({table, IpAddr{}});
+       it != entries_.end() && it->first.first == table;) {
+    const Family f = it->first.second.family;
+    auto next = std::next(it);
+    // drop() erases only on success: a failed delete stays counted, and is
+    // retried when the neighbour next changes (wanted() is nullopt now).
+    if (auto s = drop(it); s)
+      freed.insert(f);
+    else
+      keep_first(first, std::move(s));
+    it = next;
+  }
+  t.slot = slot;
+  // Refused neighbours of a table without a slot no longer qualify.
+  std::erase_if(refused_, [&](const auto& key) { return !wanted(key.first, key.second); });
+  for (Family f : freed) keep_first(first, admit_refused(f));
+  if (slot)
+    for (const auto& [prefix, _] : std::map<Prefix, uint32_t>(t.connected))
+      keep_first(first, sync_within(table, prefix));
+  return first;
 }
 
 Status HostTable::set_port(uint32_t ifindex, bool attached) {
@@ -185,8 +251,9 @@ Status HostTable::local_changed(const IpAddr& addr) {
   std::vector<std::pair<IpAddr, uint32_t>> keys;
   neighbours_.for_each_neighbour(Prefix{addr, static_cast<uint8_t>(address_bytes(addr.family) * 8)},
                                  [&](const IpAddr& a, uint32_t i) { keys.emplace_back(a, i); });
-  if (auto it = entries_.find(addr); it != entries_.end())
-    keys.emplace_back(addr, it->second.ifindex);
+  for (const auto& [table, _] : tables_)
+    if (auto it = entries_.find({table, addr}); it != entries_.end())
+      keys.emplace_back(addr, it->second.ifindex);
   Status first = ok_status();
   for (const auto& [a, i] : keys) keep_first(first, sync(a, i));
   return first;
@@ -198,7 +265,7 @@ HostTableStats HostTable::stats() const {
 
 void HostTable::for_each(
     const std::function<void(const IpAddr&, uint32_t, const fpm_nexthop&)>& fn) const {
-  for (const auto& [addr, e] : entries_) fn(addr, e.ifindex, e.value);
+  for (const auto& [key, e] : entries_) fn(key.second, e.ifindex, e.value);
 }
 
 }  // namespace fpm_sink

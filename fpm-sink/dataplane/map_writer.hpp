@@ -66,12 +66,12 @@ class MapWriter {
   // Removing a prefix the trie does not hold is not an error.
   virtual Status vrf_route_remove(uint16_t slot, const Prefix& prefix) = 0;
 
-  // Connected hosts: fpm_hosts4 / fpm_hosts6[addr] = nh, one whole-value write
-  // (a packet sees the old entry or the new one). Error id "dataplane.host.full"
-  // (ENOSPC) when the family's map has no room for a new address.
-  virtual Status write_host(const IpAddr& addr, const fpm_nexthop& nh) = 0;
-  // Removing an address the map does not hold is not an error.
-  virtual Status remove_host(const IpAddr& addr) = 0;
+  // Connected hosts: fpm_hosts4 / fpm_hosts6[table_slot, addr] = nh, one
+  // whole-value write (a packet sees the old entry or the new one). Error id
+  // "dataplane.host.full" (ENOSPC) when the family's map has no room for a new key.
+  virtual Status write_host(uint16_t table_slot, const IpAddr& addr, const fpm_nexthop& nh) = 0;
+  // Removing a key the map does not hold is not an error.
+  virtual Status remove_host(uint16_t table_slot, const IpAddr& addr) = 0;
 
   // Ingress ports (fpm_ifaces) and egress ports (fpm_tx_ports).
   virtual Status write_iface(uint32_t ifindex, const fpm_iface& iface) = 0;

@@ -55,6 +55,18 @@ struct LinkEntry {
   std::optional<VlanEntry> vlan;  // set for VLAN devices only
 };
 
+// RT_TABLE_MAIN: zebra's default VRF.
+constexpr uint32_t kMainTable = 254;
+
+// The table a link's packets are routed in: main without a master, its VRF's
+// under a VRF; nullopt under any other master (bridge, bond) or a VRF whose
+// table is not known yet, whose packets the fast path punts.
+inline std::optional<uint32_t> routing_table(const LinkEntry& link) {
+  if (!link.master) return kMainTable;
+  if (link.master_kind == "vrf" && link.vrf_table != 0) return link.vrf_table;
+  return std::nullopt;
+}
+
 class NeighbourSource {
  public:
   virtual ~NeighbourSource() = default;

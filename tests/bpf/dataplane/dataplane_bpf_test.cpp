@@ -67,6 +67,22 @@ uint32_t tbl24_entry(const XdpProgram& prog, const char* addr) {
   return row.e[(a >> 8) & 0xff];
 }
 
+// fpm_hosts4 / 6[slot, a] into nh: bpf_map_lookup_elem's result (0: present).
+int find_host(const XdpProgram& prog, const char* a, fpm_nexthop& nh,
+              uint16_t slot = FPM_TABLE_SLOT_MAIN) {
+  const IpAddr addr = A(a);
+  if (addr.family == Family::V4) {
+    fpm_host4_key k{};
+    k.table_slot = slot;
+    std::memcpy(k.addr, addr.bytes.data(), sizeof k.addr);
+    return bpf_map_lookup_elem(prog.map_fd("fpm_hosts4"), &k, &nh);
+  }
+  fpm_host6_key k{};
+  k.table_slot = slot;
+  std::memcpy(k.addr, addr.bytes.data(), sizeof k.addr);
+  return bpf_map_lookup_elem(prog.map_fd("fpm_hosts6"), &k, &nh);
+}
+
 // Connected hosts through BpfMapWriter: the entries land in fpm_hosts4 / 6 as
 // XDP reads them, and a map fuller than FibOffload's own count (here: a map
 // smaller than configured) refuses the host, which is counted and punts,
@@ -105,15 +121,14 @@ TEST_F(DataplaneBpf, ConnectedHostsLandInTheHostMaps) {
     ASSERT_TRUE(fp.neighbour_changed(A(h), port_ifindex));
   }
   fpm_nexthop nh{};
-  ASSERT_EQ(0, bpf_map_lookup_elem(prog->map_fd("fpm_hosts4"), A("10.9.0.5").bytes.data(), &nh));
+  ASSERT_EQ(0, find_host(*prog, "10.9.0.5", nh));
   EXPECT_EQ(nh.state, FPM_NH_VALID);
   EXPECT_EQ(nh.ifindex, port_ifindex);
   EXPECT_EQ(nh.mtu, 1500u);
   EXPECT_EQ(nh.src_mac[5], 5);
   EXPECT_EQ(nh.dst_mac[4], 8);
-  EXPECT_EQ(0,
-            bpf_map_lookup_elem(prog->map_fd("fpm_hosts6"), A("2001:db8:9::5").bytes.data(), &nh));
-  EXPECT_NE(0, bpf_map_lookup_elem(prog->map_fd("fpm_hosts4"), A("10.9.0.7").bytes.data(), &nh));
+  EXPECT_EQ(0, find_host(*prog, "2001:db8:9::5", nh));
+  EXPECT_NE(0, find_host(*prog, "10.9.0.7", nh));
   EXPECT_EQ(prog->count_keys("fpm_hosts4"), 2u);
   EXPECT_EQ(prog->count_keys("fpm_hosts6"), 1u);
   EXPECT_EQ(fp.hosts().stats().refused, 1u);
@@ -121,9 +136,66 @@ TEST_F(DataplaneBpf, ConnectedHostsLandInTheHostMaps) {
   // One leaves: the refused one takes its place.
   kernel.erase_neighbour(A("10.9.0.5"), port_ifindex);
   ASSERT_TRUE(fp.neighbour_changed(A("10.9.0.5"), port_ifindex));
-  EXPECT_NE(0, bpf_map_lookup_elem(prog->map_fd("fpm_hosts4"), A("10.9.0.5").bytes.data(), &nh));
-  EXPECT_EQ(0, bpf_map_lookup_elem(prog->map_fd("fpm_hosts4"), A("10.9.0.7").bytes.data(), &nh));
+  EXPECT_NE(0, find_host(*prog, "10.9.0.5", nh));
+  EXPECT_EQ(0, find_host(*prog, "10.9.0.7", nh));
   EXPECT_EQ(fp.hosts().stats().refused, 0u);
+}
+
+// A VRF's connected host through BpfMapWriter: keyed by the table's slot in the
+// real map, next to main's entry for the same address, and gone with the table.
+TEST_F(DataplaneBpf, AVrfsConnectedHostLandsUnderItsTablesSlot) {
+  fpm_test::NetnsVeth ns;
+  ASSERT_TRUE(ns.ok());
+  XdpProgramConfig c = config();
+  c.pin = false;
+  auto prog = load(c);
+  ASSERT_TRUE(prog);
+  BpfMapWriter writer(*prog);
+  StaticKernelView kernel;
+  LinkEntry main_port{{2, 0, 0, 0, 0, 5}, 1500, true};
+  LinkEntry red_port{{2, 0, 0, 0, 0, 6}, 1500, true};
+  red_port.master = 999;
+  red_port.master_kind = "vrf";
+  red_port.vrf_table = 1001;
+  kernel.set_link(ns.a(), main_port);
+  kernel.set_link(ns.b(), red_port);
+  FibOffloadLimits cfg;
+  cfg.max_groups = prog->memory().max_groups;
+  cfg.max_nexthops = 1024;
+  FakeAnnouncedRoutes routes;
+  FibOffload fp(cfg, writer, kernel, kernel, routes);
+  ASSERT_TRUE(fp.add_port(ns.a()));
+  ASSERT_TRUE(fp.add_port(ns.b()));
+  for (uint32_t port : {ns.a(), ns.b()}) {
+    ResolvedNextHop on_link;
+    on_link.nh.ifindex = port;
+    fp.group_changed(ChangeKind::Added, FibGroup{port, false, {on_link}});
+    RouteView r;
+    r.table = port == ns.a() ? kMainTable : 1001;
+    r.prefix = P("10.9.0.0/24");
+    r.group_id = port;
+    routes.announce(fp, ChangeKind::Added, r);
+    kernel.set_neighbour(A("10.9.0.5"), port, {{2, 0, 0, 0, 8, uint8_t(port)}, true});
+    ASSERT_TRUE(fp.neighbour_changed(A("10.9.0.5"), port));
+  }
+  const auto tables = fp.vrf_tables();
+  ASSERT_EQ(tables.size(), 1u);
+  ASSERT_TRUE(tables[0].slot);
+  const uint16_t red = *tables[0].slot;
+  fpm_nexthop nh{};
+  ASSERT_EQ(0, find_host(*prog, "10.9.0.5", nh, red));
+  EXPECT_EQ(nh.ifindex, ns.b());
+  EXPECT_EQ(nh.dst_mac[5], uint8_t(ns.b()));
+  ASSERT_EQ(0, find_host(*prog, "10.9.0.5", nh));
+  EXPECT_EQ(nh.ifindex, ns.a());
+  EXPECT_EQ(prog->count_keys("fpm_hosts4"), 2u);
+  RouteView gone;
+  gone.table = 1001;
+  gone.prefix = P("10.9.0.0/24");
+  routes.announce(fp, ChangeKind::Removed, gone);
+  EXPECT_NE(0, find_host(*prog, "10.9.0.5", nh, red));
+  EXPECT_EQ(prog->count_keys("fpm_hosts4"), 1u);
+  EXPECT_FALSE(fp.last_error().has_value()) << fp.last_error()->to_string();
 }
 
 TEST_F(DataplaneBpf, FastPathEventsLandInTheKernelMaps) {

@@ -77,19 +77,21 @@ class Fib {
     h_.set_nexthop(index, make_nh(port, dst, state, mtu));
     m_.set_nexthop(index, {port.ifindex, mtu, dst, port.mac, state});
   }
-  // A connected host: the harness holds the entry in fpm_hosts4 / 6, the model
-  // a next hop (by an index no group uses) that the address points at.
+  // A connected host of a table slot: the harness holds the entry in
+  // fpm_hosts4 / 6, the model a next hop (by an index no group uses) that the
+  // address points at.
   template <typename Ip>
-  void host(const Ip& addr, uint32_t index, const Port& port, uint8_t state, uint32_t mtu) {
+  void host(uint16_t slot, const Ip& addr, uint32_t index, const Port& port, uint8_t state,
+            uint32_t mtu) {
     Mac dst{0x02, 0xee, uint8_t(index >> 8), uint8_t(index), 0, 0x01};
     const fpm_nexthop nh = make_nh(port, dst, state, mtu);
     int err;
     if constexpr (sizeof(Ip) == 4) {
-      err = h_.set_host4(addr, nh);
-      m_.set_host4(addr, index);
+      err = h_.set_host4(addr, nh, slot);
+      m_.set_host4(slot, addr, index);
     } else {
-      err = h_.set_host6(addr, nh);
-      m_.set_host6(addr, index);
+      err = h_.set_host6(addr, nh, slot);
+      m_.set_host6(slot, addr, index);
     }
     ASSERT_EQ(err, 0);
     m_.set_nexthop(index, {port.ifindex, mtu, dst, port.mac, state});
@@ -207,7 +209,8 @@ void PacketFuzz::build_fib() {
 
 // Hosts mostly inside connected routes (where XDP uses them), in every state,
 // on both egress ports and on one missing from the devmap; some inside other
-// routes, where the route decides and the entry must be ignored.
+// routes, where the route decides and the entry must be ignored; some under
+// another table's slot, which main's ports must never use.
 void PacketFuzz::build_hosts() {
   XdpHarness& h = *h_;
   Fib fib(h, model_);
@@ -219,13 +222,14 @@ void PacketFuzz::build_hosts() {
                       : uint8_t(FPM_NH_FAILED);
   };
   auto port = [&]() -> const Port& { return rand(20) == 0 ? h.spare() : h.egress(rand(2)); };
+  auto slot = [&] { return rand(5) == 0 ? uint16_t{1} : uint16_t{FPM_TABLE_SLOT_MAIN}; };
   uint32_t index = 10000;
   for (int i = 0; i < 400 && !connected4_.empty(); i++) {
     auto [p, len] =
         i < 300 ? connected4_[rand(connected4_.size())] : prefixes4_[rand(prefixes4_.size())];
     const uint32_t a = p | (len < 32 ? uint32_t(rng_()) & uint32_t((1ull << (32 - len)) - 1) : 0);
     const Ip4 ip{uint8_t(a >> 24), uint8_t(a >> 16), uint8_t(a >> 8), uint8_t(a)};
-    fib.host(ip, index++, port(), state(), mtus[rand(4)]);
+    fib.host(slot(), ip, index++, port(), state(), mtus[rand(4)]);
     hosts4_.push_back(ip);
   }
   for (int i = 0; i < 400 && !connected6_.empty(); i++) {
@@ -234,7 +238,7 @@ void PacketFuzz::build_hosts() {
     Ip6 a = p;
     for (unsigned b = len; b < 128; b++)
       if (rng_() & 1) a[b / 8] |= uint8_t(0x80 >> (b % 8));
-    fib.host(a, index++, port(), state(), mtus[rand(4)]);
+    fib.host(slot(), a, index++, port(), state(), mtus[rand(4)]);
     hosts6_.push_back(a);
   }
 }

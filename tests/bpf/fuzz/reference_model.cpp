@@ -233,7 +233,7 @@ RefDecision ReferenceModel::decide(const Bytes& f, uint32_t ingress_ifindex) con
     // The fuzzed FIB has no VRF tries (lib/vrf.h): any other slot has no table.
     if (iface.table_slot != FPM_TABLE_SLOT_MAIN) return punt(FPM_REASON_NO_TABLE);
     // 6a. Route and next hop.
-    auto host = hosts4_.find(d);
+    auto host = hosts4_.find({iface.table_slot, d});
     return resolve(lookup4(dst), l3_len, host == hosts4_.end() ? nullptr : &host->second);
   }
   // 4b. IPv6 fixed header: parseable, length, no hop-by-hop, no trailer.
@@ -252,7 +252,7 @@ RefDecision ReferenceModel::decide(const Bytes& f, uint32_t ingress_ifindex) con
   // The fuzzed FIB has no VRF tries (lib/vrf.h): any other slot has no table.
   if (iface.table_slot != FPM_TABLE_SLOT_MAIN) return punt(FPM_REASON_NO_TABLE);
   // 6b. Route and next hop.
-  auto host = hosts6_.find(d);
+  auto host = hosts6_.find({iface.table_slot, d});
   return resolve(lookup6(&l3[24]), l3_len, host == hosts6_.end() ? nullptr : &host->second);
 }
 

@@ -62,10 +62,11 @@ class ReferenceModel {
   void set_group(uint32_t index, const RefGroup& g) { groups_[index] = g; }
   void add_local4(const Ip4& a) { local4_.insert(a); }
   void add_local6(const Ip6& a) { local6_.insert(a); }
-  // Connected hosts: the destination's entry, a next hop (set_nexthop) by index,
-  // used only behind a PUNT(CONNECTED) route.
-  void set_host4(const Ip4& a, uint32_t nh_index) { hosts4_[a] = nh_index; }
-  void set_host6(const Ip6& a, uint32_t nh_index) { hosts6_[a] = nh_index; }
+  // Connected hosts of a table slot: the destination's entry, a next hop
+  // (set_nexthop) by index, used only behind a PUNT(CONNECTED) route of the
+  // ingress port's table, and only if the port reads that slot.
+  void set_host4(uint16_t slot, const Ip4& a, uint32_t nh_index) { hosts4_[{slot, a}] = nh_index; }
+  void set_host6(uint16_t slot, const Ip6& a, uint32_t nh_index) { hosts6_[{slot, a}] = nh_index; }
   void route4(const Ip4& prefix, unsigned len, uint32_t action);
   void route6(const Ip6& prefix, unsigned len, uint32_t action);
 
@@ -85,8 +86,8 @@ class ReferenceModel {
   std::map<uint32_t, RefGroup> groups_;
   std::set<Ip4> local4_;
   std::set<Ip6> local6_;
-  std::map<Ip4, uint32_t> hosts4_;
-  std::map<Ip6, uint32_t> hosts6_;
+  std::map<std::pair<uint16_t, Ip4>, uint32_t> hosts4_;  // (table slot, address)
+  std::map<std::pair<uint16_t, Ip6>, uint32_t> hosts6_;
   // Routes by prefix length, keyed by the masked prefix.
   std::array<std::unordered_map<uint32_t, uint32_t>, 33> routes4_;
   std::array<std::map<Ip6, uint32_t>, 129> routes6_;

@@ -1,7 +1,8 @@
 // VRF tables: a port's table_slot picks the LPM (main arrays, or the slot's
 // tries in fpm_vrf4 / fpm_vrf6, written here by fpm-sink's own VrfTries); a
-// slot without tries punts NO_TABLE; a connected host entry (keyed by address
-// alone) never serves a packet routed in a VRF table.
+// slot without tries punts NO_TABLE; a connected host entry (keyed by table
+// slot and address) serves only packets routed in its own table, behind that
+// table's connected punt.
 #include <gtest/gtest.h>
 
 #include "dataplane/vrf_tries.hpp"
@@ -110,6 +111,34 @@ TEST_F(VrfTables, ATableWithoutASlotPuntsNoTable) {
   EXPECT_GE(h_->counters().reason(FPM_REASON_NO_TABLE), 1u);
 }
 
+TEST_F(VrfTables, AVrfsConnectedHostIsForwardedThroughItsOwnEntry) {
+  // The same address is a neighbour in red too, on another segment (egress 0).
+  const fpm_nexthop red_host = make_nh(h_->egress(0), {0x02, 0xcc, 0, 0, 0, 0x09}, FPM_NH_VALID);
+  ASSERT_EQ(h_->set_host4(ip4("10.10.0.9"), red_host, kRedSlot), 0);
+  ASSERT_EQ(h_->set_host6(ip6("2001:db8:10::9"), red_host, kRedSlot), 0);
+  for (const Bytes& in : {v4("10.10.0.9").build(), v6("2001:db8:10::9").build()}) {
+    ingress_table(kRedSlot);
+    EXPECT_EQ(expect(in, XDP_REDIRECT, FPM_REASON_NONE).out, expected_forward(in, red_host));
+    ingress_table(FPM_TABLE_SLOT_MAIN);
+    EXPECT_EQ(expect(in, XDP_REDIRECT, FPM_REASON_NONE).out, expected_forward(in, host));
+  }
+  // Red's other hosts on the subnet still punt.
+  ingress_table(kRedSlot);
+  expect(v4("10.10.0.10").build(), XDP_PASS, FPM_REASON_CONNECTED);
+  // An entry is read only behind red's own connected punt: a route of red, or
+  // no route in red, decides alone.
+  ASSERT_EQ(h_->set_host4(ip4("10.50.1.1"), red_host, kRedSlot), 0);
+  const Bytes routed = v4("10.50.1.1").build();
+  EXPECT_EQ(expect(routed, XDP_REDIRECT, FPM_REASON_NONE).out,
+            expected_forward(routed, nexthop(1)));
+  ASSERT_EQ(h_->set_host4(ip4("10.2.0.1"), red_host, kRedSlot), 0);
+  expect(v4("10.2.0.1").build(), XDP_PASS, FPM_REASON_NO_ROUTE);
+  // A slot without a table punts before any host entry under it is looked at.
+  ASSERT_EQ(h_->set_host4(ip4("10.10.0.9"), red_host, 2), 0);
+  ingress_table(2);
+  expect(v4("10.10.0.9").build(), XDP_PASS, FPM_REASON_NO_TABLE);
+}
+
 TEST_F(VrfTables, AConnectedHostOfOneTableIsNotUsedInAnother) {
   // Main: the resolved host is forwarded to directly.
   ingress_table(FPM_TABLE_SLOT_MAIN);
@@ -120,6 +149,11 @@ TEST_F(VrfTables, AConnectedHostOfOneTableIsNotUsedInAnother) {
   ingress_table(kRedSlot);
   expect(v4("10.10.0.9").build(), XDP_PASS, FPM_REASON_CONNECTED);
   expect(v6("2001:db8:10::9").build(), XDP_PASS, FPM_REASON_CONNECTED);
+  // Nor the other way round: red's entry does not serve main's ports.
+  h_->remove_host4(ip4("10.10.0.9"));
+  ASSERT_EQ(h_->set_host4(ip4("10.10.0.9"), host, kRedSlot), 0);
+  ingress_table(FPM_TABLE_SLOT_MAIN);
+  expect(v4("10.10.0.9").build(), XDP_PASS, FPM_REASON_CONNECTED);
 }
 
 TEST_F(VrfTables, RemovedRoutesAndTheChecksBeforeTheLookup) {

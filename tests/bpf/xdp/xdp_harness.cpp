@@ -225,24 +225,44 @@ void XdpHarness::add_local6(const Ip6& a) {
     die("add_local6");
 }
 
-int XdpHarness::set_host4(const Ip4& a, const fpm_nexthop& nh) {
-  return bpf_map_update_elem(bpf_map__fd(skel_->maps.fpm_hosts4), a.data(), &nh, BPF_ANY) == 0
-             ? 0
-             : errno;
+namespace {
+
+fpm_host4_key host_key(uint16_t table_slot, const Ip4& a) {
+  fpm_host4_key k{};
+  k.table_slot = table_slot;
+  std::memcpy(k.addr, a.data(), sizeof k.addr);
+  return k;
 }
 
-int XdpHarness::set_host6(const Ip6& a, const fpm_nexthop& nh) {
-  return bpf_map_update_elem(bpf_map__fd(skel_->maps.fpm_hosts6), a.data(), &nh, BPF_ANY) == 0
-             ? 0
-             : errno;
+fpm_host6_key host_key(uint16_t table_slot, const Ip6& a) {
+  fpm_host6_key k{};
+  k.table_slot = table_slot;
+  std::memcpy(k.addr, a.data(), sizeof k.addr);
+  return k;
 }
 
-void XdpHarness::remove_host4(const Ip4& a) {
-  if (bpf_map_delete_elem(bpf_map__fd(skel_->maps.fpm_hosts4), a.data())) die("remove_host4");
+}  // namespace
+
+int XdpHarness::set_host4(const Ip4& a, const fpm_nexthop& nh, uint16_t table_slot) {
+  const fpm_host4_key k = host_key(table_slot, a);
+  return bpf_map_update_elem(bpf_map__fd(skel_->maps.fpm_hosts4), &k, &nh, BPF_ANY) == 0 ? 0
+                                                                                         : errno;
 }
 
-void XdpHarness::remove_host6(const Ip6& a) {
-  if (bpf_map_delete_elem(bpf_map__fd(skel_->maps.fpm_hosts6), a.data())) die("remove_host6");
+int XdpHarness::set_host6(const Ip6& a, const fpm_nexthop& nh, uint16_t table_slot) {
+  const fpm_host6_key k = host_key(table_slot, a);
+  return bpf_map_update_elem(bpf_map__fd(skel_->maps.fpm_hosts6), &k, &nh, BPF_ANY) == 0 ? 0
+                                                                                         : errno;
+}
+
+void XdpHarness::remove_host4(const Ip4& a, uint16_t table_slot) {
+  const fpm_host4_key k = host_key(table_slot, a);
+  if (bpf_map_delete_elem(bpf_map__fd(skel_->maps.fpm_hosts4), &k)) die("remove_host4");
+}
+
+void XdpHarness::remove_host6(const Ip6& a, uint16_t table_slot) {
+  const fpm_host6_key k = host_key(table_slot, a);
+  if (bpf_map_delete_elem(bpf_map__fd(skel_->maps.fpm_hosts6), &k)) die("remove_host6");
 }
 
 uint32_t* XdpHarness::lpm4_group(uint32_t g) const {

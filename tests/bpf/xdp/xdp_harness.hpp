@@ -70,12 +70,12 @@ class XdpHarness {
   void set_bucket(uint32_t group, uint32_t bucket, uint32_t nh);  // in place, via mmap
   void add_local4(const Ip4& a);
   void add_local6(const Ip6& a);
-  // Connected hosts (fpm_hosts4 / 6). set_* return the update's errno (0 on success):
-  // a full map refuses new keys.
-  int set_host4(const Ip4& a, const fpm_nexthop& nh);
-  int set_host6(const Ip6& a, const fpm_nexthop& nh);
-  void remove_host4(const Ip4& a);
-  void remove_host6(const Ip6& a);
+  // Connected hosts (fpm_hosts4 / 6) of a table slot. set_* return the update's
+  // errno (0 on success): a full map refuses new keys.
+  int set_host4(const Ip4& a, const fpm_nexthop& nh, uint16_t table_slot = FPM_TABLE_SLOT_MAIN);
+  int set_host6(const Ip6& a, const fpm_nexthop& nh, uint16_t table_slot = FPM_TABLE_SLOT_MAIN);
+  void remove_host4(const Ip4& a, uint16_t table_slot = FPM_TABLE_SLOT_MAIN);
+  void remove_host6(const Ip6& a, uint16_t table_slot = FPM_TABLE_SLOT_MAIN);
   // Routes: insert shorter prefixes before more-specific ones inside them.
   void route4(const Ip4& prefix, unsigned len, uint32_t action);
   void route6(const Ip6& prefix, unsigned len, uint32_t action);

@@ -91,6 +91,12 @@ def test_warm_restart_loses_nothing(lab):
         f"lost {summary['sent'] - got['n']} of {summary['sent']} across a warm restart\n{log}"
     assert kernel == {"v4": 0, "v6": 0}, \
         f"the kernel forwarded {kernel} of {summary['sent']} across a warm restart\n{log}"
+    # The previous run's host entries (r2, a neighbour on the connected eth2
+    # subnet) are cleared at start, whatever their key, and come back from
+    # this run's own view of the neighbours.
+    assert "dataplane.hosts.purged map=fpm_hosts4" in log, log
+    wait_until(lambda: lab.sink.nexthops()["nexthops"].get("hosts", {}).get("v4", 0) >= 1, 10,
+               what="host entries back after the restart", describe=lab.describe)
     # The restarted process serves the routes from its own tables now.
     lab.wait_offloaded([p for p, _gw in StaticLab.STATICS])
     summary, got, delta = lab.send_and_count("h1", "h2", DSTS, count=50, pps=2000)

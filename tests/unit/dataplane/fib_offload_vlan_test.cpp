@@ -321,14 +321,14 @@ TEST_F(FibOffloadVlan, ConnectedHostsOnASubinterface) {
   r.group_id = 50;
   routes.announce(*fp, ChangeKind::Added, r);
   ASSERT_TRUE(fp->neighbour_changed(A("10.10.0.7"), kEth1v10));
-  ASSERT_TRUE(writer.hosts.contains(A("10.10.0.7")));
-  const fpm_nexthop& h = writer.hosts.at(A("10.10.0.7"));
+  ASSERT_TRUE(writer.hosts.contains({FPM_TABLE_SLOT_MAIN, A("10.10.0.7")}));
+  const fpm_nexthop& h = writer.hosts.at({FPM_TABLE_SLOT_MAIN, A("10.10.0.7")});
   EXPECT_EQ(h.ifindex, kEth1v10);
   EXPECT_EQ(h.flags, FPM_NH_F_VLAN);
   EXPECT_EQ(h.vlan_tci, htons(10));
   // Not routed any more: its hosts go.
   ASSERT_TRUE(fp->remove_port(kEth1));
-  EXPECT_FALSE(writer.hosts.contains(A("10.10.0.7")));
+  EXPECT_FALSE(writer.hosts.contains({FPM_TABLE_SLOT_MAIN, A("10.10.0.7")}));
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 // and what happens at the limits.
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "dataplane/fake_announced_routes.hpp"
 #include "dataplane/fake_map_writer.hpp"
 #include "dataplane/fib_offload.hpp"
@@ -257,13 +259,82 @@ TEST_F(FibOffloadVrfTest, GroupChangesFollowIntoVrfTables) {
   // The group becomes a blackhole: the VRF route drops, as a main route would.
   fp->group_changed(ChangeKind::Added, FibGroup{1, true, {}});
   EXPECT_EQ(writer->vrf_lookup(red, A("10.5.0.1")), fpm_act_make(FPM_ACT_DROP, 0));
-  // Connected (no gateway): punted, and no host entry is made for a VRF port.
+  // Connected (no gateway): punted as connected in red's trie.
   ResolvedNextHop onlink;
   onlink.nh.ifindex = kEth1;
   fp->group_changed(ChangeKind::Added, FibGroup{1, false, {onlink}});
   EXPECT_EQ(writer->vrf_lookup(red, A("10.5.0.1")),
             fpm_act_make(FPM_ACT_PUNT, FPM_REASON_CONNECTED));
   EXPECT_TRUE(writer->hosts.empty());
+}
+
+// Connected hosts of a VRF are keyed by its slot. A slot goes to another
+// table once freed: none of the old table's host entries may be under it by
+// then, or blue's ports would send red's neighbour's MAC traffic meant for
+// blue's host of the same address.
+TEST_F(FibOffloadVrfTest, AFreedSlotNeverServesTheHostsOfItsFormerTable) {
+  const EthAddr kRedHost{2, 0, 0, 0, 2, 1}, kBlueHost{2, 0, 0, 0, 2, 3};
+  make(/*vrf_tables=*/1);
+  ASSERT_TRUE(fp->add_port(kEth1));
+  ASSERT_TRUE(fp->add_port(kEth3));
+  ResolvedNextHop on_eth1, on_eth3;
+  on_eth1.nh.ifindex = kEth1;
+  on_eth3.nh.ifindex = kEth3;
+  fp->group_changed(ChangeKind::Added, FibGroup{4, false, {on_eth1}});
+  fp->group_changed(ChangeKind::Added, FibGroup{5, false, {on_eth3}});
+  // 10.7.0.5 is a neighbour in both VRFs, on their own segments.
+  kernel.set_neighbour(A("10.7.0.5"), kEth1, {kRedHost, true});
+  kernel.set_neighbour(A("10.7.0.5"), kEth3, {kBlueHost, true});
+  kernel.set_neighbour(A("10.7.0.6"), kEth3, {kBlueHost, true});
+  add("10.7.0.0/24", 4, kRed);
+  add("10.7.0.0/24", 5, kBlue);  // no slot left: blue stays with the kernel
+  ASSERT_EQ(slot_of(kRed), 1u);
+  ASSERT_EQ(slot_of(kBlue), FPM_TABLE_SLOT_NONE);
+  ASSERT_EQ(writer->hosts.size(), 1u);
+  ASSERT_TRUE(writer->hosts.contains({1, A("10.7.0.5")}));
+  EXPECT_EQ(writer->hosts.at({1, A("10.7.0.5")}).ifindex, kEth1);
+
+  // Red's last route goes: its slot is freed with nothing of red under it.
+  remove("10.7.0.0/24", kRed);
+  EXPECT_TRUE(writer->hosts.empty());
+  EXPECT_EQ(writer->hosts_at_detach, 0u);
+  now += 2s;
+  fp->poll();
+  ASSERT_EQ(slot_of(kBlue), 1u);
+  // Slot 1 is blue's now: blue's hosts, and none of red's.
+  ASSERT_EQ(writer->hosts.size(), 2u);
+  const fpm_nexthop& h = writer->hosts.at({1, A("10.7.0.5")});
+  EXPECT_EQ(h.ifindex, kEth3);
+  EXPECT_EQ(std::memcmp(h.dst_mac, kBlueHost.data(), 6), 0);
+  EXPECT_TRUE(writer->hosts.contains({1, A("10.7.0.6")}));
+  // Red's neighbour changing, or red's route coming back without a slot, changes nothing there.
+  ASSERT_TRUE(fp->neighbour_changed(A("10.7.0.5"), kEth1));
+  add("10.7.0.0/24", 4, kRed);
+  EXPECT_EQ(slot_of(kRed), FPM_TABLE_SLOT_NONE);
+  EXPECT_EQ(writer->hosts.size(), 2u);
+  EXPECT_EQ(writer->hosts.at({1, A("10.7.0.5")}).ifindex, kEth3);
+}
+
+// Overflow keeps the slot but the table's ports stop reading it: its host
+// entries go, and come back once the table fits again.
+TEST_F(FibOffloadVrfTest, AnOverflowedTableHasNoHostEntries) {
+  make(4, /*vrf_routes=*/2);
+  ASSERT_TRUE(fp->add_port(kEth1));
+  ResolvedNextHop on_eth1;
+  on_eth1.nh.ifindex = kEth1;
+  fp->group_changed(ChangeKind::Added, FibGroup{4, false, {on_eth1}});
+  kernel.set_neighbour(A("10.7.0.5"), kEth1, {kMacGw, true});
+  add("10.7.0.0/24", 4, kRed);
+  const uint16_t red = slot_of(kRed);
+  ASSERT_TRUE(writer->hosts.contains({red, A("10.7.0.5")}));
+  add("10.5.0.0/16", 1, kRed);
+  add("10.6.0.0/16", 1, kRed);  // overflow
+  EXPECT_EQ(writer->ifaces.at(kEth1).table_slot, FPM_TABLE_SLOT_NONE);
+  EXPECT_TRUE(writer->hosts.empty());
+  remove("10.6.0.0/16", kRed);
+  fp->poll();
+  EXPECT_EQ(writer->ifaces.at(kEth1).table_slot, red);
+  EXPECT_TRUE(writer->hosts.contains({red, A("10.7.0.5")}));
 }
 
 }  // namespace
