@@ -98,13 +98,16 @@ Status FibOffload::local_address_changed(const IpAddr& addr) {
 Result<size_t> FibOffload::link_changed(uint32_t ifindex) {
   // The XDP program routes only frames sent to the port's own MAC: follow its changes.
   if (auto s = refresh_port(ifindex); !s) return s.error();
-  // A master (VRF) appeared, vanished or changed its table: its ports' entries follow.
-  for (const auto& [port, _] : ports_) {
-    if (port == ifindex) continue;
-    if (auto l = links_.link(port); l && l->master == ifindex) {
-      if (auto s = refresh_port(port); !s) return s.error();
-      if (auto s = hosts_.link_changed(port); !s) note(s.error());  // its table changed
-    }
+  // A master (VRF) appeared, vanished or changed its table: the entries of
+  // its ports and of its routed subinterfaces follow.
+  std::vector<uint32_t> enslaved;
+  for (const auto& [entry, _] : port_entries_) {
+    if (entry == ifindex) continue;
+    if (auto l = links_.link(entry); l && l->master == ifindex) enslaved.push_back(entry);
+  }
+  for (uint32_t entry : enslaved) {
+    if (auto s = refresh_port(entry); !s) return s.error();
+    if (auto s = hosts_.link_changed(entry); !s) note(s.error());  // its table changed
   }
   if (auto s = hosts_.link_changed(ifindex); !s) note(s.error());
   auto r = nexthops_.refresh_link(ifindex);

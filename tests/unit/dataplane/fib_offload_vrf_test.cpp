@@ -219,6 +219,32 @@ TEST_F(FibOffloadVrfTest, SubinterfacesFollowTheirTablesSlot) {
       << "blue's routes must never serve red's subinterface";
 }
 
+// The master's own change reaches routed subinterfaces enslaved to it too,
+// not only ports: one of them would otherwise keep routing in the table the
+// VRF had before (or in none it could learn).
+TEST_F(FibOffloadVrfTest, SubinterfacesFollowTheirVrfsOwnChanges) {
+  constexpr uint32_t kEth2v10 = 40;
+  LinkEntry sub = port_link(kVrfRed, "", 0);  // the master is not mirrored yet
+  sub.vlan = VlanEntry{kEth2, 10, 0x8100, false};
+  kernel.set_link(kEth2v10, sub);
+  ASSERT_TRUE(fp->add_port(kEth2));
+  ASSERT_TRUE(fp->sync_subinterface(kEth2v10));
+  add("10.5.0.0/16", 1, kRed);
+  add("10.6.0.0/16", 3, kBlue);
+  EXPECT_EQ(writer->ifaces.at(kEth2v10).flags & FPM_IFACE_F_ENSLAVED, FPM_IFACE_F_ENSLAVED);
+  sub.master_kind = "vrf";
+  sub.vrf_table = kRed;
+  kernel.set_link(kEth2v10, sub);
+  ASSERT_TRUE(fp->link_changed(kVrfRed));
+  EXPECT_EQ(writer->ifaces.at(kEth2v10).flags & FPM_IFACE_F_ENSLAVED, 0u);
+  EXPECT_EQ(writer->ifaces.at(kEth2v10).table_slot, slot_of(kRed));
+  // The VRF moves to blue's table.
+  sub.vrf_table = kBlue;
+  kernel.set_link(kEth2v10, sub);
+  ASSERT_TRUE(fp->link_changed(kVrfRed));
+  EXPECT_EQ(writer->ifaces.at(kEth2v10).table_slot, slot_of(kBlue));
+}
+
 TEST_F(FibOffloadVrfTest, ATableThatOutgrowsItsTriesGoesToTheKernelWhole) {
   make(4, /*vrf_routes=*/2);
   ASSERT_TRUE(fp->add_port(kEth1));
