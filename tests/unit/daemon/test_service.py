@@ -173,9 +173,12 @@ def test_sighup_applies_log_level_and_peers_and_survives_a_bad_file(daemon):
     zebra.close()
 
     # A new connection is refused too. And debug lines now show.
+    # (The live session's refusal is logged before its close, so it is in
+    # refused_before; a line only appears here once the reader thread has it.)
     refused_before = d.count(r"fpm\.peer\.refused")
     with socket.create_connection(("127.0.0.1", d.port)) as intruder:
-        d.wait_log(r"fpm\.peer\.refused .*reason=")
+        wait_until("the intruder's refusal",
+                   lambda: d.count(r"fpm\.peer\.refused .*reason=") > refused_before)
         intruder.settimeout(5)
         try:
             assert intruder.recv(1) == b""  # closed by fpm-sink
