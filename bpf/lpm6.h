@@ -26,7 +26,9 @@
  * half the lookups take 4). The lines they touch are ~0.04 MiB of root and
  * ~10 MiB of nodes (2.2 / 2.4 / 4.5 MiB at the /32, /40, /48 levels): they
  * stay in L3, so each node read costs about an L3 hit, ~20 ns, and the
- * lookup ~2.4-2.8x one random 64 MiB array read. Tried and measured slower:
+ * lookup 1.2-1.65x one random 64 MiB array read on a quiet machine (4 runs),
+ * 1.9-2.9x while builds run on both CPUs and evict the nodes from the shared
+ * L3 (the array read misses either way). Tried and measured slower:
  * a 64-byte compact copy of every node of at most 13 runs (91% of the nodes,
  * 2.2 MiB in all; half the node reads then hit a compact line). Still more
  * than L2, so those reads stay L3 hits and the extra branch and run count

@@ -8,7 +8,9 @@
 #   LPM_TRIE         BPF_MAP_TYPE_LPM_TRIE with the same routes
 #   array read       one random read of a 64 MiB BPF array
 # v4_vs_array_read / v6_vs_array_read: lookup ns over the array read ns of the
-# same run; v6_reads_per_lookup: dependent table reads per IPv6 lookup.
+# same run; v6_reads_per_lookup: dependent table reads per IPv6 lookup;
+# load_avg_1m: the machine's load before and after (a loaded machine slows the
+# IPv6 lookup, whose nodes live in the shared L3, more than the array read).
 # Sets: the real table (@ip-location-db/asn split into CIDRs by bench/ingest's
 # prefix_tool) and the synthetic 1M IPv4 table with nested more-specifics.
 #
@@ -74,6 +76,7 @@ got4=$(ip -n "$ns" route show | wc -l)
 got6=$(ip -n "$ns" -6 route show | wc -l)
 log "kernel FIB: $got4 IPv4 / $got6 IPv6 routes in $(echo "$t1 - $t0" | bc) s"
 
+load_before=$(cut -d" " -f1 /proc/loadavg)
 ip netns exec "$ns" "$build/bench/lookup/lookup_bench_driver" --v4 "$v4" --v6 "$v6" \
   --synth "$synth" --dev veth0 --fib4 "$fib4" --fib6 "$fib6" --passes "$passes" >"$work/out"
 tail -n 1 "$work/out" | python3 -c '
@@ -81,4 +84,7 @@ import json, sys
 j = json.loads(sys.stdin.read())
 j["kernel_fib_v4_routes_installed"] = int(sys.argv[1])
 j["kernel_fib_v6_routes_installed"] = int(sys.argv[2])
-print(json.dumps(j))' "$got4" "$got6"
+# Other work on the machine evicts the trie nodes from the shared L3, which
+# the IPv6 lookup relies on and the array read (always a miss) does not.
+j["load_avg_1m"] = {"before": float(sys.argv[3]), "after": float(sys.argv[4])}
+print(json.dumps(j))' "$got4" "$got6" "$load_before" "$(cut -d" " -f1 /proc/loadavg)"
