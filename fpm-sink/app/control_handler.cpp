@@ -176,7 +176,7 @@ control::Reply handle_control_request(const control::Request& req, const Rib& ri
     case control::Request::kShowCounters: {
       auto st = fill_counters(fp, resp.mutable_counters());
       if (!st) return control::error_response(st.error().id, st.error().message);
-      if (fp) fp->counter_baseline().apply(resp.mutable_counters());
+      if (fp) fp->counter_baseline().apply(resp.mutable_counters(), fp->counter_slots());
       return resp;
     }
     case control::Request::kClearCounters: {
@@ -187,7 +187,7 @@ control::Reply handle_control_request(const control::Request& req, const Rib& ri
       auto st = fill_counters(fp, &now);
       if (!st) return control::error_response(st.error().id, st.error().message);
       const std::time_t at = std::time(nullptr);
-      fp->counter_baseline().set(now, at);
+      fp->counter_baseline().set(now, fp->counter_slots(), at);
       resp.mutable_cleared()->set_cleared_at(static_cast<uint64_t>(at));
       return resp;
     }

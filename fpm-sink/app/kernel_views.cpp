@@ -77,7 +77,7 @@ Status fill_interfaces(const XdpDataplane* fp, control::InterfacesReply* out) {
   // Per-port verdicts as show counters has them, baseline subtracted.
   control::CountersReply counters;
   if (auto st = fill_counters(fp, &counters); !st) return st;
-  fp->counter_baseline().apply(&counters);
+  fp->counter_baseline().apply(&counters, fp->counter_slots());
   out->set_cleared_at(counters.cleared_at());
   std::map<uint32_t, const control::PortCounters*> port_counters;
   for (const auto& p : counters.interfaces()) port_counters.emplace(p.ifindex(), &p);

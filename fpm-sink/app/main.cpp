@@ -105,6 +105,9 @@ int main(int argc, char** argv) {
     fo.mode = opts.xdp_mode == "generic" ? XdpMode::Generic : XdpMode::Native;
     fo.pin_dir = opts.bpffs;
     fo.keep_on_exit = opts.keep_fast_path;
+    // The control socket's directory is fpm-sink's runtime directory
+    // (/run/fpm-sink): it lasts the boot, as the pinned counter maps can.
+    fo.counter_baseline_file = counter_baseline_path(opts.control_socket);
     fo.v4_tbl8_groups = opts.v4_tbl8_groups;
     fo.v6_nodes = opts.v6_nodes;
     fo.max_groups = opts.nexthop_groups;

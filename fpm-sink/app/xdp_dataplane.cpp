@@ -68,6 +68,7 @@ XdpDataplane::~XdpDataplane() {
   if (neighbour_refresh_) neighbour_refresh_->stop();
   if (mirror_) mirror_->stop();
   if (program_) program_->set_keep_on_exit(options_.keep_on_exit);
+  if (!options_.keep_on_exit) counter_baseline_.drop_saved();
 }
 
 Result<std::unique_ptr<XdpDataplane>> XdpDataplane::start(boost::asio::io_context& io,
@@ -92,6 +93,7 @@ Status XdpDataplane::init() {
   auto program = XdpProgram::load(pc);
   if (!program) return program.error();
   program_ = std::move(*program);
+  persist_counter_baseline();
   // Adopt the previous run's tables only if all of them survived: a group
   // table without its LPM tables (or the reverse) is not a forwarding state.
   static constexpr std::string_view kForwardingMaps[] = {"lpm4_tbl24", "lpm4_tbl8", "lpm6_root",
@@ -163,6 +165,21 @@ Status XdpDataplane::init() {
                options_.pin_dir, program_->reused_pinned_maps(), program_->memory().bytes);
   arm_retry();
   return ok_status();
+}
+
+void XdpDataplane::persist_counter_baseline() {
+  if (options_.counter_baseline_file.empty()) return;
+  CounterMapsIdentity maps{current_boot_id(), {}};
+  for (const char* name : {"fpm_stats", "fpm_iface_stats", "fpm_iface_reasons"}) {
+    auto id = program_->map_id(name);
+    if (!id) {
+      spdlog::warn("app.counter_baseline.off no id for map {}: clear counters lasts until exit",
+                   name);
+      return;
+    }
+    maps.map_ids.push_back(*id);
+  }
+  counter_baseline_.persist(options_.counter_baseline_file, std::move(maps));
 }
 
 // VLAN devices are never attached (native XDP cannot attach to them): their
@@ -545,6 +562,13 @@ void XdpDataplane::commit_staged(std::string_view reason) {
   staging_since_.reset();
 }
 
+CounterSlots XdpDataplane::counter_slots() const {
+  // Ports, then routed subinterfaces: each has its own counter slot.
+  CounterSlots slots(offload_->ports().begin(), offload_->ports().end());
+  for (const auto& [ifindex, sub] : offload_->subinterfaces()) slots.emplace(ifindex, sub.slot);
+  return slots;
+}
+
 std::vector<PortCounters> XdpDataplane::port_counters() const {
   std::vector<PortCounters> out;
   const int fd = program_->map_fd("fpm_iface_stats");
@@ -553,11 +577,7 @@ std::vector<PortCounters> XdpDataplane::port_counters() const {
   if (fd < 0 || ncpu <= 0) return out;
   std::vector<fpm_iface_stats> per_cpu(static_cast<size_t>(ncpu));
   std::vector<fpm_counter> per_cpu_reason(static_cast<size_t>(ncpu));
-  // Ports, then routed subinterfaces: each has its own counter slot.
-  std::vector<std::pair<uint32_t, uint32_t>> slots(offload_->ports().begin(),
-                                                   offload_->ports().end());
-  for (const auto& [ifindex, sub] : offload_->subinterfaces())
-    slots.emplace_back(ifindex, sub.slot);
+  const CounterSlots slots = counter_slots();
   for (const auto& [ifindex, slot] : slots) {
     PortCounters pc;
     pc.ifindex = ifindex;

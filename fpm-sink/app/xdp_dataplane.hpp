@@ -38,6 +38,9 @@ struct XdpDataplaneOptions {
   XdpMode mode = XdpMode::Native;
   std::string pin_dir = "/sys/fs/bpf/fpm-sink";
   bool keep_on_exit = false;
+  // Where `clear counters` keeps its baseline across restarts (beside the
+  // control socket); empty: a clear lasts as long as the process.
+  std::string counter_baseline_file;
   uint32_t v4_tbl8_groups = LPM4_TBL8_GROUPS_DEFAULT;
   uint32_t v6_nodes = LPM6_NODES_DEFAULT;
   uint32_t max_groups = FPM_MAX_NHG;
@@ -107,6 +110,8 @@ class XdpDataplane final : private KernelListener {
   }
   Result<std::vector<fpm_counter>> counters() const { return program_->counters(); }
   std::vector<PortCounters> port_counters() const;
+  // ifindex -> counter slot of every port and routed subinterface.
+  CounterSlots counter_slots() const;
   void reserve(size_t v4_routes, size_t v6_routes) { offload_->reserve(v4_routes, v6_routes); }
   // True while a warm restart stages new tables behind the adopted ones.
   bool staging() const { return writer_->staging(); }
@@ -120,6 +125,7 @@ class XdpDataplane final : private KernelListener {
   const std::string* attach_error(uint32_t ifindex) const;
   // What `clear counters` subtracts from the CLI's counter views. A view
   // setting, not forwarding state: the per-CPU maps are never written.
+  // Saved in options.counter_baseline_file while the counter maps last.
   CounterBaseline& counter_baseline() const { return counter_baseline_; }
 
  private:
@@ -149,6 +155,8 @@ class XdpDataplane final : private KernelListener {
   void arm_retry();
   void maybe_commit();
   void purge_stale_state();
+  // Restores a clear saved for these counter maps, and saves the next ones.
+  void persist_counter_baseline();
   Status start_neighbour_refresh();
 
   // Warm restart in progress: since when, and the adopted tables' next hops

@@ -316,6 +316,15 @@ int XdpProgram::map_fd(std::string_view name) const {
   return m ? bpf_map__fd(m) : -1;
 }
 
+std::optional<uint32_t> XdpProgram::map_id(std::string_view name) const {
+  const int fd = map_fd(name);
+  if (fd < 0) return std::nullopt;
+  bpf_map_info info{};
+  uint32_t len = sizeof info;
+  if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0) return std::nullopt;
+  return info.id;
+}
+
 Status XdpProgram::attach(uint32_t ifindex, XdpMode mode) {
   if (links_.contains(ifindex)) return ok_status();
   const std::string pin_path = link_pin_path(ifindex);

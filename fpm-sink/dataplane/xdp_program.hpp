@@ -95,6 +95,9 @@ class XdpProgram {
 
   const MapMemory& memory() const { return memory_; }
   int map_fd(std::string_view name) const;  // -1 if the object has no such map
+  // The kernel's id of the map: unique for the boot, new when a map is
+  // recreated, kept when a pinned map is adopted. nullopt: no such map.
+  std::optional<uint32_t> map_id(std::string_view name) const;
   // Keys of a hash map now (a walk of the map; for show commands).
   size_t count_keys(std::string_view name) const;
   int prog_fd() const;

@@ -161,3 +161,70 @@ def test_a_link_lost_while_down_fails_the_adopted_next_hops(lab):
                what="the staged tables published", describe=sink.tail)
     lab.wait_offloaded([p for p, _gw in StaticLab.STATICS])
     lab.wait_fast_path("h1", "h2", DSTS)
+
+
+def port_redirects(counters, ifname):
+    return next(p.get("redirect", 0) for p in counters["interfaces"] if p["name"] == ifname)
+
+
+def restart(lab, logged):
+    """Stop and start fpm-sink (its maps stay pinned: --keep-fast-path); wait
+    until the new process has logged `logged`, return its log."""
+    sink = lab.sink
+    assert sink.stop() == 0, sink.tail()
+    offset = os.path.getsize(sink.log)
+    sink.start()
+    wait_until(lambda: logged in log_text(sink)[offset:], 15, what=logged, describe=sink.tail)
+    return log_text(sink)[offset:]
+
+
+def test_a_clear_survives_a_restart_that_keeps_the_counter_maps(lab):
+    """`clear counters`, then a restart: the new process shows the counts since
+    the clear (not the maps' totals, which the earlier tests raised) and the
+    same cleared-at time, and goes on counting from there."""
+    sink = lab.sink
+    raw = sink.counters()
+    assert raw["verdicts"]["redirect"] > 0, raw["verdicts"]
+    sink.ctl("clear", "counters")
+    baseline_file = os.path.join(sink.dir, "control.counter-baseline")
+    assert os.path.exists(baseline_file)
+    summary, got, _ = lab.send_and_count("h1", "h2", DSTS, count=20)
+    assert got["n"] == summary["sent"]
+    before = sink.counters()
+    assert before["cleared_at"] > 0
+    assert summary["sent"] <= before["verdicts"]["redirect"] < raw["verdicts"]["redirect"], before
+
+    log = restart(lab, "dataplane.started")
+    assert "app.counter_baseline.restored" in log, log
+    after = sink.counters()
+    assert after["cleared_at"] == before["cleared_at"], after
+    assert after["verdicts"]["redirect"] == before["verdicts"]["redirect"], after["verdicts"]
+    assert port_redirects(after, "eth1") == port_redirects(before, "eth1"), after["interfaces"]
+
+    summary, got, _ = lab.send_and_count("h1", "h2", DSTS, count=20)
+    assert got["n"] == summary["sent"]
+    later = sink.counters()
+    assert later["verdicts"]["redirect"] == after["verdicts"]["redirect"] + summary["sent"], later
+    assert port_redirects(later, "eth1") == port_redirects(after, "eth1") + summary["sent"]
+
+
+def test_a_restart_that_recreates_the_counter_maps_drops_the_clear(lab):
+    """The counter maps' pins are gone when fpm-sink starts again (as after a
+    stop without --keep-fast-path): new maps, new ids, and a clear of the old
+    ones would subtract the wrong counts. It is dropped, and said so once."""
+    sink = lab.sink
+    pin_dir = sink.extra_args[sink.extra_args.index("--bpffs") + 1]
+    sink.ctl("clear", "counters")
+    assert sink.counters()["cleared_at"] > 0
+    assert sink.stop() == 0, sink.tail()
+    for name in ("fpm_stats", "fpm_iface_stats", "fpm_iface_reasons"):
+        os.unlink(os.path.join(pin_dir, name))
+    offset = os.path.getsize(sink.log)
+    sink.start()
+    wait_until(lambda: "dataplane.started" in log_text(sink)[offset:], 15,
+               what="fpm-sink started", describe=sink.tail)
+    log = log_text(sink)[offset:]
+    discarded = [line for line in log.splitlines() if "app.counter_baseline.discarded" in line]
+    assert len(discarded) == 1 and "they were recreated" in discarded[0], log
+    assert sink.counters()["cleared_at"] == 0
+    assert not os.path.exists(os.path.join(sink.dir, "control.counter-baseline"))

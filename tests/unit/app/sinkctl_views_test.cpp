@@ -44,16 +44,18 @@ control::CountersReply counters(uint64_t redirect, uint64_t port3, uint64_t port
   return r;
 }
 
+const CounterSlots kSlots{{3, 0}, {4, 1}};
+
 TEST(CounterBaseline, ShowSubtractsWhatClearSaw) {
   CounterBaseline base;
   auto raw = counters(10, 6, 4);
-  base.apply(&raw);  // never cleared: untouched
+  base.apply(&raw, kSlots);  // never cleared: untouched
   EXPECT_EQ(raw.verdicts(0).packets(), 10u);
   EXPECT_EQ(raw.cleared_at(), 0u);
 
-  base.set(counters(10, 6, 4), 1000);
+  base.set(counters(10, 6, 4), kSlots, 1000);
   auto now = counters(25, 16, 9);
-  base.apply(&now);
+  base.apply(&now, kSlots);
   EXPECT_EQ(now.cleared_at(), 1000u);
   EXPECT_EQ(now.verdicts(0).packets(), 15u);
   EXPECT_EQ(now.verdicts(0).bytes(), 1500u);
@@ -68,9 +70,9 @@ TEST(CounterBaseline, ShowSubtractsWhatClearSaw) {
 // the baseline. It is shown as it is, never as a huge wrapped number.
 TEST(CounterBaseline, ACounterThatStartedAgainIsShownAsItIs) {
   CounterBaseline base;
-  base.set(counters(10, 6, 40), 1);
+  base.set(counters(10, 6, 40), kSlots, 1);
   auto now = counters(12, 7, 3);
-  base.apply(&now);
+  base.apply(&now, kSlots);
   EXPECT_EQ(now.interfaces(0).verdicts(0).packets(), 1u);
   EXPECT_EQ(now.interfaces(1).verdicts(0).packets(), 3u);
 }
