@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,9 +15,11 @@ namespace fpm_sink {
 namespace {
 
 constexpr std::string_view kMagic = "FPMCBASE";
-constexpr size_t kHeaderBytes = 8 + 4 + 4 + 8;
 // A boot id is 36 characters; the length byte bounds it anyway.
 constexpr size_t kMaxBootId = 255;
+// Every port of FPM_MAX_IFACES with every reason counted is well below this;
+// a bigger file is not one of ours, and is not read into memory whole.
+constexpr size_t kMaxFileBytes = 16u << 20;
 
 uint64_t fnv1a(std::string_view bytes) {
   uint64_t h = 0xcbf29ce484222325ull;
@@ -98,8 +101,14 @@ Result<std::string> read_file(const std::string& path) {
     const int err = errno;
     return Error{"app.counter_baseline.unreadable", path + ": " + std::strerror(err), err};
   };
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // Non-blocking: a FIFO left at the path must not hold up start-up.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return failed();
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Error{"app.counter_baseline.unreadable", path + ": not a regular file", EINVAL};
+  }
   std::string out;
   char buf[4096];
   for (;;) {
@@ -112,6 +121,11 @@ Result<std::string> read_file(const std::string& path) {
     }
     if (n == 0) break;
     out.append(buf, static_cast<size_t>(n));
+    if (out.size() > kMaxFileBytes) {
+      ::close(fd);
+      return Error{"app.counter_baseline.corrupt",
+                   path + ": larger than " + std::to_string(kMaxFileBytes) + " bytes", EFBIG};
+    }
   }
   ::close(fd);
   return out;

@@ -3,6 +3,7 @@
 // and a port whose counter slot changed meanwhile.
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -169,8 +170,14 @@ TEST_F(CounterBaselineFile, DamagedFilesAreDiscardedNotFatal) {
     EXPECT_FALSE(fs::exists(path_));
   }
   EXPECT_FALSE(load_counter_baseline(path_, kMaps));  // no file: nothing to restore
-  fs::create_directory(path_);                        // unreadable as a file
+  ASSERT_EQ(::mkfifo(path_.c_str(), 0600), 0);        // must not block the start
   EXPECT_FALSE(load_counter_baseline(path_, kMaps));
+  EXPECT_FALSE(fs::exists(path_));
+  fs::create_directory(path_);  // unreadable as a file
+  EXPECT_FALSE(load_counter_baseline(path_, kMaps));
+  write_bytes(dir_ / "big", std::string((16u << 20) + 1, 'F'));
+  EXPECT_FALSE(load_counter_baseline((dir_ / "big").string(), kMaps));
+  EXPECT_FALSE(fs::exists(dir_ / "big"));
 }
 
 TEST_F(CounterBaselineFile, SaveIntoAMissingDirectoryFails) {
