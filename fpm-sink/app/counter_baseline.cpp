@@ -35,8 +35,8 @@ void CounterBaseline::persist(std::string path, CounterMapsIdentity maps) {
   base_ = std::move(saved->counters);
   slots_ = std::move(saved->slots);
   cleared_at_ = saved->cleared_at;
-  spdlog::info("app.counter_baseline.restored path={} cleared_at={} ({})", path_, cleared_at_,
-               maps_.to_string());
+  spdlog::info("app.counter_baseline.restored path={} cleared_at={} counter maps {}", path_,
+               cleared_at_, maps_.to_string());
 }
 
 void CounterBaseline::drop_saved() const {

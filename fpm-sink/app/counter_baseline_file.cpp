@@ -134,7 +134,7 @@ Result<std::string> read_file(const std::string& path) {
 }  // namespace
 
 std::string CounterMapsIdentity::to_string() const {
-  std::string out = "boot " + (boot_id.empty() ? std::string("?") : boot_id) + " maps ";
+  std::string out;
   for (size_t i = 0; i < map_ids.size(); ++i) out += (i ? "," : "") + std::to_string(map_ids[i]);
   return out;
 }
@@ -251,9 +251,12 @@ std::optional<SavedCounterBaseline> load_counter_baseline(const std::string& pat
   };
   auto saved = decode_counter_baseline(bytes);
   if (!saved) return discard(saved.error().to_string());
-  if (saved->maps != maps)
-    return discard("taken from other counter maps (" + saved->maps.to_string() + ", now " +
-                   maps.to_string() + "): they were recreated");
+  if (saved->maps.boot_id != maps.boot_id)
+    return discard("taken before a reboot (boot " + saved->maps.boot_id + ", now " + maps.boot_id +
+                   ")");
+  if (saved->maps.map_ids != maps.map_ids)
+    return discard("taken from counter maps " + saved->maps.to_string() + ", now " +
+                   maps.to_string() + ": they were recreated");
   return std::move(*saved);
 }
 

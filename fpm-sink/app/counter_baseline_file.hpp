@@ -37,7 +37,7 @@ struct CounterMapsIdentity {
   std::string boot_id;            // /proc/sys/kernel/random/boot_id
   std::vector<uint32_t> map_ids;  // fpm_stats, fpm_iface_stats, fpm_iface_reasons
   bool operator==(const CounterMapsIdentity&) const = default;
-  std::string to_string() const;  // "boot B maps 1,2,3", for log lines
+  std::string to_string() const;  // the map ids, "1,2,3", for log lines
 };
 
 struct SavedCounterBaseline {
