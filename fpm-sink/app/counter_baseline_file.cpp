@@ -219,8 +219,14 @@ Status save_counter_baseline(const std::string& path, const SavedCounterBaseline
   }
   // The rename must not reach the disk before the bytes (a state directory
   // on a real file system rather than /run).
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+  if (::fsync(fd) != 0) {
     Error e = failed("sync");
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return e;
+  }
+  if (::close(fd) != 0) {
+    Error e = failed("close");
     ::unlink(tmp.c_str());
     return e;
   }
