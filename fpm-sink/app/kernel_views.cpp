@@ -135,7 +135,9 @@ Status fill_interfaces(const XdpDataplane* fp, control::InterfacesReply* out) {
         e->set_table(0);
         e->set_table_slot(-1);
       } else {
-        e->set_table(master && master->kind == "vrf" ? master->vrf_table : kMainTable);
+        // The port's table as FibOffload derives it; 0 only while the entry lags the links.
+        const auto port_link = fp->view().link(link->ifindex);
+        e->set_table(port_link ? routing_table(*port_link).value_or(0) : 0);
         e->set_table_slot(entry->table_slot == FPM_TABLE_SLOT_NONE ? -1 : entry->table_slot);
       }
     }

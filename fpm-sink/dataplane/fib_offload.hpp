@@ -280,8 +280,8 @@ class FibOffload final : public RibObserver {
   void for_each_vrf_route(uint32_t table, const std::function<void(const RouteView&)>& fn);
   // Reprograms every route of every table (hold, route limit).
   void reprogram_all();
-  // The table slot a port of this link gets, or FPM_TABLE_SLOT_NONE.
-  uint16_t port_table_slot(const LinkEntry& link) const;
+  // The slot of a port routing in `table` (routing_table()), or FPM_TABLE_SLOT_NONE.
+  uint16_t port_table_slot(uint32_t table) const;
   void refresh_ports();
   void program(const RouteView& route);
   // Marks the installed routes inside ranges the table just punted as failed.

@@ -65,11 +65,12 @@ fpm_iface FibOffload::port_entry(uint32_t ifindex, uint32_t slot, uint16_t flags
   if (auto l = links_.link(ifindex)) {
     iface.mtu = l->mtu;
     std::copy(l->mac.begin(), l->mac.end(), iface.mac);
-    // A VRF's port routes in the VRF's table (its slot, or none: NO_TABLE);
-    // a port with any other master (bridge, bond) punts every frame to it.
-    if (l->master && l->master_kind == "vrf" && l->vrf_table != 0)
-      iface.table_slot = port_table_slot(*l);
-    else if (l->master)
+    // A port routes in its table's slot (none while the table has none: NO_TABLE);
+    // one without a table (a bridge's or bond's, or its VRF's table not known yet)
+    // punts every frame to the kernel.
+    if (const auto table = routing_table(*l))
+      iface.table_slot = port_table_slot(*table);
+    else
       iface.flags |= FPM_IFACE_F_ENSLAVED;
     if (l->forward_v4) iface.flags |= FPM_IFACE_F_FWD4;
     if (l->forward_v6) iface.flags |= FPM_IFACE_F_FWD6;

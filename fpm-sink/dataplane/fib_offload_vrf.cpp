@@ -191,9 +191,9 @@ void FibOffload::reprogram_all() {
   });
 }
 
-uint16_t FibOffload::port_table_slot(const LinkEntry& link) const {
-  if (link.vrf_table == kMainTable) return FPM_TABLE_SLOT_MAIN;
-  auto it = vrf_tables_.find(link.vrf_table);
+uint16_t FibOffload::port_table_slot(uint32_t table) const {
+  if (table == kMainTable) return FPM_TABLE_SLOT_MAIN;
+  auto it = vrf_tables_.find(table);
   if (it == vrf_tables_.end() || !it->second.slot || it->second.overflowed)
     return FPM_TABLE_SLOT_NONE;
   return it->second.slot;
