@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "common/ip.hpp"
+#include "common/main_table.hpp"
 
 namespace fpm_sink {
 
@@ -54,9 +55,6 @@ struct LinkEntry {
   bool forward_v6 = false;
   std::optional<VlanEntry> vlan;  // set for VLAN devices only
 };
-
-// RT_TABLE_MAIN: zebra's default VRF.
-constexpr uint32_t kMainTable = 254;
 
 // The table a link's packets are routed in: main without a master, its VRF's
 // under a VRF; nullopt under any other master (bridge, bond) or a VRF whose

@@ -7,12 +7,11 @@
 #include <utility>
 #include <variant>
 
+#include "common/main_table.hpp"
 #include "legacy/fpm.pb.h"
 
 namespace fpm_sink {
 namespace {
-
-constexpr uint32_t kMainTable = 254;  // RT_TABLE_MAIN: where zebra's default VRF lives
 
 // Carries the first thing wrong with a message up to decode_protobuf, which owns
 // the counting; keeps each helper free of DecodeStats.
