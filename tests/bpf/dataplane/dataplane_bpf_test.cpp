@@ -17,17 +17,14 @@
 #include "dataplane/fib_offload.hpp"
 #include "dataplane/unique_fd.hpp"
 #include "dataplane/xdp_program.hpp"
+#include "ip_literals.hpp"
 #include "netns_fixture.hpp"
 
 namespace fpm_sink {
 namespace {
 
-Prefix P(const char* s) {
-  return *Prefix::parse(s);
-}
-IpAddr A(const char* s) {
-  return *IpAddr::parse(s);
-}
+using test::A;
+using test::P;
 
 class DataplaneBpf : public ::testing::Test {
  protected:

@@ -15,17 +15,14 @@
 #include "dataplane/fake_announced_routes.hpp"
 #include "dataplane/fib_offload.hpp"
 #include "dataplane/xdp_program.hpp"
+#include "ip_literals.hpp"
 #include "netns_fixture.hpp"
 
 namespace fpm_sink {
 namespace {
 
-Prefix P(const std::string& s) {
-  return *Prefix::parse(s);
-}
-IpAddr A(const char* s) {
-  return *IpAddr::parse(s);
-}
+using test::A;
+using test::P;
 
 constexpr uint32_t kGroup = 1000;
 constexpr uint32_t kPort = 5;

@@ -11,15 +11,14 @@
 #include "dataplane/fake_announced_routes.hpp"
 #include "dataplane/fake_map_writer.hpp"
 #include "dataplane/flow_hash.hpp"
+#include "ip_literals.hpp"
 
 namespace fpm_sink {
 namespace {
 
 using namespace std::chrono_literals;
 
-IpAddr A(const char* s) {
-  return *IpAddr::parse(s);
-}
+using test::A;
 
 void add(google::protobuf::RepeatedPtrField<control::Counter>* list, const char* name,
          uint64_t packets, uint64_t bytes) {

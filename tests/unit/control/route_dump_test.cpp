@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "control/rib_query.hpp"
+#include "ip_literals.hpp"
 
 namespace fpm_sink::control {
 namespace {
@@ -18,11 +19,7 @@ namespace {
 using Clock = RouteDump::Clock;
 using Key = std::pair<uint32_t, std::string>;  // (table, prefix) as shown
 
-Prefix P(const std::string& text) {
-  auto p = Prefix::parse(text);
-  EXPECT_TRUE(p) << text;
-  return p.value_or(Prefix{});
-}
+using test::P;
 
 std::string v4(uint32_t i) {  // 10.a.b.0/24, i < 65536
   return "10." + std::to_string(i >> 8 & 0xff) + "." + std::to_string(i & 0xff) + ".0/24";

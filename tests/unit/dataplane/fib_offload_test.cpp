@@ -6,18 +6,15 @@
 
 #include "dataplane/fake_announced_routes.hpp"
 #include "dataplane/fake_map_writer.hpp"
+#include "ip_literals.hpp"
 
 namespace fpm_sink {
 namespace {
 
 using namespace std::chrono_literals;
 
-Prefix P(const char* s) {
-  return *Prefix::parse(s);
-}
-IpAddr A(const char* s) {
-  return *IpAddr::parse(s);
-}
+using test::A;
+using test::P;
 
 constexpr uint32_t kEth1 = 11, kEth2 = 12;
 const EthAddr kMacEth1{2, 0, 0, 0, 0, 1}, kMacEth2{2, 0, 0, 0, 0, 2};

@@ -7,15 +7,14 @@
 #include "dataplane/fake_announced_routes.hpp"
 #include "dataplane/fake_map_writer.hpp"
 #include "dataplane/fib_offload.hpp"
+#include "ip_literals.hpp"
 
 namespace fpm_sink {
 namespace {
 
 using namespace std::chrono_literals;
 
-IpAddr A(const char* s) {
-  return *IpAddr::parse(s);
-}
+using test::A;
 
 constexpr uint32_t kEth1 = 11, kEth2 = 12, kEth1v10 = 21, kEth1v20 = 22;
 const EthAddr kMacEth1{2, 0, 0, 0, 0, 1}, kMacEth2{2, 0, 0, 0, 0, 2};

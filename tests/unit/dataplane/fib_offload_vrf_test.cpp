@@ -8,18 +8,15 @@
 #include "dataplane/fake_announced_routes.hpp"
 #include "dataplane/fake_map_writer.hpp"
 #include "dataplane/fib_offload.hpp"
+#include "ip_literals.hpp"
 
 namespace fpm_sink {
 namespace {
 
 using namespace std::chrono_literals;
 
-Prefix P(const char* s) {
-  return *Prefix::parse(s);
-}
-IpAddr A(const char* s) {
-  return *IpAddr::parse(s);
-}
+using test::A;
+using test::P;
 
 constexpr uint32_t kEth1 = 11, kEth2 = 12, kEth3 = 13;
 constexpr uint32_t kVrfRed = 30, kVrfBlue = 31, kBridge = 32;

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "ip_literals.hpp"
 #include "lpm_diff.hpp"
 
 namespace fpm_sink::lpm {
@@ -7,12 +8,9 @@ namespace {
 
 using namespace testing;
 
-Prefix P(const char* s) {
-  return *Prefix::parse(s);
-}
-IpAddr A(const char* s) {
-  return *IpAddr::parse(s);
-}
+using test::A;
+using test::P;
+
 constexpr uint32_t fwd(uint32_t g) {
   return (FPM_ACT_FORWARD << FPM_ACT_KIND_SHIFT) | g;
 }

@@ -2,6 +2,7 @@
 // capacity exhaustion (punt the range, recover later).
 #include <gtest/gtest.h>
 
+#include "ip_literals.hpp"
 #include "lpm_diff.hpp"
 
 namespace fpm_sink::lpm {
@@ -10,12 +11,9 @@ namespace {
 using namespace testing;
 using namespace std::chrono_literals;
 
-Prefix P(const char* s) {
-  return *Prefix::parse(s);
-}
-IpAddr A(const char* s) {
-  return *IpAddr::parse(s);
-}
+using test::A;
+using test::P;
+
 constexpr uint32_t fwd(uint32_t g) {
   return (FPM_ACT_FORWARD << FPM_ACT_KIND_SHIFT) | g;
 }

@@ -10,21 +10,10 @@
 #include <tuple>
 #include <vector>
 
+#include "ip_literals.hpp"
 #include "rib/rib.hpp"
 
 namespace fpm_sink::test {
-
-inline Prefix P(const char* text) {
-  auto p = Prefix::parse(text);
-  EXPECT_TRUE(p.has_value()) << text;
-  return p.value_or(Prefix{});
-}
-
-inline IpAddr A(const char* text) {
-  auto a = IpAddr::parse(text);
-  EXPECT_TRUE(a.has_value()) << text;
-  return a.value_or(IpAddr{});
-}
 
 inline NextHop gw(const char* addr, uint32_t ifindex = 2) {
   NextHop nh;
