@@ -58,17 +58,20 @@ static __always_inline __u16 csum_fold(__u32 sum)
 	return (__u16)~sum;
 }
 
-/* Next sequence number of this CPU and the table index it maps to; NULL on error. */
-static __always_inline __u64 *next_index(__u32 *idx)
+/*
+ * This CPU's sequence number (in *n) and the destination it picks from table
+ * (dsts or dsts6); NULL on error.
+ */
+static __always_inline void *next_dst(void *table, __u64 **n)
 {
-	__u32 zero = 0;
-	__u64 *n = bpf_map_lookup_elem(&seq, &zero);
+	__u32 zero = 0, idx;
 
-	if (!n)
+	*n = bpf_map_lookup_elem(&seq, &zero);
+	if (!*n)
 		return 0;
 	/* Spread over CPUs' sequences too: the high bits keep per-CPU runs apart. */
-	*idx = (__u32)((*n * 2654435761u) % (n_dsts ? n_dsts : 1));
-	return n;
+	idx = (__u32)((**n * 2654435761u) % (n_dsts ? n_dsts : 1));
+	return bpf_map_lookup_elem(table, &idx);
 }
 
 static __always_inline void set_macs(struct ethhdr *eth)
@@ -80,6 +83,26 @@ static __always_inline void set_macs(struct ethhdr *eth)
 	}
 }
 
+/* A new source port per frame gives each its own flow; the sequence moves on. */
+static __always_inline void set_udp(struct udphdr *udp, __u64 *n)
+{
+	udp->source = bpf_htons(1024 + (__u16)(*n & 0x7fff));
+	udp->check = 0;
+	(*n)++;
+}
+
+static __always_inline void set_ip_check(struct iphdr *ip)
+{
+	__u16 *w = (__u16 *)ip;
+	__u32 sum = 0;
+
+	ip->check = 0;
+#pragma unroll
+	for (int i = 0; i < 10; i++)
+		sum += w[i];
+	ip->check = csum_fold(sum);
+}
+
 SEC("xdp")
 int trafficgen(struct xdp_md *ctx)
 {
@@ -88,31 +111,19 @@ int trafficgen(struct xdp_md *ctx)
 	struct ethhdr *eth = data;
 	struct iphdr *ip = (void *)(eth + 1);
 	struct udphdr *udp = (void *)(ip + 1);
-	__u32 idx, *dst;
+	__u32 *dst;
 	__u64 *n;
 
 	if ((void *)(udp + 1) > data_end)
 		return XDP_ABORTED;
-	n = next_index(&idx);
-	if (!n)
-		return XDP_ABORTED;
-	dst = bpf_map_lookup_elem(&dsts, &idx);
+	dst = next_dst(&dsts, &n);
 	if (!dst)
 		return XDP_ABORTED;
 	set_macs(eth);
 	ip->ttl = ip_ttl;
 	ip->daddr = *dst;
-	udp->source = bpf_htons(1024 + (__u16)(*n & 0x7fff));
-	udp->check = 0;
-	(*n)++;
-
-	ip->check = 0;
-	__u32 sum = 0;
-	__u16 *w = (__u16 *)ip;
-#pragma unroll
-	for (int i = 0; i < 10; i++)
-		sum += w[i];
-	ip->check = csum_fold(sum);
+	set_udp(udp, n);
+	set_ip_check(ip);
 	return XDP_TX;
 }
 
@@ -125,23 +136,17 @@ int trafficgen6(struct xdp_md *ctx)
 	struct ipv6hdr *ip6 = (void *)(eth + 1);
 	struct udphdr *udp = (void *)(ip6 + 1);
 	struct in6_addr *dst;
-	__u32 idx;
 	__u64 *n;
 
 	if ((void *)(udp + 1) > data_end)
 		return XDP_ABORTED;
-	n = next_index(&idx);
-	if (!n)
-		return XDP_ABORTED;
-	dst = bpf_map_lookup_elem(&dsts6, &idx);
+	dst = next_dst(&dsts6, &n);
 	if (!dst)
 		return XDP_ABORTED;
 	set_macs(eth);
 	ip6->hop_limit = ip_ttl;
 	ip6->daddr = *dst;
-	udp->source = bpf_htons(1024 + (__u16)(*n & 0x7fff));
-	udp->check = 0;
-	(*n)++;
+	set_udp(udp, n);
 	return XDP_TX;
 }
 
