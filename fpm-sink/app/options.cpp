@@ -5,6 +5,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <charconv>
 
+#include "common/main_table.hpp"
 #include "fpm_abi.h"
 
 namespace fpm_sink {
@@ -193,7 +194,7 @@ void add_options(CLI::App& app, Options& opts) {
           return ec == std::errc() && p == t.data() + t.size();
         };
         if (eq == std::string::npos || !num(std::string_view(v).substr(0, eq), table) ||
-            !num(std::string_view(v).substr(eq + 1), routes) || table == 0 || table == 254 ||
+            !num(std::string_view(v).substr(eq + 1), routes) || table == 0 || table == kMainTable ||
             routes == 0 || routes > (1u << 24))
           return "expected TABLE=ROUTES (table not 0 or 254, routes 1.." +
                  std::to_string(1u << 24) + "), got '" + v + "'";

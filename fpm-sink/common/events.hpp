@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/ip.hpp"
+#include "common/main_table.hpp"
 
 namespace fpm_sink {
 
@@ -43,7 +44,7 @@ struct WeightedNextHop {
 };
 
 struct RouteAdd {
-  uint32_t table = 254;  // RTA_TABLE if present, else rtm_table
+  uint32_t table = kMainTable;  // RTA_TABLE if present, else rtm_table
   Prefix prefix;
   uint8_t protocol = 0;  // rtm_protocol
   uint32_t metric = 0;   // RTA_PRIORITY
@@ -54,7 +55,7 @@ struct RouteAdd {
 };
 
 struct RouteDel {
-  uint32_t table = 254;
+  uint32_t table = kMainTable;
   Prefix prefix;
   uint8_t protocol = 0;
   uint32_t metric = 0;

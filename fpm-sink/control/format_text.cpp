@@ -5,6 +5,7 @@
 
 #include <ctime>
 
+#include "common/main_table.hpp"
 #include "control/format.hpp"
 #include "control/text_table.hpp"
 
@@ -266,7 +267,7 @@ std::string interfaces_text(const InterfacesReply& reply) {
     if (i.vrf_table()) out += fmt::format("  VRF table: {}\n", i.vrf_table());
     if (i.attach() != ATTACH_MODE_NONE && i.table()) {
       out += fmt::format(
-          "  Table: {}{}\n", i.table() == 254 ? "main (254)" : std::to_string(i.table()),
+          "  Table: {}{}\n", i.table() == kMainTable ? "main (254)" : std::to_string(i.table()),
           i.table_slot() >= 0 ? fmt::format(", fast-path slot {}", i.table_slot())
                               : std::string(", no fast-path slot: punted (no_table)"));
     }

@@ -27,6 +27,7 @@
 
 #include "common/events.hpp"
 #include "common/ip.hpp"
+#include "common/main_table.hpp"
 #include "common/result.hpp"
 #include "fpm/frame.hpp"
 
@@ -58,7 +59,7 @@ struct EncodeOptions {
 
 // What zebra matches an offload reply on: the route as it sent it.
 struct OffloadReply {
-  uint32_t table = 254;
+  uint32_t table = kMainTable;
   Prefix prefix;
   uint8_t protocol = 0;
   uint32_t metric = 0;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/events.hpp"
+#include "common/main_table.hpp"
 #include "common/result.hpp"
 #include "rib/rib_events.hpp"
 
@@ -86,7 +87,7 @@ class NexthopList {
 // A RouteAdd as the RIB keeps it: same fields (but `replace`, which is
 // informational), packed into 40 bytes because a full table holds a million.
 struct RouteSpec {
-  uint32_t table = 254;
+  uint32_t table = kMainTable;
   Prefix prefix;
   uint8_t protocol = 0;
   RouteType type = RouteType::Unicast;

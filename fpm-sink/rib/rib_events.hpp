@@ -24,6 +24,7 @@
 
 #include "common/events.hpp"
 #include "common/ip.hpp"
+#include "common/main_table.hpp"
 
 namespace fpm_sink {
 
@@ -52,7 +53,7 @@ struct FibGroup {
 using ObserverBits = uint16_t;
 
 struct RouteView {
-  uint32_t table = 254;
+  uint32_t table = kMainTable;
   Prefix prefix;
   RouteType type = RouteType::Unicast;
   uint8_t protocol = 0;
