@@ -83,8 +83,10 @@
  *   9  FPM_IFACE_F_RULES4 / RULES6, FPM_REASON_POLICY_RULES; fpm_hosts4 /
  *      fpm_hosts6 keyed by (table slot, address): struct fpm_host4_key /
  *      fpm_host6_key, connected hosts of VRF tables
+ *  10  FPM_IFACE_F_REDIRECTS4, FPM_REASON_HAIRPIN: frames routed back out of
+ *      the device they arrived on go to the kernel, which sends the redirect
  */
-#define FPM_ABI_VERSION 9u
+#define FPM_ABI_VERSION 10u
 
 /*
  * Keys of fpm_abi, which the program never reads: what a later fpm-sink
@@ -232,6 +234,15 @@ struct fpm_nhg {
  */
 #define FPM_IFACE_F_RULES4 0x40u
 #define FPM_IFACE_F_RULES6 0x80u
+/*
+ * The kernel would send an ICMP redirect for an IPv4 packet it routes back
+ * out of this device (IN_DEV_TX_REDIRECTS: net.ipv4.conf.all.send_redirects
+ * OR net.ipv4.conf.<dev>.send_redirects). Such a hairpin punts
+ * (FPM_REASON_HAIRPIN) so that the hosts on the segment learn the better
+ * first hop. IPv6 has no such switch: an IPv6 hairpin always punts
+ * (lib/hairpin.h).
+ */
+#define FPM_IFACE_F_REDIRECTS4 0x100u
 
 /*
  * Value of fpm_ifaces[ifindex]. slot indexes fpm_iface_stats. Checks, in
@@ -247,6 +258,8 @@ struct fpm_nhg {
  *   family flag (F_V4 / F_V6) clear        FPM_REASON_NO_IFACE
  *   forwarding flag (F_FWD4 / F_FWD6) clear FPM_REASON_FWD_DISABLED
  *   rules flag (F_RULES4 / F_RULES6) set   FPM_REASON_POLICY_RULES
+ *   (once routed: the next hop leaves by this same device, IPv6 or
+ *    F_REDIRECTS4 set                      FPM_REASON_HAIRPIN)
  */
 struct fpm_iface {
 	__u32 slot;	  /* host: < FPM_MAX_IFACES, counter slot */
@@ -358,7 +371,9 @@ enum fpm_reason {
 					* on the port (FPM_REASON_VLAN: QinQ, 802.1ad, VID 0) */
 	FPM_REASON_TAGS_STRIPPED = 29, /* port's NIC strips tags and it has VLAN subinterfaces */
 	FPM_REASON_POLICY_RULES = 30,  /* policy routing rules the fast path does not apply */
-	FPM_REASON_LAST = FPM_REASON_POLICY_RULES,
+	FPM_REASON_HAIRPIN = 31,       /* routed back out of its ingress device: kernel
+					* forwards it and sends the ICMP / NDISC redirect */
+	FPM_REASON_LAST = FPM_REASON_HAIRPIN,
 	FPM_REASON_MAX = 32,
 };
 

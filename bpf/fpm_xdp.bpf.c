@@ -7,9 +7,9 @@
  *   port configured? -> enslaved? -> parse [-> tagged: subinterface, lib/vlan.h]
  *   -> own MAC? -> family forwarded? -> addresses
  *   -> local? -> TTL -> LPM of the port's table (main, or a VRF's: lib/vrf.h)
- *   -> group -> bucket[hash] -> next hop -> MTU -> devmap -> rewrite
+ *   -> group -> bucket[hash] -> next hop -> MTU -> hairpin? -> devmap -> rewrite
  *      (connected punt -> the table's host entry of the destination, if any
- *       -> MTU -> ...: lib/hosts.h)
+ *       -> MTU -> ...: lib/hosts.h; hairpin: lib/hairpin.h)
  *   -> [tag pushed / popped / rewritten, lib/vlan.h] -> TTL -> MACs
  *
  * Every packet bumps one verdict counter and one reason counter.
@@ -34,6 +34,7 @@
 #include "lib/vlan.h"
 #include "lib/vrf.h"
 #include "lib/hosts.h"
+#include "lib/hairpin.h"
 
 const volatile struct fpm_config fpm_cfg = {};
 
@@ -223,6 +224,7 @@ int fpm_xdp(struct xdp_md *ctx)
 	struct fpm_route r = { .verdict = FPM_VERDICT_PASS };
 	const struct fpm_iface *iface;
 	__u32 ifindex = ctx->ingress_ifindex;
+	__u32 in_dev = ifindex; /* the subinterface's, once a tag names one */
 	struct fpm_l2 l2;
 	void *l3;
 
@@ -243,7 +245,7 @@ int fpm_xdp(struct xdp_md *ctx)
 	}
 	r.reason = fpm_parse_eth(data, data_end, &l2);
 	if (r.reason == FPM_REASON_VLAN)
-		r.reason = fpm_vlan_ingress(data, data_end, ifindex, &l2, &iface);
+		r.reason = fpm_vlan_ingress(data, data_end, ifindex, &l2, &iface, &in_dev);
 	if (r.reason != FPM_REASON_NONE)
 		goto out;
 	/* Restated for the verifier: fpm_parse_eth checked the header. */
@@ -279,6 +281,10 @@ int fpm_xdp(struct xdp_md *ctx)
 	}
 	if (r.verdict != FPM_VERDICT_REDIRECT)
 		goto out;
+	if (fpm_hairpin_punts(iface, in_dev, l2.proto, r.nh)) {
+		fpm_route_punt(&r, FPM_REASON_HAIRPIN);
+		goto out;
+	}
 
 	/*
 	 * bpf_redirect_map() only records the target; the frame leaves after

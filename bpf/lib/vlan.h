@@ -47,12 +47,13 @@
 /*
  * A tagged frame (fpm_parse_eth() said FPM_REASON_VLAN) on `port`: returns
  * what an untagged frame would get from fpm_parse_eth(), with *iface switched
- * to the subinterface's entry, or the reason it punts (*iface unchanged, so the
- * port counts it). FPM_REASON_ENSLAVED is the subinterface's (it has a master).
+ * to the subinterface's entry and *in_dev to its ifindex, or the reason it
+ * punts (*iface unchanged, so the port counts it). FPM_REASON_ENSLAVED is the
+ * subinterface's (it has a master).
  */
 static __always_inline int fpm_vlan_ingress(void *data, void *data_end, __u32 port,
 					    const struct fpm_l2 *l2,
-					    const struct fpm_iface **iface)
+					    const struct fpm_iface **iface, __u32 *in_dev)
 {
 	struct ethhdr *eth = data;
 	struct fpm_vlan_hdr *vh = (void *)(eth + 1);
@@ -75,6 +76,7 @@ static __always_inline int fpm_vlan_ingress(void *data, void *data_end, __u32 po
 	if (!sub)
 		return FPM_REASON_VLAN_UNKNOWN;
 	*iface = sub;
+	*in_dev = *sub_ifindex;
 	if (sub->flags & FPM_IFACE_F_ENSLAVED)
 		return FPM_REASON_ENSLAVED;
 	return fpm_eth_classify(l2);

@@ -90,6 +90,8 @@ std::string_view reason_name(uint32_t r) {
       return "tags_stripped";
     case FPM_REASON_POLICY_RULES:
       return "policy_rules";
+    case FPM_REASON_HAIRPIN:
+      return "hairpin";
     default:
       return "";
   }
@@ -162,7 +164,7 @@ Status fill_counters(const XdpDataplane* fp, control::CountersReply* out) {
       if (auto name = verdict_name(v); !name.empty())
         add_counter(p->mutable_verdicts(), name, port.totals.verdict[v]);
     }
-    // Only what the port has seen: most of the 27 reasons never happen on a port.
+    // Only what the port has seen: most of the 31 reasons never happen on a port.
     for (uint32_t r = 1; r < FPM_REASON_MAX; ++r) {
       if (port.reasons[r].packets == 0) continue;
       if (auto name = reason_name(r); !name.empty())

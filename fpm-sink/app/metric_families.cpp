@@ -278,7 +278,7 @@ void fast_path(Families& fs, const FastPathSnapshot& fp, const control::Counters
       Families::add(pbytes, as_value(v.bytes()), {{"port", port}, {"verdict", v.name()}});
     }
   }
-  // Only the reasons a port has seen: 27 reasons on every port would be most
+  // Only the reasons a port has seen: 31 reasons on every port would be most
   // of a scrape, and almost all of them stay zero for the port's lifetime.
   auto& prpackets = fs.counter("fpm_sink_port_reason_packets_total",
                                "Packets a fast-path port did not redirect, by reason (series "
