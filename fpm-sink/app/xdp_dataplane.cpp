@@ -61,10 +61,11 @@ size_t purge_keys(int fd, Pred stale) {
 
 XdpDataplane::XdpDataplane(boost::asio::io_context& io, const XdpDataplaneOptions& options,
                            const AnnouncedRoutes& routes)
-    : io_(io), options_(options), routes_(routes), retry_timer_(io) {}
+    : io_(io), options_(options), routes_(routes), retry_timer_(io), redirects_timer_(io) {}
 
 XdpDataplane::~XdpDataplane() {
   retry_timer_.cancel();
+  redirects_timer_.cancel();
   if (neighbour_refresh_) neighbour_refresh_->stop();
   if (mirror_) mirror_->stop();
   if (program_) program_->set_keep_on_exit(options_.keep_on_exit);
@@ -164,6 +165,7 @@ Status XdpDataplane::init() {
   spdlog::info("dataplane.started ports={} pin_dir={} reused_pins={} map_bytes={}", ports_.size(),
                options_.pin_dir, program_->reused_pinned_maps(), program_->memory().bytes);
   arm_retry();
+  arm_redirects_check();
   return ok_status();
 }
 
@@ -249,6 +251,7 @@ void XdpDataplane::sync_subinterface(uint32_t ifindex) {
   const auto& subs = offload_->subinterfaces();
   auto it = subs.find(ifindex);
   if (it != subs.end() && !was) {
+    check_redirects(ifindex);
     const LinkInfo* link = kernel_.link(ifindex);
     spdlog::info("dataplane.port.vlan_routed {} ifindex={} parent={} vid={}{}",
                  link ? link->name : "?", ifindex, it->second.parent, it->second.vid,
@@ -283,6 +286,8 @@ void XdpDataplane::set_interfaces(std::vector<std::string> interfaces) {
 }
 
 void XdpDataplane::add_port(const LinkInfo& link) {
+  // Before the entry's first write, so that it says the right thing at once.
+  check_redirects(link.ifindex);
   if (auto st = program_->attach(link.ifindex, options_.mode); !st) {
     spdlog::error("{} (interface {})", st.error().to_string(), link.name);
     attach_errors_[link.ifindex] = st.error().to_string();
@@ -499,6 +504,43 @@ Status XdpDataplane::start_neighbour_refresh() {
         return keys;
       });
   return neighbour_refresh_->start();
+}
+
+void XdpDataplane::check_redirects(uint32_t ifindex) {
+  const LinkInfo* link = kernel_.link(ifindex);
+  if (!link) return;
+  const bool sends = send_redirects_.effective(link->name);
+  if (sends == offload_->sends_redirects(ifindex)) return;
+  if (auto st = offload_->set_sends_redirects(ifindex, sends); !st) {
+    spdlog::error("{} (interface {})", st.error().to_string(), link->name);
+    return;
+  }
+  if (sends)
+    spdlog::info(
+        "dataplane.port.redirects {} sends IPv4 redirects again: IPv4 routed back out of it goes "
+        "to the kernel (reason hairpin)",
+        link->name);
+  else
+    spdlog::info(
+        "dataplane.port.redirects {} sends no IPv4 redirects (send_redirects 0 for all and {}): "
+        "XDP forwards IPv4 routed back out of it",
+        link->name, link->name);
+}
+
+// send_redirects has no rtnetlink notification, so a change made with sysctl
+// reaches the fast path on the next tick: until then a port's IPv4 hairpins
+// are punted or forwarded as before, which costs a few seconds of redirects
+// sent or missed, never a wrong route.
+void XdpDataplane::arm_redirects_check() {
+  static constexpr std::chrono::seconds kRedirectsRecheck{2};
+  redirects_timer_.expires_after(kRedirectsRecheck);
+  redirects_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    std::vector<uint32_t> routed(ports_.begin(), ports_.end());
+    for (const auto& [sub, _] : offload_->subinterfaces()) routed.push_back(sub);
+    for (uint32_t ifindex : routed) check_redirects(ifindex);
+    arm_redirects_check();
+  });
 }
 
 void XdpDataplane::arm_retry() {

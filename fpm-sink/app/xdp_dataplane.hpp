@@ -4,7 +4,7 @@
 // and the glue between them: neighbour / link changes rewrite next-hop entries,
 // the router's own addresses go into fpm_local4/6, configured interfaces are
 // attached when they appear and dropped when they vanish, failed routes are
-// retried on a timer.
+// retried on a timer, and the send_redirects switches are polled on another.
 #pragma once
 
 #include <array>
@@ -28,6 +28,7 @@
 #include "kernel/kernel_state.hpp"
 #include "kernel/kernel_view.hpp"
 #include "kernel/neighbour_refresh.hpp"
+#include "kernel/send_redirects.hpp"
 
 namespace fpm_sink {
 
@@ -150,6 +151,11 @@ class XdpDataplane final : private KernelListener {
   // A port whose NIC strips 802.1Q tags punts every frame while it has VLAN
   // subinterfaces (FibOffload::set_tags_stripped); checked when those change.
   void check_tag_stripping(uint32_t port);
+  // Whether the kernel sends IPv4 redirects for a routed device's hairpins
+  // (FibOffload::set_sends_redirects): read when a port is added or a
+  // subinterface routed, and again on every redirects_timer_ tick.
+  void check_redirects(uint32_t ifindex);
+  void arm_redirects_check();
   void add_port(const LinkInfo& link);
   void drop_port(uint32_t ifindex);
   void arm_retry();
@@ -179,6 +185,8 @@ class XdpDataplane final : private KernelListener {
   std::map<uint32_t, std::string> attach_errors_;  // ifindex -> last attach failure
   mutable CounterBaseline counter_baseline_;
   boost::asio::steady_timer retry_timer_;
+  SendRedirects send_redirects_;
+  boost::asio::steady_timer redirects_timer_;
 };
 
 // Mounts bpffs on the pin directory's parent when nothing is mounted there

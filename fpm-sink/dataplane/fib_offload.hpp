@@ -140,6 +140,13 @@ class FibOffload final : public RibObserver {
   // so the port punts every frame (FPM_IFACE_F_TAGS_STRIPPED). One write.
   Status set_tags_stripped(uint32_t ifindex, bool stripped);
   bool tags_stripped(uint32_t ifindex) const { return tags_stripped_.contains(ifindex); }
+  // Whether the kernel sends ICMP redirects for IPv4 routed back out of this
+  // port or routed subinterface (send_redirects, kernel/send_redirects.hpp):
+  // while it does, XDP punts such hairpins (FPM_IFACE_F_REDIRECTS4). Until
+  // told otherwise an entry counts as sending; removing the port or
+  // subinterface forgets what it was told. One write if it changes.
+  Status set_sends_redirects(uint32_t ifindex, bool sends);
+  bool sends_redirects(uint32_t ifindex) const { return !no_redirects_.contains(ifindex); }
   // The kernel holds policy routing rules for the family that could route a
   // packet through another table than the one XDP looks up (true): every port
   // and routed subinterface, now and later, punts the family
@@ -242,7 +249,8 @@ class FibOffload final : public RibObserver {
  private:
   // The fpm_ifaces entry of a port: its family flags plus what the kernel reports
   // (MAC, MTU, a master making it FPM_IFACE_F_ENSLAVED, the forwarding switches
-  // making it FPM_IFACE_F_FWD4 / FWD6).
+  // making it FPM_IFACE_F_FWD4 / FWD6) and what it was told (tags stripped,
+  // policy rules, redirects).
   fpm_iface port_entry(uint32_t ifindex, uint32_t slot, uint16_t flags) const;
   Status add_subinterface(uint32_t ifindex, const Subinterface& sub);
   Status drop_subinterface(uint32_t ifindex);
@@ -326,6 +334,7 @@ class FibOffload final : public RibObserver {
   std::map<uint32_t, fpm_iface> port_entries_;
   std::map<uint32_t, Subinterface> subs_;
   std::set<uint32_t> tags_stripped_;  // ports whose frames may be a subinterface's, untagged
+  std::set<uint32_t> no_redirects_;   // entries whose device sends no IPv4 redirects
   bool policy_rules_v4_ = false;      // set_policy_rules()
   bool policy_rules_v6_ = false;
   std::set<uint32_t> rule_ports_v4_;  // set_policy_rule_ports()

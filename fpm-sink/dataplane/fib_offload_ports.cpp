@@ -1,5 +1,5 @@
 // FibOffload, ports: fpm_ifaces entries (MAC, MTU, master and its table, forwarding switches,
-// policy rules)
+// policy rules, IPv4 redirects)
 // and the redirect ports of fpm_tx_ports, with their counter slots.
 #include "dataplane/fib_offload.hpp"
 
@@ -78,6 +78,7 @@ fpm_iface FibOffload::port_entry(uint32_t ifindex, uint32_t slot, uint16_t flags
   if (tags_stripped_.contains(ifindex)) iface.flags |= FPM_IFACE_F_TAGS_STRIPPED;
   if (policy_rules_v4_ || rule_ports_v4_.contains(ifindex)) iface.flags |= FPM_IFACE_F_RULES4;
   if (policy_rules_v6_ || rule_ports_v6_.contains(ifindex)) iface.flags |= FPM_IFACE_F_RULES6;
+  if (!no_redirects_.contains(ifindex)) iface.flags |= FPM_IFACE_F_REDIRECTS4;
   return iface;
 }
 
@@ -112,6 +113,12 @@ Status FibOffload::set_tags_stripped(uint32_t ifindex, bool stripped) {
   return refresh_port(ifindex);
 }
 
+Status FibOffload::set_sends_redirects(uint32_t ifindex, bool sends) {
+  if (sends ? no_redirects_.erase(ifindex) == 0 : !no_redirects_.insert(ifindex).second)
+    return ok_status();
+  return refresh_port(ifindex);
+}
+
 Status FibOffload::remove_port(uint32_t ifindex) {
   auto it = ports_.find(ifindex);
   if (it == ports_.end()) return ok_status();
@@ -128,6 +135,7 @@ Status FibOffload::remove_port(uint32_t ifindex) {
   port_alloc_.release(it->second);
   ports_.erase(it);
   tags_stripped_.erase(ifindex);
+  no_redirects_.erase(ifindex);
   port_entries_.erase(ifindex);
   if (!a) return a;
   return b;

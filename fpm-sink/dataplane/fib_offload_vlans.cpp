@@ -86,6 +86,7 @@ Status FibOffload::drop_subinterface(uint32_t ifindex) {
   port_alloc_.release(sub.slot);
   subs_.erase(it);
   port_entries_.erase(ifindex);
+  no_redirects_.erase(ifindex);
   if (!a) return a;
   if (!b) return b;
   return c;

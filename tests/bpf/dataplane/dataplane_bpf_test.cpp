@@ -609,7 +609,9 @@ TEST_F(DataplaneBpf, PortsAndCounters) {
   fpm_iface iface{};
   uint32_t key = ns.a();
   ASSERT_EQ(0, bpf_map_lookup_elem(prog->map_fd("fpm_ifaces"), &key, &iface));
-  EXPECT_EQ(iface.flags, FPM_IFACE_F_V4 | FPM_IFACE_F_V6 | FPM_IFACE_F_FWD4);
+  // Nobody said whether the port sends redirects: it counts as sending.
+  EXPECT_EQ(iface.flags,
+            FPM_IFACE_F_V4 | FPM_IFACE_F_V6 | FPM_IFACE_F_FWD4 | FPM_IFACE_F_REDIRECTS4);
   uint32_t target = 0;
   ASSERT_EQ(0, bpf_map_lookup_elem(prog->map_fd("fpm_tx_ports"), &key, &target));
   EXPECT_EQ(target, ns.a());

@@ -43,6 +43,8 @@ RouteView route(const char* prefix, uint32_t group_id, RouteType type = RouteTyp
 }
 
 constexpr uint16_t kFwd = FPM_IFACE_F_FWD4 | FPM_IFACE_F_FWD6;
+// Every port counts as sending IPv4 redirects until told otherwise.
+constexpr uint16_t kRedirects = FPM_IFACE_F_REDIRECTS4;
 
 // A link as the kernel reports a routed port: both forwarding switches on.
 LinkEntry routed(EthAddr mac, uint32_t mtu, bool up) {
@@ -444,8 +446,8 @@ TEST_F(FibOffloadTest, PortsGoToIfacesAndDevmap) {
   ASSERT_TRUE(fp->add_port(kEth1));
   ASSERT_TRUE(fp->add_port(kEth2, true, false));
   EXPECT_EQ(writer->tx_ports, (std::set<uint32_t>{kEth1, kEth2}));
-  EXPECT_EQ(writer->ifaces[kEth1].flags, FPM_IFACE_F_V4 | FPM_IFACE_F_V6 | kFwd);
-  EXPECT_EQ(writer->ifaces[kEth2].flags, FPM_IFACE_F_V4 | kFwd);
+  EXPECT_EQ(writer->ifaces[kEth1].flags, FPM_IFACE_F_V4 | FPM_IFACE_F_V6 | kFwd | kRedirects);
+  EXPECT_EQ(writer->ifaces[kEth2].flags, FPM_IFACE_F_V4 | kFwd | kRedirects);
   EXPECT_NE(writer->ifaces[kEth1].slot, writer->ifaces[kEth2].slot);
   EXPECT_EQ(writer->ifaces[kEth2].mtu, 9000u);
   ASSERT_TRUE(fp->remove_port(kEth1));
@@ -461,17 +463,17 @@ TEST_F(FibOffloadTest, PortEntryFollowsTheLinkMac) {
   kernel.set_link(kEth1, routed(moved, 1500, true));
   ASSERT_TRUE(fp->link_changed(kEth1));
   EXPECT_TRUE(std::equal(moved.begin(), moved.end(), writer->ifaces[kEth1].mac));
-  EXPECT_EQ(writer->ifaces[kEth1].flags, FPM_IFACE_F_V4 | FPM_IFACE_F_V6 | kFwd);
+  EXPECT_EQ(writer->ifaces[kEth1].flags, FPM_IFACE_F_V4 | FPM_IFACE_F_V6 | kFwd | kRedirects);
   // Enslaved to a VRF / bridge / bond: every frame punts; released: routed again.
   LinkEntry enslaved = routed(moved, 1500, true);
   enslaved.master = 99;
   kernel.set_link(kEth1, enslaved);
   ASSERT_TRUE(fp->link_changed(kEth1));
   EXPECT_EQ(writer->ifaces[kEth1].flags,
-            FPM_IFACE_F_V4 | FPM_IFACE_F_V6 | kFwd | FPM_IFACE_F_ENSLAVED);
+            FPM_IFACE_F_V4 | FPM_IFACE_F_V6 | kFwd | kRedirects | FPM_IFACE_F_ENSLAVED);
   kernel.set_link(kEth1, routed(moved, 1500, true));
   ASSERT_TRUE(fp->link_changed(kEth1));
-  EXPECT_EQ(writer->ifaces[kEth1].flags, FPM_IFACE_F_V4 | FPM_IFACE_F_V6 | kFwd);
+  EXPECT_EQ(writer->ifaces[kEth1].flags, FPM_IFACE_F_V4 | FPM_IFACE_F_V6 | kFwd | kRedirects);
   // A link that is not a port gets no entry.
   ASSERT_TRUE(fp->link_changed(kEth2));
   EXPECT_EQ(writer->ifaces.count(kEth2), 0u);
@@ -488,17 +490,18 @@ TEST_F(FibOffloadTest, PortEntryFollowsTheForwardingSwitches) {
   auto before = writer->writes;
   ASSERT_TRUE(fp->refresh_port(kEth1));
   EXPECT_EQ(writer->writes.total() - before.total(), 1u);
-  EXPECT_EQ(writer->ifaces[kEth1].flags, FPM_IFACE_F_V4 | FPM_IFACE_F_V6 | FPM_IFACE_F_FWD6);
+  EXPECT_EQ(writer->ifaces[kEth1].flags,
+            FPM_IFACE_F_V4 | FPM_IFACE_F_V6 | FPM_IFACE_F_FWD6 | kRedirects);
   EXPECT_EQ(writer->ifaces[kEth1].slot, slot);
   before = writer->writes;
   ASSERT_TRUE(fp->refresh_port(kEth1));  // nothing changed: no write
   EXPECT_EQ(writer->writes.total() - before.total(), 0u);
   kernel.set_link(kEth1, routed(kMacEth1, 1500, true));
   ASSERT_TRUE(fp->refresh_port(kEth1));
-  EXPECT_EQ(writer->ifaces[kEth1].flags, FPM_IFACE_F_V4 | FPM_IFACE_F_V6 | kFwd);
+  EXPECT_EQ(writer->ifaces[kEth1].flags, FPM_IFACE_F_V4 | FPM_IFACE_F_V6 | kFwd | kRedirects);
   kernel.set_link(kEth1, {kMacEth1, 1500, true});  // switches not reported
   ASSERT_TRUE(fp->refresh_port(kEth1));
-  EXPECT_EQ(writer->ifaces[kEth1].flags, FPM_IFACE_F_V4 | FPM_IFACE_F_V6);
+  EXPECT_EQ(writer->ifaces[kEth1].flags, FPM_IFACE_F_V4 | FPM_IFACE_F_V6 | kRedirects);
   // Not a port: nothing to write.
   before = writer->writes;
   ASSERT_TRUE(fp->refresh_port(kEth2));

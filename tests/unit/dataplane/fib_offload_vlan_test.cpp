@@ -20,7 +20,10 @@ constexpr uint32_t kEth1 = 11, kEth2 = 12, kEth1v10 = 21, kEth1v20 = 22;
 const EthAddr kMacEth1{2, 0, 0, 0, 0, 1}, kMacEth2{2, 0, 0, 0, 0, 2};
 const EthAddr kMacSub{2, 0, 0, 0, 0x10, 1};
 const EthAddr kMacGw{2, 0, 0, 0, 1, 1};
-constexpr uint16_t kAll = FPM_IFACE_F_V4 | FPM_IFACE_F_V6 | FPM_IFACE_F_FWD4 | FPM_IFACE_F_FWD6;
+// A routed entry's flags by default: both families forwarded, and IPv4
+// redirects counted as sent until the daemon reads send_redirects.
+constexpr uint16_t kAll =
+    FPM_IFACE_F_V4 | FPM_IFACE_F_V6 | FPM_IFACE_F_FWD4 | FPM_IFACE_F_FWD6 | FPM_IFACE_F_REDIRECTS4;
 
 LinkEntry routed(EthAddr mac, uint32_t mtu, bool up = true) {
   LinkEntry l{mac, mtu, up};
@@ -244,6 +247,37 @@ TEST_F(FibOffloadVlan, StrippedTagsMakeThePortPuntEverything) {
   EXPECT_EQ(writer.ifaces.at(kEth1).flags, kAll | FPM_IFACE_F_TAGS_STRIPPED) << "kept on refresh";
   ASSERT_TRUE(fp->set_tags_stripped(kEth1, false));
   EXPECT_EQ(writer.ifaces.at(kEth1).flags, kAll);
+}
+
+// send_redirects is per device: a subinterface's switch is its own, not its
+// parent's. What the daemon read before a port exists is its first entry;
+// removing the port forgets it.
+TEST_F(FibOffloadVlan, RedirectsFlagFollowsEachEntry) {
+  constexpr uint16_t kQuiet = kAll & ~FPM_IFACE_F_REDIRECTS4;
+  ASSERT_TRUE(fp->add_port(kEth1));
+  ASSERT_TRUE(fp->sync_subinterface(kEth1v10));
+  const uint64_t writes = writer.writes.total();
+  ASSERT_TRUE(fp->set_sends_redirects(kEth1v10, false));
+  EXPECT_FALSE(fp->sends_redirects(kEth1v10));
+  EXPECT_EQ(writer.ifaces.at(kEth1v10).flags, kQuiet);
+  EXPECT_EQ(writer.ifaces.at(kEth1).flags, kAll) << "the parent keeps its own";
+  EXPECT_EQ(writer.writes.total(), writes + 1);
+  ASSERT_TRUE(fp->set_sends_redirects(kEth1v10, false));
+  EXPECT_EQ(writer.writes.total(), writes + 1) << "no change, no write";
+  kernel.set_link(kEth1, routed(kMacEth1, 1400));
+  ASSERT_TRUE(fp->refresh_port(kEth1v10));
+  EXPECT_EQ(writer.ifaces.at(kEth1v10).flags, kQuiet) << "kept on refresh";
+  ASSERT_TRUE(fp->set_sends_redirects(kEth1v10, true));
+  EXPECT_EQ(writer.ifaces.at(kEth1v10).flags, kAll);
+
+  ASSERT_TRUE(fp->set_sends_redirects(kEth2, false));
+  EXPECT_FALSE(writer.ifaces.contains(kEth2)) << "not a port yet: nothing written";
+  ASSERT_TRUE(fp->add_port(kEth2));
+  EXPECT_EQ(writer.ifaces.at(kEth2).flags, kQuiet);
+  ASSERT_TRUE(fp->remove_port(kEth2));
+  EXPECT_TRUE(fp->sends_redirects(kEth2));
+  ASSERT_TRUE(fp->add_port(kEth2));
+  EXPECT_EQ(writer.ifaces.at(kEth2).flags, kAll);
 }
 
 // XDP applies no policy routing rule: while the kernel has one for a family,
