@@ -117,6 +117,12 @@ class PacketFuzz : public ::testing::Test {
   }
 
   void build_fib();
+  // The main ingress port's FPM_IFACE_F_REDIRECTS4, in the tables and the model.
+  void set_ingress_redirects(bool on) {
+    const uint16_t flags = FPM_IFACE_F_V4 | FPM_IFACE_F_V6 | FPM_IFACE_F_FWD4 | FPM_IFACE_F_FWD6 |
+                           (on ? FPM_IFACE_F_REDIRECTS4 : 0);
+    Fib(*h_, model_).iface(h_->ingress(), flags, FPM_TABLE_SLOT_MAIN);
+  }
   void build_routes4();
   void build_routes6();
   void build_hosts();
@@ -147,11 +153,12 @@ class PacketFuzz : public ::testing::Test {
 void PacketFuzz::build_fib() {
   XdpHarness& h = *h_;
   Fib fib(h, model_);
-  // Ingress choices: v4+v6 forwarded on the main table; v4+v6 with IPv6
+  // Ingress choices: v4+v6 forwarded on the main table (sending IPv4
+  // redirects in every other batch, set_ingress_redirects); v4+v6 with IPv6
   // forwarding off and IPv4 policy rules; v6 only (v4's forwarding switch on
   // but the family off) in another table slot; a port enslaved to a master.
   constexpr uint16_t kFwd = FPM_IFACE_F_FWD4 | FPM_IFACE_F_FWD6;
-  fib.iface(h.ingress(), FPM_IFACE_F_V4 | FPM_IFACE_F_V6 | kFwd, FPM_TABLE_SLOT_MAIN);
+  set_ingress_redirects(false);
   fib.iface(
       h.spare(),
       FPM_IFACE_F_V4 | FPM_IFACE_F_V6 | FPM_IFACE_F_FWD4 | FPM_IFACE_F_RULES4 | FPM_IFACE_F_RULES6,
@@ -161,11 +168,13 @@ void PacketFuzz::build_fib() {
             FPM_TABLE_SLOT_MAIN);
   fib.tx_port(h.egress(0).ifindex);
   fib.tx_port(h.egress(1).ifindex);
+  fib.tx_port(h.ingress().ifindex);  // for hairpins
 
   // Groups 1-20 all valid (1-8 members, one MTU per group); 21-25 valid with
   // one failed member; 26-28 valid with unresolved members; 29-30 all
   // unresolved; 31-32 all failed; 33 egress port not in the devmap; 34 not
-  // valid. Mixed groups get a large MTU so that each member punts for one reason.
+  // valid; 35 back out of the ingress port only, 36 one of two members so.
+  // Mixed groups get a large MTU so that each member punts for one reason.
   const uint32_t mtus[] = {1500, 1000, 576, 9000};
   uint32_t nh = 1;
   auto members = [&](unsigned n, auto state_of, uint32_t mtu, const Port* port = nullptr) {
@@ -193,9 +202,13 @@ void PacketFuzz::build_fib() {
   for (uint32_t g = 31; g <= 32; g++) fib.group(g, members(3, all(FPM_NH_FAILED), 1500), true);
   fib.group(33, members(2, all(FPM_NH_VALID), 9000, &h.spare()), true);
   fib.group(34, members(2, all(FPM_NH_VALID), 1500), false);
+  fib.group(35, members(2, all(FPM_NH_VALID), 9000, &h.ingress()), true);
+  std::vector<uint32_t> mixed = members(1, all(FPM_NH_VALID), 9000, &h.ingress());
+  mixed.push_back(members(1, all(FPM_NH_VALID), 9000, &h.egress(0)).front());
+  fib.group(36, mixed, true);
 
   // Forwards dominate, as in a real table; every other action appears.
-  for (uint32_t g = 1; g <= 34; g++)
+  for (uint32_t g = 1; g <= 36; g++)
     for (int w = 0; w < (g <= 20 ? 6 : 1); w++) actions_.push_back(forward(g));
   actions_.insert(
       actions_.end(),
@@ -221,7 +234,10 @@ void PacketFuzz::build_hosts() {
            : roll < 8 ? uint8_t(FPM_NH_UNRESOLVED)
                       : uint8_t(FPM_NH_FAILED);
   };
-  auto port = [&]() -> const Port& { return rand(20) == 0 ? h.spare() : h.egress(rand(2)); };
+  auto port = [&]() -> const Port& {
+    const uint32_t roll = rand(20);
+    return roll == 0 ? h.spare() : roll == 1 ? h.ingress() : h.egress(rand(2));
+  };
   auto slot = [&] { return rand(5) == 0 ? uint16_t{1} : uint16_t{FPM_TABLE_SLOT_MAIN}; };
   uint32_t index = 10000;
   for (int i = 0; i < 400 && !connected4_.empty(); i++) {
@@ -508,7 +524,8 @@ TEST_F(PacketFuzz, MatchesReferenceModel) {
   std::vector<RunResult> results;
   double run_seconds = 0;
 
-  while (frames < total && differences < 10) {
+  for (uint64_t batches = 0; frames < total && differences < 10; batches++) {
+    set_ingress_redirects(batches % 2 == 1);
     batch.clear();
     decisions.clear();
     results.clear();

@@ -91,7 +91,8 @@ uint32_t ReferenceModel::lookup6(const uint8_t* addr) const {
   return 0;
 }
 
-RefDecision ReferenceModel::resolve(uint32_t action, uint32_t l3_len, const uint32_t* host) const {
+RefDecision ReferenceModel::resolve(uint32_t action, uint32_t l3_len, const uint32_t* host,
+                                    uint32_t hairpin_dev) const {
   const uint32_t kind = action >> FPM_ACT_KIND_SHIFT & FPM_ACT_KIND_MASK;
   const uint32_t arg = action & FPM_ACT_ARG_MASK;
   if (kind == FPM_ACT_DROP) {
@@ -101,18 +102,18 @@ RefDecision ReferenceModel::resolve(uint32_t action, uint32_t l3_len, const uint
   }
   // A connected subnet's resolved host is forwarded like a one-member group.
   if (kind == FPM_ACT_PUNT && arg == FPM_REASON_CONNECTED && host)
-    return through_members({*host}, l3_len);
+    return through_members({*host}, l3_len, hairpin_dev);
   if (kind == FPM_ACT_PUNT)
     return punt(arg < FPM_REASON_MAX ? arg : uint32_t{FPM_REASON_OFFLOAD_FAILED});
   if (kind != FPM_ACT_FORWARD) return punt(FPM_REASON_NO_ROUTE);
 
   auto g = groups_.find(arg);
   if (g == groups_.end() || !g->second.valid) return punt(FPM_REASON_NO_GROUP);
-  return through_members(g->second.members, l3_len);
+  return through_members(g->second.members, l3_len, hairpin_dev);
 }
 
-RefDecision ReferenceModel::through_members(const std::vector<uint32_t>& members,
-                                            uint32_t l3_len) const {
+RefDecision ReferenceModel::through_members(const std::vector<uint32_t>& members, uint32_t l3_len,
+                                            uint32_t hairpin_dev) const {
   // Each member on its own: the packet either leaves through a usable one
   // or punts for the reason of the member it hashed to (a failed member
   // first fails over to the others, so it only punts when none is usable).
@@ -147,6 +148,11 @@ RefDecision ReferenceModel::through_members(const std::vector<uint32_t>& members
     }
     if (l3_len > nh->mtu) {
       add_punt(FPM_REASON_MTU);
+      continue;
+    }
+    // Back out of the device it came in by: the kernel sends the redirect.
+    if (hairpin_dev && nh->ifindex == hairpin_dev) {
+      add_punt(FPM_REASON_HAIRPIN);
       continue;
     }
     if (!tx_ports_.count(nh->ifindex)) {
@@ -210,6 +216,10 @@ RefDecision ReferenceModel::decide(const Bytes& f, uint32_t ingress_ifindex) con
   // ... and no policy routing rule the fast path does not apply.
   if (iface.flags & (v4 ? FPM_IFACE_F_RULES4 : FPM_IFACE_F_RULES6))
     return punt(FPM_REASON_POLICY_RULES);
+  // Hairpins punt while the kernel would send a redirect for them: IPv4 by the
+  // send_redirects flag, IPv6 always (no switch). No subinterfaces here: the
+  // device is the port.
+  const uint32_t hairpin_dev = !v4 || (iface.flags & FPM_IFACE_F_REDIRECTS4) ? ingress_ifindex : 0;
 
   const uint8_t* l3 = &f[kEthLen];
   const size_t avail = f.size() - kEthLen;
@@ -234,7 +244,8 @@ RefDecision ReferenceModel::decide(const Bytes& f, uint32_t ingress_ifindex) con
     if (iface.table_slot != FPM_TABLE_SLOT_MAIN) return punt(FPM_REASON_NO_TABLE);
     // 6a. Route and next hop.
     auto host = hosts4_.find({iface.table_slot, d});
-    return resolve(lookup4(dst), l3_len, host == hosts4_.end() ? nullptr : &host->second);
+    return resolve(lookup4(dst), l3_len, host == hosts4_.end() ? nullptr : &host->second,
+                   hairpin_dev);
   }
   // 4b. IPv6 fixed header: parseable, length, no hop-by-hop, no trailer.
   if (avail < 40) return punt(FPM_REASON_MALFORMED);
@@ -253,7 +264,8 @@ RefDecision ReferenceModel::decide(const Bytes& f, uint32_t ingress_ifindex) con
   if (iface.table_slot != FPM_TABLE_SLOT_MAIN) return punt(FPM_REASON_NO_TABLE);
   // 6b. Route and next hop.
   auto host = hosts6_.find({iface.table_slot, d});
-  return resolve(lookup6(&l3[24]), l3_len, host == hosts6_.end() ? nullptr : &host->second);
+  return resolve(lookup6(&l3[24]), l3_len, host == hosts6_.end() ? nullptr : &host->second,
+                 hairpin_dev);
 }
 
 }  // namespace fpm_test

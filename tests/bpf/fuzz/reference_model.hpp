@@ -74,9 +74,13 @@ class ReferenceModel {
   RefDecision decide(const Bytes& frame, uint32_t ingress_ifindex) const;
 
  private:
-  // host: the destination's connected-host entry, if it has one.
-  RefDecision resolve(uint32_t action, uint32_t l3_len, const uint32_t* host) const;
-  RefDecision through_members(const std::vector<uint32_t>& members, uint32_t l3_len) const;
+  // host: the destination's connected-host entry, if it has one. hairpin_dev:
+  // the ingress device when a next hop leaving by it punts (FPM_REASON_HAIRPIN),
+  // else 0.
+  RefDecision resolve(uint32_t action, uint32_t l3_len, const uint32_t* host,
+                      uint32_t hairpin_dev) const;
+  RefDecision through_members(const std::vector<uint32_t>& members, uint32_t l3_len,
+                              uint32_t hairpin_dev) const;
   uint32_t lookup4(uint32_t addr) const;
   uint32_t lookup6(const uint8_t* addr) const;
 

@@ -89,6 +89,19 @@ std::vector<Case> cases() {
     h.set_iface(h.ingress().ifindex,
                 make_iface(h.ingress(), kIngressSlot, kRoutesBoth | FPM_IFACE_F_RULES6));
   };
+  // Next hop 1 (10.1/16, 2001:db8:1::/48) leaves by the ingress port itself:
+  // a hairpin, whose IPv4 punts only while the port sends redirects.
+  auto hairpin = [](uint16_t flags) {
+    return [flags](XdpHarness& h) {
+      h.add_tx_port(h.ingress().ifindex);
+      h.set_nexthop(1, make_nh(h.ingress(), kNeighbour1, FPM_NH_VALID));
+      h.set_iface(h.ingress().ifindex, make_iface(h.ingress(), kIngressSlot, flags));
+    };
+  };
+  auto redirects4 = [](XdpHarness& h) {
+    h.set_iface(h.ingress().ifindex,
+                make_iface(h.ingress(), kIngressSlot, kRoutesBoth | FPM_IFACE_F_REDIRECTS4));
+  };
   return {
       // forwarded
       {"v4_udp", V4("10.1.7.7"), R, FPM_REASON_NONE, 1},
@@ -141,6 +154,17 @@ std::vector<Case> cases() {
                      make_iface(h.ingress(), kIngressSlot,
                                 (kRoutesBoth & ~FPM_IFACE_F_FWD4) | FPM_IFACE_F_RULES4));
        }},
+      // Routed back out of the ingress port: the kernel sends the redirect.
+      {"v4_hairpin", V4("10.1.7.7"), P, FPM_REASON_HAIRPIN, 0,
+       hairpin(kRoutesBoth | FPM_IFACE_F_REDIRECTS4)},
+      {"v4_hairpin_without_redirects", V4("10.1.7.7"), R, FPM_REASON_NONE, 1, hairpin(kRoutesBoth)},
+      {"v6_hairpin", V6("2001:db8:1::9"), P, FPM_REASON_HAIRPIN, 0,
+       hairpin(kRoutesBoth | FPM_IFACE_F_REDIRECTS4)},
+      // IPv6 has no send_redirects switch: the IPv4 one does not matter.
+      {"v6_hairpin_without_v4_redirects", V6("2001:db8:1::9"), P, FPM_REASON_HAIRPIN, 0,
+       hairpin(kRoutesBoth)},
+      {"v4_redirects_other_port", V4("10.1.7.7"), R, FPM_REASON_NONE, 1, redirects4},
+      {"v6_redirects_other_port", V6("2001:db8:1::9"), R, FPM_REASON_NONE, 1, redirects4},
       {"v4_no_table", V4("10.1.7.7"), P, FPM_REASON_NO_TABLE, 0, other_table},
       {"v6_no_table", V6("2001:db8:1::9"), P, FPM_REASON_NO_TABLE, 0, other_table},
       // L2

@@ -237,5 +237,98 @@ TEST_F(Vlan, MtuOfTheSubinterfaceNextHopIsTheL3Length) {
   expect(v4("10.22.0.1").payload(1001 - fixed).build(), XDP_PASS, FPM_REASON_MTU, kIngressSlot);
 }
 
+// Hairpins (bpf/lib/hairpin.h) are judged on the logical device: the same
+// subinterface in and out is one, another VID of the same port or the port's
+// own untagged side is not.
+class VlanHairpin : public Vlan {
+ protected:
+  static constexpr uint32_t kSubIn2 = 100002;  // ingress.30: on the ingress port, VID 30
+  static constexpr uint16_t kVidIn2 = 30;
+  static constexpr uint32_t kNhBack = 23;     // out by kSubIn itself
+  static constexpr uint32_t kNhSibling = 24;  // out by kSubIn2
+  static constexpr uint32_t kNhPort = 25;     // out by the ingress port, untagged
+
+  void SetUp() override {
+    Vlan::SetUp();
+    if (IsSkipped()) return;
+    XdpHarness& h = *h_;
+    h.add_tx_port(h.ingress().ifindex);
+    h.add_tx_via(kSubIn, h.ingress().ifindex);
+    h.add_tx_via(kSubIn2, h.ingress().ifindex);
+    h.set_nexthop(kNhBack, vlan_nh(kSubIn, kVidIn));
+    h.set_nexthop(kNhSibling, vlan_nh(kSubIn2, kVidIn2));
+    h.set_nexthop(kNhPort, make_nh(h.ingress(), kNeighbour1, FPM_NH_VALID));
+    for (uint32_t nh : {kNhBack, kNhSibling, kNhPort}) {
+      h.set_group(nh, {nh}, FPM_NHG_F_VALID);
+      h.route4(ip4("10." + std::to_string(nh) + ".0.0"), 16, forward(nh));
+      h.route6(ip6("2001:db8:" + std::to_string(nh) + "::"), 48, forward(nh));
+    }
+  }
+  void set_sub_flags(uint16_t flags) {
+    fpm_iface sub = make_iface(h_->ingress(), kSubInSlot, flags);
+    std::copy(kSubInMac.begin(), kSubInMac.end(), sub.mac);
+    h_->set_iface(kSubIn, sub);
+  }
+  void set_port_flags(uint16_t flags) {
+    h_->set_iface(h_->ingress().ifindex, make_iface(h_->ingress(), kIngressSlot, flags));
+  }
+};
+
+TEST_F(VlanHairpin, SameSubinterfacePuntsWhileItSendsRedirects) {
+  set_sub_flags(kRoutesBoth | FPM_IFACE_F_REDIRECTS4);
+  expect(tagged4("10.23.0.9").build(), XDP_PASS, FPM_REASON_HAIRPIN, kSubInSlot);
+}
+
+TEST_F(VlanHairpin, SameSubinterfaceIsForwardedWithoutRedirects) {
+  // The port's switch is not the subinterface's.
+  set_port_flags(kRoutesBoth | FPM_IFACE_F_REDIRECTS4);
+  set_sub_flags(kRoutesBoth);
+  const Bytes in = tagged4("10.23.0.9").build();
+  expect(in, XDP_REDIRECT, FPM_REASON_NONE, kSubInSlot);
+  const Bytes plain = v4("10.23.0.9").eth(kSubInMac, kClientMac).build();
+  EXPECT_EQ(h_->run(in).out, with_tag(expected_forward(plain, vlan_nh(kSubIn, kVidIn)), kVidIn));
+}
+
+TEST_F(VlanHairpin, Ipv6SameSubinterfaceAlwaysPunts) {
+  set_sub_flags(kRoutesBoth);
+  expect(tagged6("2001:db8:23::9").build(), XDP_PASS, FPM_REASON_HAIRPIN, kSubInSlot);
+}
+
+TEST_F(VlanHairpin, AnotherSubinterfaceOfThePortIsNoHairpin) {
+  set_port_flags(kRoutesBoth | FPM_IFACE_F_REDIRECTS4);
+  set_sub_flags(kRoutesBoth | FPM_IFACE_F_REDIRECTS4);
+  const Bytes in = tagged4("10.24.0.9").build();
+  expect(in, XDP_REDIRECT, FPM_REASON_NONE, kSubInSlot);
+  const Bytes out = h_->run(in).out;
+  ASSERT_GE(out.size(), 16u);
+  EXPECT_EQ((out[14] << 8 | out[15]), kVidIn2) << "leaves with the sibling's tag";
+}
+
+TEST_F(VlanHairpin, Ipv6AnotherSubinterfaceOfThePortIsNoHairpin) {
+  set_sub_flags(kRoutesBoth | FPM_IFACE_F_REDIRECTS4);
+  expect(tagged6("2001:db8:24::9").build(), XDP_REDIRECT, FPM_REASON_NONE, kSubInSlot);
+}
+
+TEST_F(VlanHairpin, TaggedInUntaggedOutOfTheSamePortIsNoHairpin) {
+  set_port_flags(kRoutesBoth | FPM_IFACE_F_REDIRECTS4);
+  set_sub_flags(kRoutesBoth | FPM_IFACE_F_REDIRECTS4);
+  expect(tagged4("10.25.0.9").build(), XDP_REDIRECT, FPM_REASON_NONE, kSubInSlot);
+}
+
+TEST_F(VlanHairpin, UntaggedInTaggedOutOfTheSamePortIsNoHairpin) {
+  set_port_flags(kRoutesBoth | FPM_IFACE_F_REDIRECTS4);
+  expect(v4("10.23.0.9").build(), XDP_REDIRECT, FPM_REASON_NONE, kIngressSlot);
+}
+
+TEST_F(VlanHairpin, Ipv6UntaggedInTaggedOutOfTheSamePortIsNoHairpin) {
+  set_port_flags(kRoutesBoth | FPM_IFACE_F_REDIRECTS4);
+  expect(v6("2001:db8:23::9").build(), XDP_REDIRECT, FPM_REASON_NONE, kIngressSlot);
+}
+
+TEST_F(VlanHairpin, UntaggedInAndOutOfThePortPunts) {
+  set_port_flags(kRoutesBoth | FPM_IFACE_F_REDIRECTS4);
+  expect(v4("10.25.0.9").build(), XDP_PASS, FPM_REASON_HAIRPIN, kIngressSlot);
+}
+
 }  // namespace
 }  // namespace fpm_test
