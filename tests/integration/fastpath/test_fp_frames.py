@@ -18,6 +18,13 @@ Lab (fpmtest.fastpath.StaticLab): h1 - dut - r2 - h2, statics on the DUT.
   or another table): the kernel routes the whole family ("policy_rules"), the
   traffic still arrives, the other family stays in XDP; deleted, XDP routes
   the family again. A rule naming one port (iif) punts that port only.
+- A hairpin (routed back out of the port it arrived on): while the kernel would
+  send a redirect for it (net.ipv4.conf.all.send_redirects OR
+  net.ipv4.conf.eth2.send_redirects), XDP punts it ("hairpin"), the kernel
+  forwards it and sends the ICMP redirect; with both switches 0 XDP forwards
+  it. IPv6 hairpins always punt (no such switch). r2 sends its own datagrams
+  for h2's loopbacks through the DUT (a rule for what r2 originates), and the
+  DUT's statics send them back to r2, which delivers them to h2.
 """
 
 import pytest
@@ -220,3 +227,103 @@ def test_iif_rule_leaves_only_that_port_to_the_kernel(lab):
     assert delta["verdicts"].get("redirect", 0) == 0, nonzero(delta)
     assert delta["reasons"].get("policy_rules", 0) >= summary["sent"], nonzero(delta)
     lab.wait_fast_path("h1", "h2", V4 + V6)
+
+
+HAIRPIN_V4 = ["198.51.100.1"]
+HAIRPIN_V6 = ["2001:db8:3::1"]
+
+
+@pytest.fixture
+def hairpin(lab):
+    """r2 routes what it originates for h2's loopbacks through the DUT (table
+    100, `iif lo`), and what it receives from the DUT straight to h2."""
+    r2 = lab.run.ns("r2")
+    added = []
+    for fam, dst, gw in (("-4", "198.51.100.1/32", "10.0.2.1"),
+                         ("-6", "2001:db8:3::1/128", "fd00:2::1")):
+        r2.exec(["ip", fam, "route", "add", dst, "via", gw, "table", "100"])
+        added.append(["ip", fam, "route", "del", dst, "table", "100"])
+        r2.exec(["ip", fam, "rule", "add", "iif", "lo", "lookup", "100", "pref", "100"])
+        added.append(["ip", fam, "rule", "del", "iif", "lo", "lookup", "100", "pref", "100"])
+    try:
+        lab.wait_fast_path("h1", "h2", V4 + V6)
+        yield lab
+    finally:
+        for cmd in reversed(added):
+            r2.exec(cmd, check=False)
+
+
+def set_send_redirects(ns, ifname, on):
+    ns.exec(["sysctl", "-qw", f"net.ipv4.conf.{ifname}.send_redirects={1 if on else 0}"])
+
+
+def icmp_out_redirects(ns):
+    """Icmp OutRedirects of the namespace (/proc/net/snmp)."""
+    rows = [line.split() for line in ns.exec(["cat", "/proc/net/snmp"]).stdout.splitlines()
+            if line.startswith("Icmp:")]
+    return int(dict(zip(rows[0][1:], rows[1][1:]))["OutRedirects"])
+
+
+def hairpin_verdict(lab, dsts, want):
+    """Poll until r2's hairpin probes to dsts are redirected by XDP (want
+    "redirect") or punted as hairpins (want "hairpin")."""
+    def check():
+        s, g, d = lab.send_and_count("r2", "h2", dsts, count=3, timeout=0.5)
+        key = d["verdicts"] if want == "redirect" else d["reasons"]
+        return g["n"] == s["sent"] and key.get(want, 0) >= s["sent"]
+    wait_until(check, 15, interval=0.3, what=f"hairpin to {dsts}: {want}",
+               describe=lab.describe)
+
+
+def test_hairpin_goes_to_the_kernel_while_it_sends_redirects(hairpin):
+    lab = hairpin
+    dut = lab.run.ns("dut")
+    # The defaults: both switches on.
+    assert dut.exec(["sysctl", "-n", "net.ipv4.conf.all.send_redirects"]).stdout.strip() == "1"
+    assert dut.exec(["sysctl", "-n", "net.ipv4.conf.eth2.send_redirects"]).stdout.strip() == "1"
+    hairpin_verdict(lab, HAIRPIN_V4 + HAIRPIN_V6, "hairpin")
+    eth2_before = port_reason(lab, "eth2", "hairpin")
+    redirects_before = icmp_out_redirects(dut)
+    before = kernel_forwarded(dut)
+    summary, got, delta = lab.send_and_count("r2", "h2", HAIRPIN_V4 + HAIRPIN_V6, count=COUNT,
+                                             pps=2000)
+    kernel = kernel_forwarded_delta(before, kernel_forwarded(dut))
+    assert got["n"] == summary["sent"] == summary["planned"], (summary, got["n"])
+    assert delta["verdicts"].get("redirect", 0) == 0, nonzero(delta)
+    assert delta["reasons"].get("hairpin", 0) >= summary["sent"], nonzero(delta)
+    assert port_reason(lab, "eth2", "hairpin") - eth2_before >= summary["sent"]
+    assert kernel["v4"] >= COUNT and kernel["v6"] >= COUNT, kernel
+    # What the punt is for: r2 was told of the better first hop (rate-limited,
+    # so at least one).
+    assert icmp_out_redirects(dut) > redirects_before
+
+
+def test_hairpin_stays_in_xdp_with_both_send_redirects_off(hairpin):
+    lab = hairpin
+    dut = lab.run.ns("dut")
+    try:
+        # IN_DEV_TX_REDIRECTS is all OR the device: one switch off is not enough.
+        set_send_redirects(dut, "eth2", False)
+        set_send_redirects(dut, "all", False)
+        hairpin_verdict(lab, HAIRPIN_V4, "redirect")
+        summary, got, delta = lab.send_and_count("r2", "h2", HAIRPIN_V4, count=COUNT, pps=2000)
+        summary6, got6, delta6 = lab.send_and_count("r2", "h2", HAIRPIN_V6, count=COUNT,
+                                                    pps=2000)
+        assert got["n"] == summary["sent"] == summary["planned"], (summary, got["n"])
+        assert delta["verdicts"].get("redirect", 0) >= summary["sent"], nonzero(delta)
+        assert delta["reasons"].get("hairpin", 0) == 0, nonzero(delta)
+        # IPv6 has no switch: still the kernel's.
+        assert got6["n"] == summary6["sent"] == summary6["planned"], (summary6, got6["n"])
+        assert delta6["verdicts"].get("redirect", 0) == 0, nonzero(delta6)
+        assert delta6["reasons"].get("hairpin", 0) >= summary6["sent"], nonzero(delta6)
+
+        # Either switch back on punts again.
+        set_send_redirects(dut, "eth2", True)
+        hairpin_verdict(lab, HAIRPIN_V4, "hairpin")
+        set_send_redirects(dut, "eth2", False)
+        hairpin_verdict(lab, HAIRPIN_V4, "redirect")
+        set_send_redirects(dut, "all", True)
+        hairpin_verdict(lab, HAIRPIN_V4, "hairpin")
+    finally:
+        set_send_redirects(dut, "all", True)
+        set_send_redirects(dut, "eth2", True)
