@@ -29,7 +29,8 @@ Lab (fpmtest.fastpath.StaticLab): h1 - dut - r2 - h2, statics on the DUT.
 
 import pytest
 
-from fpmtest.fastpath import StaticLab, kernel_forwarded, kernel_forwarded_delta, nonzero
+from fpmtest.fastpath import (StaticLab, kernel_forwarded, kernel_forwarded_delta, nonzero,
+                              ns_python)
 from fpmtest.poll import wait_until
 
 # The kernel's side (see conftest.py): FRR only installs the static routes.
@@ -236,21 +237,38 @@ HAIRPIN_V6 = ["2001:db8:3::1"]
 @pytest.fixture
 def hairpin(lab):
     """r2 routes what it originates for h2's loopbacks through the DUT (table
-    100, `iif lo`), and what it receives from the DUT straight to h2."""
+    100, `iif lo`), and what it receives from the DUT straight to h2. Those
+    datagrams come back with r2's own address as their source, which IPv4
+    drops as a martian unless accept_local is on. The DUT's redirects name r2
+    itself as the better gateway: r2 is kept from taking them, so that every
+    datagram of a test takes the same path. r2 now originates traffic XDP forwards, so its veth must
+    checksum in software: XDP drops the skb's partial-checksum note and h2
+    would see a bad UDP checksum (the labs do the same for h1)."""
     r2 = lab.run.ns("r2")
-    added = []
+    undo = [lambda: r2.exec(["ip", "route", "flush", "cache"], check=False)]
+
+    def do(cmd, revert):
+        r2.exec(cmd)
+        undo.append(lambda: r2.exec(revert, check=False))
+
+    ns_python(r2, "fpmtest.xdp", "txcsum", "eth0", "off")
+    undo.append(lambda: ns_python(r2, "fpmtest.xdp", "txcsum", "eth0", "on", check=False))
+    for knob, on in (("eth0.accept_local", 1), ("all.accept_redirects", 0),
+                     ("eth0.accept_redirects", 0)):
+        do(["sysctl", "-qw", f"net.ipv4.conf.{knob}={on}"],
+           ["sysctl", "-qw", f"net.ipv4.conf.{knob}={1 - on}"])
     for fam, dst, gw in (("-4", "198.51.100.1/32", "10.0.2.1"),
                          ("-6", "2001:db8:3::1/128", "fd00:2::1")):
-        r2.exec(["ip", fam, "route", "add", dst, "via", gw, "table", "100"])
-        added.append(["ip", fam, "route", "del", dst, "table", "100"])
-        r2.exec(["ip", fam, "rule", "add", "iif", "lo", "lookup", "100", "pref", "100"])
-        added.append(["ip", fam, "rule", "del", "iif", "lo", "lookup", "100", "pref", "100"])
+        do(["ip", fam, "route", "add", dst, "via", gw, "table", "100"],
+           ["ip", fam, "route", "del", dst, "table", "100"])
+        do(["ip", fam, "rule", "add", "iif", "lo", "lookup", "100", "pref", "100"],
+           ["ip", fam, "rule", "del", "iif", "lo", "lookup", "100", "pref", "100"])
     try:
         lab.wait_fast_path("h1", "h2", V4 + V6)
         yield lab
     finally:
-        for cmd in reversed(added):
-            r2.exec(cmd, check=False)
+        for revert in reversed(undo):
+            revert()
 
 
 def set_send_redirects(ns, ifname, on):
