@@ -94,6 +94,7 @@ class NullMapWriter final : public MapWriter {
   Status add_tx_port(uint32_t) override { return ok_status(); }
   Status remove_tx_port(uint32_t) override { return ok_status(); }
   Status add_tx_via(uint32_t, uint32_t) override { return ok_status(); }
+  Status clear_port_counters(uint32_t) override { return ok_status(); }
   Status write_vlan(uint32_t, uint16_t, uint32_t) override { return ok_status(); }
   Status remove_vlan(uint32_t, uint16_t) override { return ok_status(); }
 };

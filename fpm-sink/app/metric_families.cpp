@@ -267,6 +267,13 @@ void fast_path(Families& fs, const FastPathSnapshot& fp, const control::Counters
     Families::add(rpackets, as_value(r.packets()), {{"reason", r.name()}});
     Families::add(rbytes, as_value(r.bytes()), {{"reason", r.name()}});
   }
+  // A port's series is keyed by its name alone. Its counter slot is zeroed
+  // only when the slot goes to a new owner (fib_offload_ports.cpp): a port
+  // keeps its slot while it is a port, over a warm restart too, so its series
+  // only grows. A new owner under another name starts a series of its own; one
+  // under the same name (a device recreated, a port removed and added again, a
+  // subinterface re-keyed) starts again from zero: a counter reset, which
+  // rate() and increase() handle, as after a cold start.
   auto& ppackets =
       fs.counter("fpm_sink_port_packets_total", "Packets received on a fast-path port, by verdict");
   auto& pbytes =

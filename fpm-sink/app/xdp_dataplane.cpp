@@ -57,6 +57,21 @@ size_t purge_keys(int fd, Pred stale) {
   return n;
 }
 
+// ifindex -> counter slot of every entry of a pinned fpm_ifaces.
+std::map<uint32_t, uint32_t> pinned_port_slots(int fd) {
+  std::map<uint32_t, uint32_t> slots;
+  if (fd < 0) return slots;
+  uint32_t key = 0, next = 0;
+  const void* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    fpm_iface iface{};
+    if (bpf_map_lookup_elem(fd, &next, &iface) == 0) slots[next] = iface.slot;
+    key = next;
+    prev = &key;
+  }
+  return slots;
+}
+
 }  // namespace
 
 XdpDataplane::XdpDataplane(boost::asio::io_context& io, const XdpDataplaneOptions& options,
@@ -113,6 +128,10 @@ Status XdpDataplane::init() {
   fc.vrf_routes = options_.vrf_routes;
   fc.vrf_routes_by_table = options_.vrf_routes_by_table;
   offload_ = std::make_unique<FibOffload>(fc, *writer_, view_, view_, routes_);
+  // The ports' counters go on in the slots they had, which pinned counter
+  // maps still hold (with fresh counter maps any slot is as good).
+  if (program_->reused_map("fpm_ifaces"))
+    offload_->adopt_port_slots(pinned_port_slots(program_->map_fd("fpm_ifaces")));
   if (writer_->staging()) {
     const auto live = writer_->live_indices();
     offload_->hold_indices(live.groups, live.nexthops);
@@ -161,6 +180,9 @@ Status XdpDataplane::init() {
   }
   if (auto st = start_neighbour_refresh(); !st) return st;
   if (program_->reused_pinned_maps()) purge_stale_state();
+  // After the purge: no fpm_ifaces entry names these slots any more.
+  if (size_t n = offload_->release_adopted_port_slots(); n > 0)
+    spdlog::info("dataplane.port.slots_freed {} counter slots of ports gone since the last run", n);
   if (staging_since_) fail_held_nexthops(std::nullopt);  // links that died while we were down
   spdlog::info("dataplane.started ports={} pin_dir={} reused_pins={} map_bytes={}", ports_.size(),
                options_.pin_dir, program_->reused_pinned_maps(), program_->memory().bytes);

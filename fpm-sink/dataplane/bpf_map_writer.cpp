@@ -1,9 +1,11 @@
 #include "dataplane/bpf_map_writer.hpp"
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 namespace fpm_sink {
 
@@ -26,6 +28,8 @@ BpfMapWriter::BpfMapWriter(XdpProgram& program, lpm::LpmOptions lpm_options)
       hosts4_fd_(program.map_fd("fpm_hosts4")),
       hosts6_fd_(program.map_fd("fpm_hosts6")),
       vlans_fd_(program.map_fd("fpm_vlans")),
+      iface_stats_fd_(program.map_fd("fpm_iface_stats")),
+      iface_reasons_fd_(program.map_fd("fpm_iface_reasons")),
       vrf_(program.map_fd("fpm_vrf4"), program.map_fd("fpm_vrf6"),
            program.config().vrf_tables + 1) {
   const MapMemory& m = program.memory();
@@ -182,6 +186,22 @@ Status BpfMapWriter::remove_host(uint16_t table_slot, const IpAddr& addr) {
 Status BpfMapWriter::write_iface(uint32_t ifindex, const fpm_iface& iface) {
   if (bpf_map_update_elem(ifaces_fd_, &ifindex, &iface, BPF_ANY) != 0)
     return map_error("fpm_ifaces", "[" + std::to_string(ifindex) + "]", errno);
+  return ok_status();
+}
+
+Status BpfMapWriter::clear_port_counters(uint32_t slot) {
+  const int ncpu = libbpf_num_possible_cpus();
+  if (ncpu <= 0) return map_error("fpm_iface_stats", "possible CPUs", -ncpu);
+  // A per-CPU value is written for every possible CPU at once, each rounded up to 8 bytes.
+  static_assert(sizeof(fpm_iface_stats) % 8 == 0 && sizeof(fpm_counter) % 8 == 0);
+  const std::vector<uint8_t> zeros(static_cast<size_t>(ncpu) * sizeof(fpm_iface_stats));
+  if (bpf_map_update_elem(iface_stats_fd_, &slot, zeros.data(), BPF_ANY) != 0)
+    return map_error("fpm_iface_stats", "clear [" + std::to_string(slot) + "]", errno);
+  for (uint32_t r = 0; r < FPM_REASON_MAX; ++r) {
+    const uint32_t key = slot * FPM_REASON_MAX + r;
+    if (bpf_map_update_elem(iface_reasons_fd_, &key, zeros.data(), BPF_ANY) != 0)
+      return map_error("fpm_iface_reasons", "clear [" + std::to_string(key) + "]", errno);
+  }
   return ok_status();
 }
 

@@ -49,6 +49,7 @@ class BpfMapWriter final : public MapWriter {
   Status remove_iface(uint32_t ifindex) override;
   Status add_tx_port(uint32_t ifindex) override;
   Status remove_tx_port(uint32_t ifindex) override;
+  Status clear_port_counters(uint32_t slot) override;
   Status add_tx_via(uint32_t ifindex, uint32_t parent) override;
   Status write_vlan(uint32_t parent, uint16_t vid, uint32_t ifindex) override;
   Status remove_vlan(uint32_t parent, uint16_t vid) override;
@@ -71,6 +72,7 @@ class BpfMapWriter final : public MapWriter {
  private:
   XdpProgram& program_;
   int nexthops_fd_, ifaces_fd_, tx_ports_fd_, hosts4_fd_, hosts6_fd_, vlans_fd_;
+  int iface_stats_fd_, iface_reasons_fd_;
   std::unique_ptr<lpm::Lpm4Table> v4_;
   std::unique_ptr<lpm::Lpm6Table> v6_;
   VrfTries vrf_;

@@ -91,6 +91,15 @@ Status FakeMapWriter::remove_iface(uint32_t ifindex) {
   return ok_status();
 }
 
+Status FakeMapWriter::clear_port_counters(uint32_t slot) {
+  if (auto e = injected()) return *e;
+  ++writes.counters;
+  for (const auto& [ifindex, iface] : ifaces) slots_cleared_in_use += iface.slot == slot;
+  cleared_slots.push_back(slot);
+  slot_packets.erase(slot);
+  return ok_status();
+}
+
 Status FakeMapWriter::add_tx_port(uint32_t ifindex) {
   ++writes.tx_port;
   tx_ports.insert(ifindex);

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <vector>
 
 #include "dataplane/map_writer.hpp"
 
@@ -34,6 +35,7 @@ class FakeMapWriter final : public MapWriter {
   Status remove_iface(uint32_t ifindex) override;
   Status add_tx_port(uint32_t ifindex) override;
   Status remove_tx_port(uint32_t ifindex) override;
+  Status clear_port_counters(uint32_t slot) override;
   Status add_tx_via(uint32_t ifindex, uint32_t parent) override;
   Status write_vlan(uint32_t parent, uint16_t vid, uint32_t ifindex) override;
   Status remove_vlan(uint32_t parent, uint16_t vid) override;
@@ -55,6 +57,11 @@ class FakeMapWriter final : public MapWriter {
   size_t hosts_at_detach = 0;
   std::map<uint32_t, fpm_iface> ifaces;
   std::set<uint32_t> tx_ports;
+  // Packets counted per counter slot: tests add what XDP would count, a clear erases the slot's.
+  std::map<uint32_t, uint64_t> slot_packets;
+  std::vector<uint32_t> cleared_slots;  // every clear_port_counters, in order
+  // Clears of a slot an fpm_ifaces entry named at that moment (XDP could still count in it).
+  size_t slots_cleared_in_use = 0;
   std::map<uint32_t, uint32_t> tx_via;                      // subinterface -> parent
   std::map<std::pair<uint32_t, uint16_t>, uint32_t> vlans;  // (parent, vid) -> subinterface
 
@@ -65,10 +72,11 @@ class FakeMapWriter final : public MapWriter {
 
   struct Counts {
     uint64_t nexthop = 0, bucket = 0, bucket_calls = 0, publish = 0, route_set = 0,
-             route_remove = 0, iface = 0, tx_port = 0, host = 0, vrf_route = 0, vrf_table = 0;
+             route_remove = 0, iface = 0, tx_port = 0, host = 0, vrf_route = 0, vrf_table = 0,
+             counters = 0;
     uint64_t total() const {
       return nexthop + bucket_calls + publish + route_set + route_remove + iface + tx_port + host +
-             vrf_route + vrf_table;
+             vrf_route + vrf_table + counters;
     }
   } writes;
 

@@ -1,5 +1,7 @@
 #include "dataplane/fib_offload.hpp"
 
+#include <algorithm>
+
 #include "dataplane/fib_offload_group.hpp"
 
 namespace fpm_sink {
@@ -57,8 +59,9 @@ FibOffload::FibOffload(const FibOffloadLimits& config, MapWriter& writer,
                 IndexAllocator(0, config.max_nexthops, config.index_grace, config.clock)),
       hosts_(writer, neighbours, links, config.max_hosts),
       group_alloc_(0, config.max_groups, config.index_grace, config.clock),
-      // Counter slots carry no forwarding state, so they need no quarantine.
-      port_alloc_(0, config.max_ports, std::chrono::nanoseconds(0), config.clock),
+      // A freed counter slot is zeroed before it goes to another port: an XDP
+      // run that read the old fpm_ifaces entry must be over by then.
+      port_alloc_(0, config.max_ports, config.index_grace, config.clock),
       // Slot 0 is the main table; a freed slot waits like a group index (fib_offload_vrf.cpp).
       vrf_alloc_(1, config.vrf_tables + 1, config.index_grace, config.clock) {}
 
@@ -77,6 +80,27 @@ void FibOffload::hold_indices(std::span<const uint32_t> groups,
 void FibOffload::release_held() {
   group_alloc_.release_held();
   nexthops_.release_held();
+}
+
+void FibOffload::adopt_port_slots(const std::map<uint32_t, uint32_t>& slots) {
+  std::vector<uint32_t> held;
+  for (const auto& [ifindex, slot] : slots) {
+    // Two entries naming one slot (never written so): neither keeps it.
+    if (std::find(held.begin(), held.end(), slot) != held.end()) {
+      std::erase_if(adopted_slots_, [slot](const auto& a) { return a.second == slot; });
+      continue;
+    }
+    held.push_back(slot);
+    if (slot < config_.max_ports) adopted_slots_[ifindex] = slot;
+  }
+  port_alloc_.hold(held);
+}
+
+size_t FibOffload::release_adopted_port_slots() {
+  const size_t n = port_alloc_.held();
+  port_alloc_.release_held();
+  adopted_slots_.clear();
+  return n;
 }
 
 void FibOffload::note(Error e) {

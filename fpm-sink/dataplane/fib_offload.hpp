@@ -62,7 +62,7 @@ struct FibOffloadLimits {
   uint32_t vrf_tables = FPM_VRF_TABLES_DEFAULT;      // VRF table slots (tables besides main)
   uint32_t vrf_routes = FPM_VRF_ROUTES_DEFAULT;      // routes per family in a VRF table's trie
   std::map<uint32_t, uint32_t> vrf_routes_by_table;  // table id -> its own size, if not vrf_routes
-  // How long a freed group / next-hop index stays unused (fpm_abi.h: >= 1 s).
+  // How long a freed group / next-hop index or counter slot stays unused (fpm_abi.h: >= 1 s).
   std::chrono::nanoseconds index_grace = std::chrono::seconds(1);
   // Routes retried per poll(), so a retry storm cannot stall event handling.
   size_t retry_batch = 4096;
@@ -232,6 +232,16 @@ class FibOffload final : public RibObserver {
   // are published. Call before the first change.
   void hold_indices(std::span<const uint32_t> groups, std::span<const uint32_t> nexthops);
   void release_held();
+  // Warm restart: the counter slot each port and routed subinterface had in
+  // the adopted fpm_ifaces (ifindex -> slot). A port added again with the
+  // same ifindex (the kernel does not reuse an ifindex soon: it is the same
+  // device) keeps its slot, so its counters go on; no other port gets one of
+  // these slots until release_adopted_port_slots(), called once the stale
+  // fpm_ifaces entries are gone. Call before the first port is added.
+  void adopt_port_slots(const std::map<uint32_t, uint32_t>& slots);
+  // The adopted slots no port took: quarantined, then zeroed when handed out.
+  // Returns how many.
+  size_t release_adopted_port_slots();
 
   // Session hold expired (app/session_hold.hpp): every route punts
   // to the kernel (HoldExpired) while the model is kept; false reprograms
@@ -253,6 +263,12 @@ class FibOffload final : public RibObserver {
   // policy rules, redirects).
   fpm_iface port_entry(uint32_t ifindex, uint32_t slot, uint16_t flags) const;
   Status add_subinterface(uint32_t ifindex, const Subinterface& sub);
+  // A counter slot for a new port or subinterface: the one adopted for its
+  // ifindex (still held until claim_port_slot), else a fresh one with its
+  // counters zeroed. nullopt when all are in use or quarantined.
+  std::optional<uint32_t> take_port_slot(uint32_t ifindex);
+  // The port's fpm_ifaces entry is written: an adopted slot is its own now.
+  void claim_port_slot(uint32_t ifindex, uint32_t slot);
   Status drop_subinterface(uint32_t ifindex);
   struct Group;
   struct GroupOutcome;
@@ -330,6 +346,8 @@ class FibOffload final : public RibObserver {
   std::set<Prefix> failed_routes_;                               // retry queue (main)
   std::set<uint32_t> failed_groups_;
   std::map<uint32_t, uint32_t> ports_;  // ifindex -> counter slot
+  // Warm restart: ifindex -> counter slot the previous run gave it, not taken yet.
+  std::map<uint32_t, uint32_t> adopted_slots_;
   // ifindex -> what fpm_ifaces holds, for ports and routed subinterfaces
   std::map<uint32_t, fpm_iface> port_entries_;
   std::map<uint32_t, Subinterface> subs_;

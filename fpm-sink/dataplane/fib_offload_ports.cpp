@@ -25,7 +25,7 @@ Status FibOffload::add_port(uint32_t ifindex, bool v4, bool v6) {
   if (it != ports_.end()) {
     slot = it->second;
   } else {
-    auto s = port_alloc_.allocate();
+    auto s = take_port_slot(ifindex);
     if (!s)
       return Error{"dataplane.port.full",
                    "no free port slot for ifindex " + std::to_string(ifindex), ENOSPC};
@@ -35,19 +35,38 @@ Status FibOffload::add_port(uint32_t ifindex, bool v4, bool v6) {
       ifindex, slot, static_cast<uint16_t>((v4 ? FPM_IFACE_F_V4 : 0) | (v6 ? FPM_IFACE_F_V6 : 0)));
   // Egress first: a port must be a redirect target before traffic may enter it.
   if (auto s = writer_.add_tx_port(ifindex); !s) {
-    if (it == ports_.end()) port_alloc_.release(slot);
+    if (it == ports_.end() && !adopted_slots_.contains(ifindex)) port_alloc_.release(slot);
     return s;
   }
   if (auto s = writer_.write_iface(ifindex, iface); !s) {
-    if (it == ports_.end()) port_alloc_.release(slot);
+    if (it == ports_.end() && !adopted_slots_.contains(ifindex)) port_alloc_.release(slot);
     return s;
   }
+  if (it == ports_.end()) claim_port_slot(ifindex, slot);
   ports_[ifindex] = slot;
   port_entries_[ifindex] = iface;
   // Neighbours on the port may now be forwarded to directly. A failed host
   // write leaves that host punting; the port itself is served.
   if (auto s = hosts_.set_port(ifindex, true); !s) note(s.error());
   return ok_status();
+}
+
+std::optional<uint32_t> FibOffload::take_port_slot(uint32_t ifindex) {
+  if (auto a = adopted_slots_.find(ifindex); a != adopted_slots_.end()) return a->second;
+  auto slot = port_alloc_.allocate();
+  if (!slot) return std::nullopt;
+  // The slot may hold a previous owner's counts (this run's, past quarantine,
+  // or a previous run's in the pinned maps). A failed clear leaves them in
+  // the new port's figures, which is no reason to stop forwarding on it.
+  if (auto s = writer_.clear_port_counters(*slot); !s) note(s.error());
+  return slot;
+}
+
+void FibOffload::claim_port_slot(uint32_t ifindex, uint32_t slot) {
+  auto a = adopted_slots_.find(ifindex);
+  if (a == adopted_slots_.end() || a->second != slot) return;
+  port_alloc_.claim_held(slot);
+  adopted_slots_.erase(a);
 }
 
 std::optional<fpm_iface> FibOffload::port_entry_now(uint32_t ifindex) const {

@@ -49,7 +49,7 @@ Status FibOffload::sync_subinterface(uint32_t ifindex) {
 
 Status FibOffload::add_subinterface(uint32_t ifindex, const Subinterface& wanted) {
   Subinterface sub = wanted;
-  auto slot = port_alloc_.allocate();
+  auto slot = take_port_slot(ifindex);
   if (!slot)
     return Error{"dataplane.port.full",
                  "no free port slot for subinterface ifindex " + std::to_string(ifindex), ENOSPC};
@@ -58,13 +58,14 @@ Status FibOffload::add_subinterface(uint32_t ifindex, const Subinterface& wanted
   auto undo = [&](Status s) {
     (void)writer_.remove_iface(ifindex);
     (void)writer_.remove_tx_port(ifindex);
-    port_alloc_.release(sub.slot);
+    if (!adopted_slots_.contains(ifindex)) port_alloc_.release(sub.slot);
     return s;
   };
   if (sub.egress)
     if (auto s = writer_.add_tx_via(ifindex, sub.parent); !s) return undo(std::move(s));
   if (auto s = writer_.write_iface(ifindex, iface); !s) return undo(std::move(s));
   if (auto s = writer_.write_vlan(sub.parent, sub.vid, ifindex); !s) return undo(std::move(s));
+  claim_port_slot(ifindex, sub.slot);
   subs_[ifindex] = sub;
   port_entries_[ifindex] = iface;
   // Its next hops were written while it was not routed: the parent may have changed since.

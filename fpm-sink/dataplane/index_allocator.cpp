@@ -68,6 +68,13 @@ void IndexAllocator::release_held() {
   held_.clear();
 }
 
+bool IndexAllocator::claim_held(uint32_t index) {
+  auto it = std::find(held_.begin(), held_.end(), index);
+  if (it == held_.end()) return false;
+  held_.erase(it);
+  return true;
+}
+
 std::optional<std::chrono::steady_clock::time_point> IndexAllocator::next_release() const {
   if (quarantine_.empty()) return std::nullopt;
   return quarantine_.front().until;

@@ -36,6 +36,9 @@ class IndexAllocator {
   // Only before the first allocate(); indices out of range are ignored.
   void hold(std::span<const uint32_t> indices);
   void release_held();
+  // Takes one held index over as in use by the new owner, who releases it
+  // like any other; false if it is not held.
+  bool claim_held(uint32_t index);
   size_t held() const { return held_.size(); }
 
   uint32_t in_use() const { return in_use_; }

@@ -79,6 +79,12 @@ class MapWriter {
   virtual Status add_tx_port(uint32_t ifindex) = 0;
   virtual Status remove_tx_port(uint32_t ifindex) = 0;
 
+  // Zeroes a counter slot on every CPU: fpm_iface_stats[slot] and the slot's
+  // FPM_REASON_MAX entries of fpm_iface_reasons. Only for a slot no
+  // fpm_ifaces entry names and past its quarantine, so that no XDP run can
+  // add to it meanwhile (an increment racing the write would survive it).
+  virtual Status clear_port_counters(uint32_t slot) = 0;
+
   // 802.1Q subinterfaces (bpf/lib/vlan.h). fpm_tx_ports[ifindex] = parent: a
   // redirect to the subinterface leaves through its parent (remove_tx_port()
   // drops it). fpm_vlans[{parent, vid}] = ifindex: tagged frames enter it.

@@ -228,3 +228,38 @@ def test_a_restart_that_recreates_the_counter_maps_drops_the_clear(lab):
     assert len(discarded) == 1 and "they were recreated" in discarded[0], log
     assert sink.counters()["cleared_at"] == 0
     assert not os.path.exists(os.path.join(sink.dir, "control.counter-baseline"))
+
+
+def port_verdicts(counters):
+    return {p["name"]: p for p in counters["interfaces"]}
+
+
+def test_a_port_keeps_its_counter_slot_and_a_gone_port_frees_its_own(lab):
+    """The new process gives each port the counter slot it had, whatever the
+    order ports are attached in: eth2 alone (eth1 dropped from the
+    configuration) keeps its own counts, not eth1's. eth1's slot is freed, and
+    when eth1 comes back it is a new owner: it starts from zero."""
+    sink = lab.sink
+    summary, got, _ = lab.send_and_count("h1", "h2", DSTS, count=5)
+    assert got["n"] == summary["sent"]
+    before = port_verdicts(sink.counters())
+    assert before["eth1"]["redirect"] >= summary["sent"], before
+    args = list(sink.extra_args)
+    eth1 = args.index("eth1")
+    sink.extra_args = args[:eth1 - 1] + args[eth1 + 1:]
+    try:
+        log = restart(lab, "dataplane.started")
+    finally:
+        sink.extra_args = args
+    assert "dataplane.port.slots_freed 1 counter slots" in log, log
+    alone = port_verdicts(sink.counters())
+    assert set(alone) == {"eth2"}, alone
+    assert alone["eth2"]["redirect"] == before["eth2"]["redirect"], (before, alone)
+    assert alone["eth2"]["pass"] >= before["eth2"]["pass"], (before, alone)
+
+    log = restart(lab, "dataplane.started")
+    assert "dataplane.port.slots_freed" not in log, log
+    back = port_verdicts(sink.counters())
+    assert back["eth2"]["redirect"] == before["eth2"]["redirect"], (before, back)
+    assert back["eth1"]["redirect"] == 0, back
+    lab.wait_fast_path("h1", "h2", DSTS)

@@ -47,6 +47,27 @@ TEST(IndexAllocator, HeldIndicesAreSkippedUntilReleasedAndThenQuarantined) {
   EXPECT_EQ(std::max(*x, *y), 4u);
 }
 
+// A claimed index is its new owner's: release_held() leaves it, release() quarantines it.
+TEST(IndexAllocator, AClaimedHeldIndexStaysInUse) {
+  FakeClock clock;
+  IndexAllocator a(0, 3, 1s, clock.fn());
+  const uint32_t held[] = {0, 2};
+  a.hold(held);
+  EXPECT_TRUE(a.claim_held(2));
+  EXPECT_FALSE(a.claim_held(2));
+  EXPECT_FALSE(a.claim_held(1));
+  EXPECT_EQ(a.held(), 1u);
+  a.release_held();
+  EXPECT_EQ(a.in_use(), 1u);
+  EXPECT_EQ(a.allocate(), 1u);
+  clock.now += 1s;
+  EXPECT_EQ(a.allocate(), 0u);
+  EXPECT_EQ(a.allocate(), std::nullopt);  // 2 is still claimed
+  a.release(2);
+  clock.now += 1s;
+  EXPECT_EQ(a.allocate(), 2u);
+}
+
 TEST(IndexAllocator, HoldAfterAllocationIsIgnored) {
   FakeClock clock;
   IndexAllocator a(0, 4, 1s, clock.fn());
